@@ -1,0 +1,257 @@
+//! Commands: what a user asks the engine to do, imperative (`PlaceOrder`, `SetOffer`), each carrying
+//! the acting user. The journal stores them as given, so replay is the same computation again.
+//!
+//! Versioning: commands and events are encoded by variant position; new variants are appended at
+//! the end and existing ones never reordered or changed, so old journals keep decoding.
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::Allocation;
+use crate::catalog::{AffiliationBasis, Grant, ProductSpec, Registration};
+use crate::direct::OrderRequest;
+use crate::event::{Event, EventEnvelope};
+use crate::types::{
+    Actor, AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, Quantity, RegionCode,
+    Seq, Timestamp, TradeId, UnitPrice,
+};
+
+/// A command: who acts, and what they ask for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Command {
+    /// The acting user and the participant it acts for.
+    pub actor: Actor,
+    /// What is asked.
+    pub action: Action,
+}
+
+impl Command {
+    /// A command by `actor`.
+    pub fn new(actor: Actor, action: Action) -> Self {
+        Self { actor, action }
+    }
+}
+
+/// What can be asked of the engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Operator: define a region under its parent.
+    DefineRegion {
+        /// Six-digit code.
+        code: RegionCode,
+        /// Official name.
+        name: String,
+        /// The region above; none for the province.
+        parent: Option<RegionCode>,
+    },
+    /// Operator: define a catalog category under its parent.
+    DefineCategory {
+        /// Catalog code.
+        code: CategoryCode,
+        /// Official name.
+        name: String,
+        /// The category above; none for A, B and C.
+        parent: Option<CategoryCode>,
+    },
+    /// Operator: define a product.
+    DefineProduct(ProductSpec),
+    /// Operator: register a participant.
+    RegisterParticipant(Registration),
+    /// Operator: suspend a supplier; its offers stop being eligible at once.
+    SuspendSupplier {
+        /// The supplier.
+        supplier: ParticipantId,
+        /// Why.
+        reason: String,
+    },
+    /// Operator: reinstate a suspended supplier.
+    ReinstateSupplier {
+        /// The supplier.
+        supplier: ParticipantId,
+        /// Why.
+        reason: String,
+    },
+    /// Operator: record suppliers that count as one.
+    DefineAffiliationGroup {
+        /// Member suppliers.
+        members: Vec<ParticipantId>,
+        /// Why they count as one.
+        basis: AffiliationBasis,
+    },
+    /// Operator: grant a framework agreement.
+    GrantAgreement(Grant),
+    /// Operator: change an agreement's ceiling price.
+    ChangeCeiling {
+        /// The agreement.
+        agreement: AgreementId,
+        /// New ceiling.
+        ceiling: UnitPrice,
+    },
+    /// Operator: revoke an agreement; its offer leaves the book.
+    RevokeAgreement {
+        /// The agreement.
+        agreement: AgreementId,
+        /// Why.
+        reason: String,
+    },
+    /// Operator: set or clear the direct-order limit of a category in a region (D-4).
+    SetDirectOrderLimit {
+        /// Region.
+        region: RegionCode,
+        /// Category; applies to its descendants too.
+        category: CategoryCode,
+        /// The limit, or `None` to clear it.
+        limit: Option<Amount>,
+    },
+    /// Operator: open a budget line.
+    AllocateBudget(Allocation),
+    /// Operator: set a line's allocation to a new total.
+    AdjustBudget {
+        /// The line.
+        line: BudgetLineId,
+        /// New allocated total.
+        allocated: Amount,
+        /// Why.
+        reason: String,
+    },
+    /// Supplier: set the offer under one of its agreements (D-6).
+    SetOffer {
+        /// The agreement.
+        agreement: AgreementId,
+        /// Unit price, at or below the ceiling.
+        price: UnitPrice,
+    },
+    /// Supplier: set the stock under one of its agreements.
+    SetStock {
+        /// The agreement.
+        agreement: AgreementId,
+        /// Stock, or `None` for unlimited.
+        stock: Option<Quantity>,
+    },
+    /// Purchaser: order catalog goods directly (D-1).
+    PlaceOrder(OrderRequest),
+    /// Supplier: record delivery of a trade.
+    RecordDelivery {
+        /// The trade.
+        trade: TradeId,
+    },
+    /// Purchaser: accept the delivery (验收).
+    AcceptDelivery {
+        /// The trade.
+        trade: TradeId,
+    },
+    /// Purchaser: record payment (资金支付).
+    RecordPayment {
+        /// The trade.
+        trade: TradeId,
+    },
+    /// Supplier: decline the contract (拒签), before delivery.
+    DeclineContract {
+        /// The trade.
+        trade: TradeId,
+        /// Why.
+        reason: String,
+    },
+    /// Operator: cancel a trade with a stated reason.
+    CancelTrade {
+        /// The trade.
+        trade: TradeId,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The kind of an [`Action`], without its data: what a `Rejected` event names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum ActionKind {
+    DefineRegion,
+    DefineCategory,
+    DefineProduct,
+    RegisterParticipant,
+    SuspendSupplier,
+    ReinstateSupplier,
+    DefineAffiliationGroup,
+    GrantAgreement,
+    ChangeCeiling,
+    RevokeAgreement,
+    SetDirectOrderLimit,
+    AllocateBudget,
+    AdjustBudget,
+    SetOffer,
+    SetStock,
+    PlaceOrder,
+    RecordDelivery,
+    AcceptDelivery,
+    RecordPayment,
+    DeclineContract,
+    CancelTrade,
+}
+
+impl Action {
+    /// The kind of this action.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::DefineRegion { .. } => ActionKind::DefineRegion,
+            Action::DefineCategory { .. } => ActionKind::DefineCategory,
+            Action::DefineProduct(_) => ActionKind::DefineProduct,
+            Action::RegisterParticipant(_) => ActionKind::RegisterParticipant,
+            Action::SuspendSupplier { .. } => ActionKind::SuspendSupplier,
+            Action::ReinstateSupplier { .. } => ActionKind::ReinstateSupplier,
+            Action::DefineAffiliationGroup { .. } => ActionKind::DefineAffiliationGroup,
+            Action::GrantAgreement(_) => ActionKind::GrantAgreement,
+            Action::ChangeCeiling { .. } => ActionKind::ChangeCeiling,
+            Action::RevokeAgreement { .. } => ActionKind::RevokeAgreement,
+            Action::SetDirectOrderLimit { .. } => ActionKind::SetDirectOrderLimit,
+            Action::AllocateBudget(_) => ActionKind::AllocateBudget,
+            Action::AdjustBudget { .. } => ActionKind::AdjustBudget,
+            Action::SetOffer { .. } => ActionKind::SetOffer,
+            Action::SetStock { .. } => ActionKind::SetStock,
+            Action::PlaceOrder(_) => ActionKind::PlaceOrder,
+            Action::RecordDelivery { .. } => ActionKind::RecordDelivery,
+            Action::AcceptDelivery { .. } => ActionKind::AcceptDelivery,
+            Action::RecordPayment { .. } => ActionKind::RecordPayment,
+            Action::DeclineContract { .. } => ActionKind::DeclineContract,
+            Action::CancelTrade { .. } => ActionKind::CancelTrade,
+        }
+    }
+}
+
+/// What a handler needs of the command being applied: its sequence, its time, and where its events
+/// go, each wrapped in its envelope.
+#[derive(Debug)]
+pub(crate) struct Ctx<'a> {
+    /// Sequence of the command.
+    pub seq: Seq,
+    /// Engine time of the command.
+    pub now: Timestamp,
+    out: &'a mut Vec<EventEnvelope>,
+    start: usize,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(seq: Seq, now: Timestamp, out: &'a mut Vec<EventEnvelope>) -> Self {
+        let start = out.len();
+        Self {
+            seq,
+            now,
+            out,
+            start,
+        }
+    }
+
+    /// Appends an event of this command.
+    pub fn emit(&mut self, event: Event) {
+        let index = u32::try_from(self.out.len() - self.start).unwrap_or(u32::MAX);
+        self.out.push(EventEnvelope {
+            seq: self.seq,
+            index,
+            ts: self.now,
+            event,
+        });
+    }
+
+    /// Number of events this command has emitted so far.
+    pub fn emitted(&self) -> usize {
+        self.out.len() - self.start
+    }
+}

@@ -1,0 +1,9 @@
+//! Agreement-supply direct orders (协议供货 / 直接订购, ARCHITECTURE 4): the offer book of each
+//! product and the fill of an order across eligible offers in price-time priority.
+
+mod book;
+mod order;
+
+pub use book::{OfferBook, OfferKey};
+pub use order::OrderRequest;
+pub(crate) use order::PlannedFill;

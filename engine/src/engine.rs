@@ -1,0 +1,231 @@
+//! `Engine`: applies commands to the state, one at a time, in sequence.
+//!
+//! `apply(command, now, out)` is the whole interface that changes anything. It reads no clock, no
+//! random source, no environment: the caller passes the time and a buffer it reuses, so the same
+//! commands at the same times always give the same events and the same state.
+
+use crate::arena::Ix;
+use crate::budget::BudgetLine;
+use crate::catalog::{Agreement, Category, Participant, ParticipantStatus, Product, Region};
+use crate::command::{Action, Command, Ctx};
+use crate::direct::{OfferKey, PlannedFill};
+use crate::event::{Event, EventEnvelope};
+use crate::settlement::{SettlementStep, TradeRecord};
+use crate::state::State;
+use crate::types::{
+    AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, ProductId, RegionCode, Seq,
+    Timestamp, TradeId,
+};
+
+/// The marketplace's matching engine.
+#[derive(Debug, Default)]
+pub struct Engine {
+    pub(crate) state: State,
+    /// Reused buffer for a direct order's planned fill: not state, never snapshotted.
+    plan: Vec<PlannedFill>,
+}
+
+impl Engine {
+    /// An empty engine.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn from_state(state: State) -> Self {
+        Self {
+            state,
+            plan: Vec::new(),
+        }
+    }
+
+    /// Applies one command at `now`, appending its events to `out`, and returns its sequence.
+    ///
+    /// Time never goes back: a `now` earlier than the last command's is taken as the last command's.
+    /// A command the rules refuse changes nothing and appends exactly one `Rejected` event.
+    pub fn apply(&mut self, command: Command, now: Timestamp, out: &mut Vec<EventEnvelope>) -> Seq {
+        let seq = self.state.seq.next();
+        let now = now.max(self.state.clock);
+        self.state.seq = seq;
+        self.state.clock = now;
+        let mut ctx = Ctx::new(seq, now, out);
+        let kind = command.action.kind();
+        if let Err(reason) = self.dispatch(command, &mut ctx) {
+            debug_assert_eq!(ctx.emitted(), 0, "a refused command must change nothing");
+            ctx.emit(Event::Rejected {
+                action: kind,
+                reason,
+            });
+        }
+        seq
+    }
+
+    fn dispatch(&mut self, command: Command, ctx: &mut Ctx<'_>) -> Result<(), crate::Reason> {
+        let Command { actor, action } = command;
+        let state = &mut self.state;
+        match action {
+            Action::DefineRegion { code, name, parent } => {
+                state.define_region(actor, code, name, parent, ctx)
+            }
+            Action::DefineCategory { code, name, parent } => {
+                state.define_category(actor, code, name, parent, ctx)
+            }
+            Action::DefineProduct(spec) => state.define_product(actor, spec, ctx),
+            Action::RegisterParticipant(registration) => {
+                state.register_participant(actor, registration, ctx)
+            }
+            Action::SuspendSupplier { supplier, reason } => state.set_supplier_status(
+                actor,
+                supplier,
+                ParticipantStatus::Suspended,
+                reason,
+                ctx,
+            ),
+            Action::ReinstateSupplier { supplier, reason } => {
+                state.set_supplier_status(actor, supplier, ParticipantStatus::Active, reason, ctx)
+            }
+            Action::DefineAffiliationGroup { members, basis } => {
+                state.define_affiliation_group(actor, members, basis, ctx)
+            }
+            Action::GrantAgreement(grant) => state.grant_agreement(actor, grant, ctx),
+            Action::ChangeCeiling { agreement, ceiling } => {
+                state.change_ceiling(actor, agreement, ceiling, ctx)
+            }
+            Action::RevokeAgreement { agreement, reason } => {
+                state.revoke_agreement(actor, agreement, reason, ctx)
+            }
+            Action::SetDirectOrderLimit {
+                region,
+                category,
+                limit,
+            } => state.set_direct_order_limit(actor, region, category, limit, ctx),
+            Action::AllocateBudget(allocation) => state.allocate_budget(actor, allocation, ctx),
+            Action::AdjustBudget {
+                line,
+                allocated,
+                reason,
+            } => state.adjust_budget(actor, line, allocated, reason, ctx),
+            Action::SetOffer { agreement, price } => state.set_offer(actor, agreement, price, ctx),
+            Action::SetStock { agreement, stock } => state.set_stock(actor, agreement, stock, ctx),
+            Action::PlaceOrder(request) => state.place_order(actor, request, &mut self.plan, ctx),
+            Action::RecordDelivery { trade } => {
+                state.settle(actor, trade, SettlementStep::Deliver, String::new(), ctx)
+            }
+            Action::AcceptDelivery { trade } => {
+                state.settle(actor, trade, SettlementStep::Accept, String::new(), ctx)
+            }
+            Action::RecordPayment { trade } => {
+                state.settle(actor, trade, SettlementStep::Pay, String::new(), ctx)
+            }
+            Action::DeclineContract { trade, reason } => {
+                state.settle(actor, trade, SettlementStep::Decline, reason, ctx)
+            }
+            Action::CancelTrade { trade, reason } => {
+                state.settle(actor, trade, SettlementStep::Cancel, reason, ctx)
+            }
+        }
+    }
+
+    /// Sequence of the last command applied.
+    pub fn seq(&self) -> Seq {
+        self.state.seq
+    }
+
+    /// Engine time of the last command applied.
+    pub fn clock(&self) -> Timestamp {
+        self.state.clock
+    }
+
+    /// A region.
+    pub fn region(&self, code: RegionCode) -> Option<&Region> {
+        self.state.regions.get(&code)
+    }
+
+    /// All regions, by code.
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.state.regions.values()
+    }
+
+    /// A category.
+    pub fn category(&self, code: CategoryCode) -> Option<&Category> {
+        self.state.categories.get(&code)
+    }
+
+    /// All categories, by code.
+    pub fn categories(&self) -> impl Iterator<Item = &Category> {
+        self.state.categories.values()
+    }
+
+    /// A product.
+    pub fn product(&self, id: ProductId) -> Option<&Product> {
+        self.state.products.get(id)
+    }
+
+    /// All products, in creation order.
+    pub fn products(&self) -> impl Iterator<Item = &Product> {
+        self.state.products.iter().map(|(_, p)| p)
+    }
+
+    /// A participant.
+    pub fn participant(&self, id: ParticipantId) -> Option<&Participant> {
+        self.state.participants.get(id)
+    }
+
+    /// All participants, in creation order.
+    pub fn participants(&self) -> impl Iterator<Item = &Participant> {
+        self.state.participants.iter().map(|(_, p)| p)
+    }
+
+    /// True when two suppliers share an affiliation group.
+    pub fn affiliated(&self, a: ParticipantId, b: ParticipantId) -> bool {
+        self.state.affiliated(a, b)
+    }
+
+    /// An agreement.
+    pub fn agreement(&self, id: AgreementId) -> Option<&Agreement> {
+        self.state.agreements.get(id)
+    }
+
+    /// All agreements, in creation order.
+    pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {
+        self.state.agreements.iter().map(|(_, a)| a)
+    }
+
+    /// The live offers of a product in priority order, with their agreements.
+    pub fn offers(&self, product: ProductId) -> impl Iterator<Item = (&OfferKey, &Agreement)> {
+        let book = self.state.products.get(product).map(|p| &p.book);
+        book.into_iter()
+            .flat_map(|b| b.iter())
+            .map(|key| (key, self.agreement_at(key.agreement)))
+    }
+
+    fn agreement_at(&self, ix: Ix) -> &Agreement {
+        self.state.agreements.at(ix)
+    }
+
+    /// The direct-order limit that applies to a purchaser in `region` buying in `category`.
+    pub fn direct_order_limit(&self, region: RegionCode, category: CategoryCode) -> Option<Amount> {
+        let region = self.state.regions.get(&region)?;
+        let category = self.state.categories.get(&category)?;
+        self.state.limits.resolve(&region.chain, &category.chain)
+    }
+
+    /// A budget line.
+    pub fn budget_line(&self, id: BudgetLineId) -> Option<&BudgetLine> {
+        self.state.budgets.get(id)
+    }
+
+    /// All budget lines, in creation order.
+    pub fn budget_lines(&self) -> impl Iterator<Item = &BudgetLine> {
+        self.state.budgets.iter().map(|(_, l)| l)
+    }
+
+    /// A trade and its settlement state.
+    pub fn trade(&self, id: TradeId) -> Option<&TradeRecord> {
+        self.state.trades.get(id)
+    }
+
+    /// All trades, in the order struck.
+    pub fn trades(&self) -> impl Iterator<Item = &TradeRecord> {
+        self.state.trades.iter().map(|(_, t)| t)
+    }
+}

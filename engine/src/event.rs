@@ -1,0 +1,141 @@
+//! Events: what happened, past tense, each in an envelope with the sequence and time of the command
+//! that produced it. Read models, feeds, the persister and analytics all build from events alone.
+
+use serde::{Deserialize, Serialize};
+
+use crate::budget::{Allocation, LedgerEntry};
+use crate::catalog::{AffiliationBasis, Grant, ProductSpec, RegionLevel, Registration};
+use crate::command::ActionKind;
+use crate::direct::OrderRequest;
+use crate::reject::Reason;
+use crate::settlement::{SettlementStep, Trade, TradeState};
+use crate::types::{
+    AgreementId, Amount, BudgetLineId, CategoryCode, DealId, GroupId, ParticipantId, ProductId,
+    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice,
+};
+
+/// An event with the sequence and engine time of its command and its index among that command's
+/// events; `(seq, index)` is its unique key downstream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Sequence of the command.
+    pub seq: Seq,
+    /// Index within the command's events, from 0.
+    pub index: u32,
+    /// Engine time of the command.
+    pub ts: Timestamp,
+    /// What happened.
+    pub event: Event,
+}
+
+/// Something that happened in the marketplace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum Event {
+    /// A region was defined.
+    RegionDefined {
+        code: RegionCode,
+        name: String,
+        parent: Option<RegionCode>,
+        level: RegionLevel,
+    },
+    /// A category was defined.
+    CategoryDefined {
+        code: CategoryCode,
+        name: String,
+        parent: Option<CategoryCode>,
+    },
+    /// A product was defined.
+    ProductDefined {
+        product: ProductId,
+        spec: ProductSpec,
+    },
+    /// A participant was registered.
+    ParticipantRegistered {
+        participant: ParticipantId,
+        registration: Registration,
+    },
+    /// A supplier was suspended.
+    SupplierSuspended {
+        supplier: ParticipantId,
+        reason: String,
+    },
+    /// A supplier was reinstated.
+    SupplierReinstated {
+        supplier: ParticipantId,
+        reason: String,
+    },
+    /// Suppliers were recorded as affiliated.
+    AffiliationGroupDefined {
+        group: GroupId,
+        members: Vec<ParticipantId>,
+        basis: AffiliationBasis,
+    },
+    /// A framework agreement was granted.
+    AgreementGranted {
+        agreement: AgreementId,
+        grant: Grant,
+    },
+    /// An agreement's ceiling changed.
+    CeilingChanged {
+        agreement: AgreementId,
+        ceiling: UnitPrice,
+    },
+    /// An agreement was revoked.
+    AgreementRevoked {
+        agreement: AgreementId,
+        reason: String,
+    },
+    /// A direct-order limit was set or cleared.
+    DirectOrderLimitSet {
+        region: RegionCode,
+        category: CategoryCode,
+        limit: Option<Amount>,
+    },
+    /// A budget line was opened.
+    BudgetLineOpened {
+        line: BudgetLineId,
+        allocation: Allocation,
+    },
+    /// A budget line's allocation was adjusted to a new total.
+    BudgetAdjusted {
+        line: BudgetLineId,
+        allocated: Amount,
+        reason: String,
+    },
+    /// A budget balance moved: one ledger entry (B-4).
+    BudgetMoved(LedgerEntry),
+    /// A supplier's offer was set (D-6): a price event.
+    OfferChanged {
+        agreement: AgreementId,
+        supplier: ParticipantId,
+        product: ProductId,
+        price: UnitPrice,
+        since: Seq,
+    },
+    /// An agreement's stock changed.
+    StockChanged {
+        agreement: AgreementId,
+        product: ProductId,
+        stock: Option<Quantity>,
+    },
+    /// A trade was struck.
+    TradeStruck(Trade),
+    /// A direct order was filled, wholly or in part; the rest is cancelled.
+    OrderFilled {
+        order: DealId,
+        purchaser: ParticipantId,
+        request: OrderRequest,
+        filled: Quantity,
+        amount: Amount,
+    },
+    /// A trade took a settlement step.
+    TradeSettled {
+        trade: TradeId,
+        step: SettlementStep,
+        state: TradeState,
+        reason: String,
+    },
+    /// A command was refused; the rule is in the reason.
+    Rejected { action: ActionKind, reason: Reason },
+}

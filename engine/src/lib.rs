@@ -1,0 +1,38 @@
+//! The matching engine of the provincial government procurement marketplace.
+//!
+//! Pure and deterministic: [`Engine::apply`] takes a [`Command`], the time and a reused event
+//! buffer, and appends the [`Event`]s it produced, each in an [`EventEnvelope`] with its sequence
+//! number. No clock, no I/O, no randomness, no async: the gateway owns time, durability and delivery.
+//!
+//! # Layout
+//! - [`types`]: money (`UnitPrice`, `Amount`, `Quantity` in integer minor units), ids, codes, time.
+//! - [`catalog`]: regions, categories, products, participants and affiliation groups, framework
+//!   agreements with their offers, direct-order limits.
+//! - [`budget`]: budget lines, balances and the ledger (rules B-1 to B-4).
+//! - [`direct`]: offer books and direct orders (rules D-1 to D-6).
+//! - [`settlement`]: trades and their settlement lifecycle.
+//! - `command`, `event`, `reject`: what goes in, what comes out, why a command was refused.
+//! - `engine`, `state`, `snapshot`: the engine, its state, snapshots and the state hash.
+//!
+//! # Determinism
+//! Every collection whose order can reach an event or a snapshot is a `BTreeMap`, a `BTreeSet` or an
+//! arena in creation order. Ids derive from command sequence numbers.
+
+mod arena;
+pub mod budget;
+pub mod catalog;
+mod command;
+pub mod direct;
+mod engine;
+mod event;
+mod reject;
+pub mod settlement;
+mod snapshot;
+mod state;
+pub mod types;
+
+pub use command::{Action, ActionKind, Command};
+pub use engine::Engine;
+pub use event::{Event, EventEnvelope};
+pub use reject::{Entity, Field, Reason};
+pub use snapshot::{SnapshotError, StateHash};

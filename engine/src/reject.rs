@@ -1,0 +1,263 @@
+//! Business rejections. A command the rules refuse produces one `Rejected` event whose `Reason`
+//! names the rule (ARCHITECTURE rule ids such as `D-4`, `B-1`), a machine-readable code and a message
+//! a procurement officer can read. A rejection is an ordinary outcome, journaled like any other;
+//! an `Err` from the engine means a broken invariant instead.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settlement::{SettlementStep, TradeState};
+use crate::types::{Amount, Quantity, UnitPrice};
+
+/// A kind of thing a command may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Entity {
+    /// An administrative region.
+    Region,
+    /// A catalog category.
+    Category,
+    /// A catalog product.
+    Product,
+    /// A participant of any kind.
+    Participant,
+    /// A participant that must be a supplier.
+    Supplier,
+    /// A participant that must be a purchaser.
+    Purchaser,
+    /// A framework agreement.
+    Agreement,
+    /// A budget line.
+    BudgetLine,
+    /// A trade.
+    Trade,
+    /// A unified social credit code already registered.
+    CreditCode,
+}
+
+/// A field of a command that fails its own rule of form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Field {
+    /// A name is empty or too long.
+    Name,
+    /// The parent does not fit the hierarchy (unknown, or too deep).
+    Parent,
+    /// A quantity is zero or out of range.
+    Quantity,
+    /// A price is zero or out of range.
+    Price,
+    /// An amount is out of range.
+    Amount,
+    /// A validity period ends before it starts.
+    Dates,
+    /// An agreement covers no region.
+    Regions,
+    /// An affiliation group needs at least two distinct suppliers.
+    Members,
+    /// A product's quantity scale is above 3 decimals.
+    Scale,
+    /// A participant needs a region (purchasers, analysts) or a credit code (suppliers).
+    Region,
+    /// A supplier registers with its unified social credit code.
+    CreditCode,
+}
+
+/// Why the engine refused a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reason {
+    /// The acting participant may not issue this command, or not on this object.
+    NotPermitted,
+    /// The command names something that does not exist.
+    NotFound {
+        /// What was not found.
+        what: Entity,
+    },
+    /// The command would create something that already exists.
+    AlreadyExists {
+        /// What exists.
+        what: Entity,
+    },
+    /// A field is malformed.
+    Invalid {
+        /// Which field.
+        field: Field,
+    },
+    /// D-5: the quantity has more decimals than the product's scale allows.
+    QuantityScale {
+        /// Decimals the product allows.
+        scale: u8,
+    },
+    /// D-2: no framework agreement of the named supplier, or of anyone, for this product.
+    NoAgreement,
+    /// D-2: the agreement is outside its validity period, or revoked.
+    AgreementNotValid,
+    /// D-2: no agreement covers the purchaser's region.
+    RegionNotCovered,
+    /// D-2: the supplier is suspended.
+    SupplierSuspended,
+    /// D-2: the offer stands above the agreement's current ceiling.
+    AboveCeiling {
+        /// The current ceiling.
+        ceiling: UnitPrice,
+    },
+    /// D-6: an offer may not be set above the agreement's ceiling.
+    OfferAboveCeiling {
+        /// The current ceiling.
+        ceiling: UnitPrice,
+    },
+    /// D-3: not enough stock (none at all, or not the whole quantity when all-or-nothing).
+    StockShort {
+        /// Quantity the eligible offers could fill.
+        available: Quantity,
+    },
+    /// D-1: every eligible offer is above the order's limit price.
+    LimitPrice {
+        /// The lowest eligible offer.
+        best: UnitPrice,
+    },
+    /// D-4: the order's amount exceeds the direct-order limit of its category in the region.
+    AboveLimit {
+        /// The order's amount.
+        amount: Amount,
+        /// The limit.
+        limit: Amount,
+    },
+    /// B-1: the budget line has not enough available.
+    BudgetShort {
+        /// Amount the command needs.
+        needed: Amount,
+        /// Amount available.
+        available: Amount,
+    },
+    /// B-1: an adjustment may not take the allocation below what is held, committed and paid.
+    BelowUsed {
+        /// Held + committed + paid.
+        used: Amount,
+    },
+    /// B-2: a budget line spends only in its own fiscal year.
+    FiscalYear {
+        /// The line's fiscal year.
+        line_year: i32,
+        /// The current fiscal year.
+        current_year: i32,
+    },
+    /// The settlement step does not follow from the trade's state.
+    SettlementStep {
+        /// The trade's state.
+        state: TradeState,
+        /// The step asked for.
+        step: SettlementStep,
+    },
+}
+
+impl Reason {
+    /// The rule id of ARCHITECTURE that refuses the command, or the area for rules of form.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Reason::NotPermitted => "auth",
+            Reason::NotFound { .. } | Reason::AlreadyExists { .. } | Reason::Invalid { .. } => {
+                "input"
+            }
+            Reason::QuantityScale { .. } => "D-5",
+            Reason::NoAgreement
+            | Reason::AgreementNotValid
+            | Reason::RegionNotCovered
+            | Reason::SupplierSuspended
+            | Reason::AboveCeiling { .. } => "D-2",
+            Reason::OfferAboveCeiling { .. } => "D-6",
+            Reason::StockShort { .. } => "D-3",
+            Reason::LimitPrice { .. } => "D-1",
+            Reason::AboveLimit { .. } => "D-4",
+            Reason::BudgetShort { .. } | Reason::BelowUsed { .. } => "B-1",
+            Reason::FiscalYear { .. } => "B-2",
+            Reason::SettlementStep { .. } => "settlement",
+        }
+    }
+
+    /// A stable machine-readable code for clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NotPermitted => "not_permitted",
+            Reason::NotFound { .. } => "not_found",
+            Reason::AlreadyExists { .. } => "already_exists",
+            Reason::Invalid { .. } => "invalid_input",
+            Reason::QuantityScale { .. } => "quantity_scale",
+            Reason::NoAgreement => "no_agreement",
+            Reason::AgreementNotValid => "agreement_not_valid",
+            Reason::RegionNotCovered => "region_not_covered",
+            Reason::SupplierSuspended => "supplier_suspended",
+            Reason::AboveCeiling { .. } | Reason::OfferAboveCeiling { .. } => "above_ceiling",
+            Reason::StockShort { .. } => "stock_short",
+            Reason::LimitPrice { .. } => "limit_price",
+            Reason::AboveLimit { .. } => "above_limit",
+            Reason::BudgetShort { .. } => "budget_short",
+            Reason::BelowUsed { .. } => "below_used",
+            Reason::FiscalYear { .. } => "fiscal_year",
+            Reason::SettlementStep { .. } => "settlement_step",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NotPermitted => f.write_str("you may not do this"),
+            Reason::NotFound { what } => write!(f, "{what:?} not found"),
+            Reason::AlreadyExists { what } => write!(f, "{what:?} already exists"),
+            Reason::Invalid { field } => write!(f, "invalid {field:?}"),
+            Reason::QuantityScale { scale } => {
+                write!(
+                    f,
+                    "this product is ordered in steps of {scale} decimals at most"
+                )
+            }
+            Reason::NoAgreement => f.write_str("no framework agreement offers this product"),
+            Reason::AgreementNotValid => f.write_str(
+                "the framework agreement is not valid today (expired, not yet valid or revoked)",
+            ),
+            Reason::RegionNotCovered => {
+                f.write_str("no framework agreement for this product covers your region")
+            }
+            Reason::SupplierSuspended => f.write_str("the supplier is suspended"),
+            Reason::AboveCeiling { ceiling } | Reason::OfferAboveCeiling { ceiling } => {
+                write!(
+                    f,
+                    "the offer is above the agreement's ceiling price of {ceiling}"
+                )
+            }
+            Reason::StockShort { available } => {
+                write!(f, "not enough stock: {available} available")
+            }
+            Reason::LimitPrice { best } => {
+                write!(
+                    f,
+                    "the best eligible offer, {best}, is above your limit price"
+                )
+            }
+            Reason::AboveLimit { amount, limit } => write!(
+                f,
+                "the order amount {amount} exceeds the direct-order limit of {limit}; use an auction or an inquiry"
+            ),
+            Reason::BudgetShort { needed, available } => {
+                write!(
+                    f,
+                    "the budget line has {available} available, {needed} needed"
+                )
+            }
+            Reason::BelowUsed { used } => write!(
+                f,
+                "the allocation may not go below the {used} already held, committed and paid"
+            ),
+            Reason::FiscalYear {
+                line_year,
+                current_year,
+            } => write!(
+                f,
+                "the budget line belongs to fiscal year {line_year}; the current year is {current_year}"
+            ),
+            Reason::SettlementStep { state, step } => {
+                write!(f, "a trade that is {state:?} cannot be {step:?}")
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Trades and their settlement after the deal: delivered, accepted (验收), paid (资金支付), or
+//! unwound by a declined contract (拒签) or an operator's cancellation (ARCHITECTURE 3, 7).
+
+mod lifecycle;
+mod settle;
+mod trade;
+
+pub use lifecycle::{SettlementParty, SettlementStep, TradeState};
+pub use trade::{Trade, TradeMode, TradeRecord};

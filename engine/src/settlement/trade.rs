@@ -1,0 +1,67 @@
+//! A trade: every award or fill, with the fields budget reconciliation and OCDS publication need
+//! (ARCHITECTURE 7).
+
+use serde::{Deserialize, Serialize};
+
+use super::TradeState;
+use crate::types::{
+    AgreementId, Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, RegionCode, Seq,
+    Timestamp, TradeId, UnitPrice,
+};
+
+/// The trading mode that produced a trade.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TradeMode {
+    /// Agreement-supply direct order (协议供货 / 直接订购).
+    DirectOrder,
+    /// Reverse auction (竞价).
+    Auction,
+    /// Online inquiry (网上询价).
+    Inquiry,
+    /// Negotiated purchase (协商采购).
+    Negotiation,
+}
+
+/// A struck deal between one purchaser and one supplier for one product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trade {
+    /// Trade id: the striking command's sequence and the leg within it.
+    pub id: TradeId,
+    /// How the deal was made.
+    pub mode: TradeMode,
+    /// The order, auction or inquiry.
+    pub deal: DealId,
+    /// The purchasing unit.
+    pub purchaser: ParticipantId,
+    /// The supplier.
+    pub supplier: ParticipantId,
+    /// The product.
+    pub product: ProductId,
+    /// The framework agreement filled, for direct orders.
+    pub agreement: Option<AgreementId>,
+    /// Quantity traded.
+    pub quantity: Quantity,
+    /// Unit price.
+    pub unit_price: UnitPrice,
+    /// Amount: price x quantity rounded half-up to the fen.
+    pub amount: Amount,
+    /// The budget line that pays.
+    pub budget_line: BudgetLineId,
+    /// The purchaser's region.
+    pub region: RegionCode,
+    /// Engine time of the strike.
+    pub ts: Timestamp,
+    /// Engine sequence of the strike.
+    pub seq: Seq,
+}
+
+/// A trade with where it stands in settlement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeRecord {
+    /// The trade as struck.
+    pub trade: Trade,
+    /// Settlement state.
+    pub state: TradeState,
+    /// When the purchaser accepted the delivery; late-payment alerts count from here (P-6).
+    pub accepted_ts: Option<Timestamp>,
+}

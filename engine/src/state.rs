@@ -1,0 +1,83 @@
+//! The engine's whole state: what a snapshot holds and `state_hash()` covers. Every collection
+//! iterates in a deterministic order (`BTreeMap`, or an `Arena` in creation order), so two engines
+//! fed the same commands serialize to the same bytes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::arena::{Arena, Ix};
+use crate::budget::BudgetLine;
+use crate::catalog::{
+    AffiliationGroup, Agreement, Category, DirectOrderLimits, Participant, ParticipantKind,
+    Product, Region,
+};
+use crate::reject::{Entity, Reason};
+use crate::settlement::TradeRecord;
+use crate::types::{
+    Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, GroupId, ParticipantId, ProductId,
+    RegionCode, Seq, Timestamp, TradeId,
+};
+
+/// Everything the engine knows.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct State {
+    /// Sequence of the last command applied.
+    pub seq: Seq,
+    /// Engine time of the last command applied; never goes back.
+    pub clock: Timestamp,
+    pub regions: BTreeMap<RegionCode, Region>,
+    pub categories: BTreeMap<CategoryCode, Category>,
+    pub products: Arena<ProductId, Product>,
+    pub skus: BTreeMap<String, ProductId>,
+    pub participants: Arena<ParticipantId, Participant>,
+    pub credit_codes: BTreeMap<CreditCode, ParticipantId>,
+    pub groups: Arena<GroupId, AffiliationGroup>,
+    pub agreements: Arena<AgreementId, Agreement>,
+    pub limits: DirectOrderLimits,
+    pub budgets: Arena<BudgetLineId, BudgetLine>,
+    pub budget_keys: BTreeSet<(ParticipantId, i32, String, String)>,
+    pub trades: Arena<TradeId, TradeRecord>,
+}
+
+impl State {
+    /// The operator's authority: an operator participant, or the platform itself.
+    pub fn require_operator(&self, actor: Actor) -> Result<(), Reason> {
+        if actor.is_system() {
+            return Ok(());
+        }
+        self.require_kind(actor, ParticipantKind::Operator)
+            .map(|_| ())
+    }
+
+    /// The acting participant's index, when it is of `kind`.
+    pub fn require_kind(&self, actor: Actor, kind: ParticipantKind) -> Result<Ix, Reason> {
+        let ix = self
+            .participants
+            .index_of(actor.participant)
+            .ok_or(Reason::NotPermitted)?;
+        if self.participants.at(ix).kind != kind {
+            return Err(Reason::NotPermitted);
+        }
+        Ok(ix)
+    }
+
+    /// The index of a participant that must be a supplier.
+    pub fn supplier_ix(&self, supplier: ParticipantId) -> Result<Ix, Reason> {
+        let not_found = Reason::NotFound {
+            what: Entity::Supplier,
+        };
+        let ix = self.participants.index_of(supplier).ok_or(not_found)?;
+        if self.participants.at(ix).kind != ParticipantKind::Supplier {
+            return Err(not_found);
+        }
+        Ok(ix)
+    }
+
+    /// The index of an agreement.
+    pub fn agreement_ix(&self, agreement: AgreementId) -> Result<Ix, Reason> {
+        self.agreements.index_of(agreement).ok_or(Reason::NotFound {
+            what: Entity::Agreement,
+        })
+    }
+}

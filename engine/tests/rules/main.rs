@@ -1,0 +1,11 @@
+//! The engine's rules, one module per area, each test named for what it proves and the rule it
+//! covers. Tests read given / when / then over events.
+
+mod budget;
+mod direct;
+mod market;
+mod offers;
+mod properties;
+mod reference;
+mod replay;
+mod settlement;
