@@ -1,1 +1,5 @@
+//! Shared set-up of the marketplace's benchmarks: province-sized workloads and the naive baselines
+//! they are measured against in the same run.
 
+pub mod naive;
+pub mod workload;

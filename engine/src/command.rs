@@ -224,30 +224,27 @@ pub(crate) struct Ctx<'a> {
     pub seq: Seq,
     /// Engine time of the command.
     pub now: Timestamp,
+    /// The fiscal year (calendar year in Shanghai) at `now`.
+    pub fiscal_year: i32,
     out: &'a mut Vec<EventEnvelope>,
     start: usize,
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(seq: Seq, now: Timestamp, out: &'a mut Vec<EventEnvelope>) -> Self {
+    pub fn new(
+        seq: Seq,
+        now: Timestamp,
+        fiscal_year: i32,
+        out: &'a mut Vec<EventEnvelope>,
+    ) -> Self {
         let start = out.len();
-        Self {
-            seq,
-            now,
-            out,
-            start,
-        }
+        Self { seq, now, fiscal_year, out, start }
     }
 
     /// Appends an event of this command.
     pub fn emit(&mut self, event: Event) {
         let index = u32::try_from(self.out.len() - self.start).unwrap_or(u32::MAX);
-        self.out.push(EventEnvelope {
-            seq: self.seq,
-            index,
-            ts: self.now,
-            event,
-        });
+        self.out.push(EventEnvelope { seq: self.seq, index, ts: self.now, event });
     }
 
     /// Number of events this command has emitted so far.

@@ -14,15 +14,43 @@ use crate::settlement::{SettlementStep, TradeRecord};
 use crate::state::State;
 use crate::types::{
     AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, ProductId, RegionCode, Seq,
-    Timestamp, TradeId,
+    Timestamp, TradeId, fiscal_year,
 };
 
 /// The marketplace's matching engine.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Engine {
     pub(crate) state: State,
     /// Reused buffer for a direct order's planned fill: not state, never snapshotted.
     plan: Vec<PlannedFill>,
+    /// The fiscal year around the clock, so most commands skip the calendar arithmetic.
+    year: FiscalYearWindow,
+}
+
+/// A fiscal year and the half-open window of engine time it spans.
+#[derive(Clone, Copy, Debug, Default)]
+struct FiscalYearWindow {
+    year: i32,
+    starts: Timestamp,
+    ends: Timestamp,
+}
+
+impl FiscalYearWindow {
+    fn around(now: Timestamp) -> Self {
+        let year = fiscal_year(now);
+        let first_day = |year| {
+            time::Date::from_calendar_date(year, time::Month::January, 1)
+                .map_or(now, Timestamp::shanghai_midnight)
+        };
+        Self { year, starts: first_day(year), ends: first_day(year + 1) }
+    }
+
+    fn at(&mut self, now: Timestamp) -> i32 {
+        if now < self.starts || now >= self.ends {
+            *self = Self::around(now);
+        }
+        self.year
+    }
 }
 
 impl Engine {
@@ -32,10 +60,7 @@ impl Engine {
     }
 
     pub(crate) fn from_state(state: State) -> Self {
-        Self {
-            state,
-            plan: Vec::new(),
-        }
+        Self { state, plan: Vec::new(), year: FiscalYearWindow::default() }
     }
 
     /// Applies one command at `now`, appending its events to `out`, and returns its sequence.
@@ -47,14 +72,11 @@ impl Engine {
         let now = now.max(self.state.clock);
         self.state.seq = seq;
         self.state.clock = now;
-        let mut ctx = Ctx::new(seq, now, out);
+        let mut ctx = Ctx::new(seq, now, self.year.at(now), out);
         let kind = command.action.kind();
         if let Err(reason) = self.dispatch(command, &mut ctx) {
             debug_assert_eq!(ctx.emitted(), 0, "a refused command must change nothing");
-            ctx.emit(Event::Rejected {
-                action: kind,
-                reason,
-            });
+            ctx.emit(Event::Rejected { action: kind, reason });
         }
         seq
     }
@@ -93,17 +115,13 @@ impl Engine {
             Action::RevokeAgreement { agreement, reason } => {
                 state.revoke_agreement(actor, agreement, reason, ctx)
             }
-            Action::SetDirectOrderLimit {
-                region,
-                category,
-                limit,
-            } => state.set_direct_order_limit(actor, region, category, limit, ctx),
+            Action::SetDirectOrderLimit { region, category, limit } => {
+                state.set_direct_order_limit(actor, region, category, limit, ctx)
+            }
             Action::AllocateBudget(allocation) => state.allocate_budget(actor, allocation, ctx),
-            Action::AdjustBudget {
-                line,
-                allocated,
-                reason,
-            } => state.adjust_budget(actor, line, allocated, reason, ctx),
+            Action::AdjustBudget { line, allocated, reason } => {
+                state.adjust_budget(actor, line, allocated, reason, ctx)
+            }
             Action::SetOffer { agreement, price } => state.set_offer(actor, agreement, price, ctx),
             Action::SetStock { agreement, stock } => state.set_stock(actor, agreement, stock, ctx),
             Action::PlaceOrder(request) => state.place_order(actor, request, &mut self.plan, ctx),
@@ -193,9 +211,7 @@ impl Engine {
     /// The live offers of a product in priority order, with their agreements.
     pub fn offers(&self, product: ProductId) -> impl Iterator<Item = (&OfferKey, &Agreement)> {
         let book = self.state.products.get(product).map(|p| &p.book);
-        book.into_iter()
-            .flat_map(|b| b.iter())
-            .map(|key| (key, self.agreement_at(key.agreement)))
+        book.into_iter().flat_map(|b| b.iter()).map(|key| (key, self.agreement_at(key.agreement)))
     }
 
     fn agreement_at(&self, ix: Ix) -> &Agreement {
@@ -207,6 +223,11 @@ impl Engine {
         let region = self.state.regions.get(&region)?;
         let category = self.state.categories.get(&category)?;
         self.state.limits.resolve(&region.chain, &category.chain)
+    }
+
+    /// Every direct-order limit set, by region then category.
+    pub fn direct_order_limits(&self) -> &crate::catalog::DirectOrderLimits {
+        &self.state.limits
     }
 
     /// A budget line.
@@ -226,6 +247,6 @@ impl Engine {
 
     /// All trades, in the order struck.
     pub fn trades(&self) -> impl Iterator<Item = &TradeRecord> {
-        self.state.trades.iter().map(|(_, t)| t)
+        self.state.trades.iter()
     }
 }

@@ -33,76 +33,31 @@ pub struct EventEnvelope {
 #[allow(missing_docs)]
 pub enum Event {
     /// A region was defined.
-    RegionDefined {
-        code: RegionCode,
-        name: String,
-        parent: Option<RegionCode>,
-        level: RegionLevel,
-    },
+    RegionDefined { code: RegionCode, name: String, parent: Option<RegionCode>, level: RegionLevel },
     /// A category was defined.
-    CategoryDefined {
-        code: CategoryCode,
-        name: String,
-        parent: Option<CategoryCode>,
-    },
+    CategoryDefined { code: CategoryCode, name: String, parent: Option<CategoryCode> },
     /// A product was defined.
-    ProductDefined {
-        product: ProductId,
-        spec: ProductSpec,
-    },
+    ProductDefined { product: ProductId, spec: ProductSpec },
     /// A participant was registered.
-    ParticipantRegistered {
-        participant: ParticipantId,
-        registration: Registration,
-    },
+    ParticipantRegistered { participant: ParticipantId, registration: Registration },
     /// A supplier was suspended.
-    SupplierSuspended {
-        supplier: ParticipantId,
-        reason: String,
-    },
+    SupplierSuspended { supplier: ParticipantId, reason: String },
     /// A supplier was reinstated.
-    SupplierReinstated {
-        supplier: ParticipantId,
-        reason: String,
-    },
+    SupplierReinstated { supplier: ParticipantId, reason: String },
     /// Suppliers were recorded as affiliated.
-    AffiliationGroupDefined {
-        group: GroupId,
-        members: Vec<ParticipantId>,
-        basis: AffiliationBasis,
-    },
+    AffiliationGroupDefined { group: GroupId, members: Vec<ParticipantId>, basis: AffiliationBasis },
     /// A framework agreement was granted.
-    AgreementGranted {
-        agreement: AgreementId,
-        grant: Grant,
-    },
+    AgreementGranted { agreement: AgreementId, grant: Grant },
     /// An agreement's ceiling changed.
-    CeilingChanged {
-        agreement: AgreementId,
-        ceiling: UnitPrice,
-    },
+    CeilingChanged { agreement: AgreementId, ceiling: UnitPrice },
     /// An agreement was revoked.
-    AgreementRevoked {
-        agreement: AgreementId,
-        reason: String,
-    },
+    AgreementRevoked { agreement: AgreementId, reason: String },
     /// A direct-order limit was set or cleared.
-    DirectOrderLimitSet {
-        region: RegionCode,
-        category: CategoryCode,
-        limit: Option<Amount>,
-    },
+    DirectOrderLimitSet { region: RegionCode, category: CategoryCode, limit: Option<Amount> },
     /// A budget line was opened.
-    BudgetLineOpened {
-        line: BudgetLineId,
-        allocation: Allocation,
-    },
+    BudgetLineOpened { line: BudgetLineId, allocation: Allocation },
     /// A budget line's allocation was adjusted to a new total.
-    BudgetAdjusted {
-        line: BudgetLineId,
-        allocated: Amount,
-        reason: String,
-    },
+    BudgetAdjusted { line: BudgetLineId, allocated: Amount, reason: String },
     /// A budget balance moved: one ledger entry (B-4).
     BudgetMoved(LedgerEntry),
     /// A supplier's offer was set (D-6): a price event.
@@ -114,11 +69,7 @@ pub enum Event {
         since: Seq,
     },
     /// An agreement's stock changed.
-    StockChanged {
-        agreement: AgreementId,
-        product: ProductId,
-        stock: Option<Quantity>,
-    },
+    StockChanged { agreement: AgreementId, product: ProductId, stock: Option<Quantity> },
     /// A trade was struck.
     TradeStruck(Trade),
     /// A direct order was filled, wholly or in part; the rest is cancelled.
@@ -130,12 +81,7 @@ pub enum Event {
         amount: Amount,
     },
     /// A trade took a settlement step.
-    TradeSettled {
-        trade: TradeId,
-        step: SettlementStep,
-        state: TradeState,
-        reason: String,
-    },
+    TradeSettled { trade: TradeId, step: SettlementStep, state: TradeState, reason: String },
     /// A command was refused; the rule is in the reason.
     Rejected { action: ActionKind, reason: Reason },
 }

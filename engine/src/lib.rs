@@ -18,6 +18,9 @@
 //! Every collection whose order can reach an event or a snapshot is a `BTreeMap`, a `BTreeSet` or an
 //! arena in creation order. Ids derive from command sequence numbers.
 
+// Money and quantities are exact integers: no float arithmetic, no silent narrowing.
+#![deny(clippy::float_arithmetic, clippy::cast_possible_truncation)]
+
 mod arena;
 pub mod budget;
 pub mod catalog;

@@ -60,6 +60,8 @@ pub enum Field {
     Region,
     /// A supplier registers with its unified social credit code.
     CreditCode,
+    /// The engine indexes at most 256 regions, enough for any province.
+    Capacity,
 }
 
 /// Why the engine refused a command.
@@ -206,10 +208,7 @@ impl fmt::Display for Reason {
             Reason::AlreadyExists { what } => write!(f, "{what:?} already exists"),
             Reason::Invalid { field } => write!(f, "invalid {field:?}"),
             Reason::QuantityScale { scale } => {
-                write!(
-                    f,
-                    "this product is ordered in steps of {scale} decimals at most"
-                )
+                write!(f, "this product is ordered in steps of {scale} decimals at most")
             }
             Reason::NoAgreement => f.write_str("no framework agreement offers this product"),
             Reason::AgreementNotValid => f.write_str(
@@ -220,38 +219,26 @@ impl fmt::Display for Reason {
             }
             Reason::SupplierSuspended => f.write_str("the supplier is suspended"),
             Reason::AboveCeiling { ceiling } | Reason::OfferAboveCeiling { ceiling } => {
-                write!(
-                    f,
-                    "the offer is above the agreement's ceiling price of {ceiling}"
-                )
+                write!(f, "the offer is above the agreement's ceiling price of {ceiling}")
             }
             Reason::StockShort { available } => {
                 write!(f, "not enough stock: {available} available")
             }
             Reason::LimitPrice { best } => {
-                write!(
-                    f,
-                    "the best eligible offer, {best}, is above your limit price"
-                )
+                write!(f, "the best eligible offer, {best}, is above your limit price")
             }
             Reason::AboveLimit { amount, limit } => write!(
                 f,
                 "the order amount {amount} exceeds the direct-order limit of {limit}; use an auction or an inquiry"
             ),
             Reason::BudgetShort { needed, available } => {
-                write!(
-                    f,
-                    "the budget line has {available} available, {needed} needed"
-                )
+                write!(f, "the budget line has {available} available, {needed} needed")
             }
             Reason::BelowUsed { used } => write!(
                 f,
                 "the allocation may not go below the {used} already held, committed and paid"
             ),
-            Reason::FiscalYear {
-                line_year,
-                current_year,
-            } => write!(
+            Reason::FiscalYear { line_year, current_year } => write!(
                 f,
                 "the budget line belongs to fiscal year {line_year}; the current year is {current_year}"
             ),

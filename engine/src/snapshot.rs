@@ -49,9 +49,7 @@ impl Engine {
 
     /// An engine in the state a snapshot holds.
     pub fn restore(bytes: &[u8]) -> Result<Self, SnapshotError> {
-        let body = bytes
-            .strip_prefix(MAGIC.as_slice())
-            .ok_or(SnapshotError::Format)?;
+        let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or(SnapshotError::Format)?;
         let state: State = postcard::from_bytes(body)?;
         Ok(Engine::from_state(state))
     }

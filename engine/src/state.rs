@@ -13,10 +13,10 @@ use crate::catalog::{
     Product, Region,
 };
 use crate::reject::{Entity, Reason};
-use crate::settlement::TradeRecord;
+use crate::settlement::TradeTable;
 use crate::types::{
     Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, GroupId, ParticipantId, ProductId,
-    RegionCode, Seq, Timestamp, TradeId,
+    RegionCode, Seq, Timestamp,
 };
 
 /// Everything the engine knows.
@@ -37,7 +37,7 @@ pub(crate) struct State {
     pub limits: DirectOrderLimits,
     pub budgets: Arena<BudgetLineId, BudgetLine>,
     pub budget_keys: BTreeSet<(ParticipantId, i32, String, String)>,
-    pub trades: Arena<TradeId, TradeRecord>,
+    pub trades: TradeTable,
 }
 
 impl State {
@@ -46,16 +46,12 @@ impl State {
         if actor.is_system() {
             return Ok(());
         }
-        self.require_kind(actor, ParticipantKind::Operator)
-            .map(|_| ())
+        self.require_kind(actor, ParticipantKind::Operator).map(|_| ())
     }
 
     /// The acting participant's index, when it is of `kind`.
     pub fn require_kind(&self, actor: Actor, kind: ParticipantKind) -> Result<Ix, Reason> {
-        let ix = self
-            .participants
-            .index_of(actor.participant)
-            .ok_or(Reason::NotPermitted)?;
+        let ix = self.participants.index_of(actor.participant).ok_or(Reason::NotPermitted)?;
         if self.participants.at(ix).kind != kind {
             return Err(Reason::NotPermitted);
         }
@@ -64,9 +60,7 @@ impl State {
 
     /// The index of a participant that must be a supplier.
     pub fn supplier_ix(&self, supplier: ParticipantId) -> Result<Ix, Reason> {
-        let not_found = Reason::NotFound {
-            what: Entity::Supplier,
-        };
+        let not_found = Reason::NotFound { what: Entity::Supplier };
         let ix = self.participants.index_of(supplier).ok_or(not_found)?;
         if self.participants.at(ix).kind != ParticipantKind::Supplier {
             return Err(not_found);
@@ -76,8 +70,6 @@ impl State {
 
     /// The index of an agreement.
     pub fn agreement_ix(&self, agreement: AgreementId) -> Result<Ix, Reason> {
-        self.agreements.index_of(agreement).ok_or(Reason::NotFound {
-            what: Entity::Agreement,
-        })
+        self.agreements.index_of(agreement).ok_or(Reason::NotFound { what: Entity::Agreement })
     }
 }

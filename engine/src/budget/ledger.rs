@@ -48,10 +48,7 @@ pub fn rebuild_balances<'a>(
 ) -> BTreeMap<BudgetLineId, Balance> {
     let mut balances = BTreeMap::<BudgetLineId, Balance>::new();
     for entry in entries {
-        balances
-            .entry(entry.line)
-            .or_default()
-            .apply(entry.kind, entry.amount);
+        balances.entry(entry.line).or_default().apply(entry.kind, entry.amount);
     }
     balances
 }

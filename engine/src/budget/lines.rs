@@ -35,13 +35,9 @@ impl State {
         let purchaser = self
             .participants
             .get(allocation.purchaser)
-            .ok_or(Reason::NotFound {
-                what: Entity::Purchaser,
-            })?;
+            .ok_or(Reason::NotFound { what: Entity::Purchaser })?;
         if purchaser.kind != ParticipantKind::Purchaser {
-            return Err(Reason::NotFound {
-                what: Entity::Purchaser,
-            });
+            return Err(Reason::NotFound { what: Entity::Purchaser });
         }
         if !crate::catalog::text_ok(&allocation.project)
             || !crate::catalog::text_ok(&allocation.line_code)
@@ -49,9 +45,7 @@ impl State {
             return Err(Reason::Invalid { field: Field::Name });
         }
         if allocation.amount.minor() < 0 {
-            return Err(Reason::Invalid {
-                field: Field::Amount,
-            });
+            return Err(Reason::Invalid { field: Field::Amount });
         }
         let key = (
             allocation.purchaser,
@@ -60,9 +54,7 @@ impl State {
             allocation.line_code.clone(),
         );
         if self.budget_keys.contains(&key) {
-            return Err(Reason::AlreadyExists {
-                what: Entity::BudgetLine,
-            });
+            return Err(Reason::AlreadyExists { what: Entity::BudgetLine });
         }
         self.budget_keys.insert(key);
         let id = BudgetLineId::from_seq(ctx.seq);
@@ -78,10 +70,7 @@ impl State {
             },
         );
         let amount = allocation.amount;
-        ctx.emit(Event::BudgetLineOpened {
-            line: id,
-            allocation,
-        });
+        ctx.emit(Event::BudgetLineOpened { line: id, allocation });
         self.move_budget(ix, LedgerKind::Allocated, amount, None, actor.user, ctx);
         Ok(())
     }
@@ -97,25 +86,16 @@ impl State {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
         self.require_operator(actor)?;
-        let ix = self.budgets.index_of(line).ok_or(Reason::NotFound {
-            what: Entity::BudgetLine,
-        })?;
+        let ix =
+            self.budgets.index_of(line).ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
         let balance = self.budgets.at(ix).balance;
         if allocated.minor() < 0 {
-            return Err(Reason::Invalid {
-                field: Field::Amount,
-            });
+            return Err(Reason::Invalid { field: Field::Amount });
         }
         if allocated < balance.used() {
-            return Err(Reason::BelowUsed {
-                used: balance.used(),
-            });
+            return Err(Reason::BelowUsed { used: balance.used() });
         }
-        ctx.emit(Event::BudgetAdjusted {
-            line,
-            allocated,
-            reason,
-        });
+        ctx.emit(Event::BudgetAdjusted { line, allocated, reason });
         let delta = allocated.minus(balance.allocated);
         self.move_budget(ix, LedgerKind::Adjusted, delta, None, actor.user, ctx);
         Ok(())
@@ -133,17 +113,7 @@ impl State {
     ) {
         let line = self.budgets.at_mut(ix);
         line.balance.apply(kind, amount);
-        debug_assert!(
-            line.balance.available().minor() >= 0,
-            "B-1 broken on {}",
-            line.id
-        );
-        ctx.emit(Event::BudgetMoved(LedgerEntry {
-            line: line.id,
-            kind,
-            amount,
-            deal,
-            user,
-        }));
+        debug_assert!(line.balance.available().minor() >= 0, "B-1 broken on {}", line.id);
+        ctx.emit(Event::BudgetMoved(LedgerEntry { line: line.id, kind, amount, deal, user }));
     }
 }

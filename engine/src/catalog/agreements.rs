@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::{ParticipantKind, RegionChain};
+use super::{ParticipantKind, RegionChain, RegionSet};
 use crate::arena::Ix;
 use crate::command::Ctx;
 use crate::direct::OfferKey;
@@ -41,6 +41,8 @@ pub struct Agreement {
     pub(crate) product_ix: Ix,
     /// Regions covered; each covers its descendants.
     pub regions: Vec<RegionCode>,
+    /// The same regions as a set, for the hot path.
+    pub(crate) coverage: RegionSet,
     /// Ceiling unit price (最高限价).
     pub ceiling: UnitPrice,
     /// Validity, dates inclusive.
@@ -56,7 +58,7 @@ pub struct Agreement {
 impl Agreement {
     /// True when the agreement covers a purchaser in `region`.
     pub fn covers(&self, region: &RegionChain) -> bool {
-        self.regions.iter().any(|code| region.contains(*code))
+        self.coverage.intersects(region.set())
     }
 
     /// True when valid at `now` and not revoked.
@@ -101,39 +103,26 @@ impl State {
         let product_ix = self
             .products
             .index_of(grant.product)
-            .ok_or(Reason::NotFound {
-                what: Entity::Product,
-            })?;
+            .ok_or(Reason::NotFound { what: Entity::Product })?;
         grant.regions.sort_unstable();
         grant.regions.dedup();
         if grant.regions.is_empty() {
-            return Err(Reason::Invalid {
-                field: Field::Regions,
-            });
+            return Err(Reason::Invalid { field: Field::Regions });
         }
-        if grant
-            .regions
-            .iter()
-            .any(|code| !self.regions.contains_key(code))
-        {
-            return Err(Reason::NotFound {
-                what: Entity::Region,
-            });
+        let mut coverage = RegionSet::default();
+        for code in &grant.regions {
+            let region = self.regions.get(code).ok_or(Reason::NotFound { what: Entity::Region })?;
+            coverage.insert(region.ix);
         }
         if !grant.ceiling.is_positive() {
-            return Err(Reason::Invalid {
-                field: Field::Price,
-            });
+            return Err(Reason::Invalid { field: Field::Price });
         }
-        let validity = Validity::new(grant.valid_from, grant.valid_to).ok_or(Reason::Invalid {
-            field: Field::Dates,
-        })?;
+        let validity = Validity::new(grant.valid_from, grant.valid_to)
+            .ok_or(Reason::Invalid { field: Field::Dates })?;
         let scale = self.products.at(product_ix).scale;
         if let Some(stock) = grant.stock {
             if stock.minor() < 0 {
-                return Err(Reason::Invalid {
-                    field: Field::Quantity,
-                });
+                return Err(Reason::Invalid { field: Field::Quantity });
             }
             if !stock.fits_scale(scale) {
                 return Err(Reason::QuantityScale { scale });
@@ -149,6 +138,7 @@ impl State {
                 product: grant.product,
                 product_ix,
                 regions: grant.regions.clone(),
+                coverage,
                 ceiling: grant.ceiling,
                 validity,
                 stock: grant.stock,
@@ -156,10 +146,7 @@ impl State {
                 revoked: false,
             },
         );
-        ctx.emit(Event::AgreementGranted {
-            agreement: id,
-            grant,
-        });
+        ctx.emit(Event::AgreementGranted { agreement: id, grant });
         Ok(())
     }
 
@@ -172,9 +159,7 @@ impl State {
     ) -> Result<(), Reason> {
         self.require_operator(actor)?;
         if !ceiling.is_positive() {
-            return Err(Reason::Invalid {
-                field: Field::Price,
-            });
+            return Err(Reason::Invalid { field: Field::Price });
         }
         let ix = self.agreement_ix(agreement)?;
         let agreement_row = self.agreements.at_mut(ix);
@@ -204,10 +189,7 @@ impl State {
         row.revoked = true;
         if let Some(offer) = row.offer {
             let product_ix = row.product_ix;
-            self.products
-                .at_mut(product_ix)
-                .book
-                .remove(OfferKey::new(offer, ix));
+            self.products.at_mut(product_ix).book.remove(OfferKey::new(offer, ix));
         }
         ctx.emit(Event::AgreementRevoked { agreement, reason });
         Ok(())
@@ -231,23 +213,16 @@ impl State {
             return Err(Reason::SupplierSuspended);
         }
         if !price.is_positive() {
-            return Err(Reason::Invalid {
-                field: Field::Price,
-            });
+            return Err(Reason::Invalid { field: Field::Price });
         }
         if price > row.ceiling {
-            return Err(Reason::OfferAboveCeiling {
-                ceiling: row.ceiling,
-            });
+            return Err(Reason::OfferAboveCeiling { ceiling: row.ceiling });
         }
         let (product, product_ix, previous) = (row.product, row.product_ix, row.offer);
         let offer = match previous {
             Some(old) if old.price == price => old,
             _ => {
-                let offer = Offer {
-                    price,
-                    since: ctx.seq,
-                };
+                let offer = Offer { price, since: ctx.seq };
                 let book = &mut self.products.at_mut(product_ix).book;
                 if let Some(old) = previous {
                     book.remove(OfferKey::new(old, ix));
@@ -283,9 +258,7 @@ impl State {
         if let Some(stock) = stock {
             let scale = self.products.at(row.product_ix).scale;
             if stock.minor() < 0 {
-                return Err(Reason::Invalid {
-                    field: Field::Quantity,
-                });
+                return Err(Reason::Invalid { field: Field::Quantity });
             }
             if !stock.fits_scale(scale) {
                 return Err(Reason::QuantityScale { scale });
@@ -293,11 +266,7 @@ impl State {
         }
         let product = row.product;
         self.agreements.at_mut(ix).stock = stock;
-        ctx.emit(Event::StockChanged {
-            agreement,
-            product,
-            stock,
-        });
+        ctx.emit(Event::StockChanged { agreement, product, stock });
         Ok(())
     }
 

@@ -58,42 +58,25 @@ impl State {
             return Err(Reason::Invalid { field: Field::Name });
         }
         if self.categories.contains_key(&code) {
-            return Err(Reason::AlreadyExists {
-                what: Entity::Category,
-            });
+            return Err(Reason::AlreadyExists { what: Entity::Category });
         }
         let chain = match parent {
-            None => CategoryChain {
-                codes: [code; MAX_DEPTH],
-                len: 1,
-            },
+            None => CategoryChain { codes: [code; MAX_DEPTH], len: 1 },
             Some(parent_code) => {
-                let parent = self.categories.get(&parent_code).ok_or(Reason::NotFound {
-                    what: Entity::Category,
-                })?;
+                let parent = self
+                    .categories
+                    .get(&parent_code)
+                    .ok_or(Reason::NotFound { what: Entity::Category })?;
                 let above = parent.chain.codes();
                 if above.len() >= MAX_DEPTH || parent_code.kind() != code.kind() {
-                    return Err(Reason::Invalid {
-                        field: Field::Parent,
-                    });
+                    return Err(Reason::Invalid { field: Field::Parent });
                 }
                 let mut codes = [code; MAX_DEPTH];
                 codes[1..=above.len()].copy_from_slice(above);
-                CategoryChain {
-                    codes,
-                    len: parent.chain.len + 1,
-                }
+                CategoryChain { codes, len: parent.chain.len + 1 }
             }
         };
-        self.categories.insert(
-            code,
-            Category {
-                code,
-                name: name.clone(),
-                parent,
-                chain,
-            },
-        );
+        self.categories.insert(code, Category { code, name: name.clone(), parent, chain });
         ctx.emit(Event::CategoryDefined { code, name, parent });
         Ok(())
     }

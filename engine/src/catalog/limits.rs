@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::{CategoryChain, RegionChain};
@@ -17,11 +18,14 @@ use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, Amount, CategoryCode, RegionCode};
 
-/// Limits by region, then by category. Both maps are small (a few dozen regions and categories
-/// carry limits), so a lookup is a handful of comparisons.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Limits by region, then by category, with resolved limits cached per region and category: the
+/// walk over both chains costs more than the rest of an order's checks, and limits rarely change.
+/// The cache is derived, never iterated and never snapshotted; any change of a limit clears it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DirectOrderLimits {
     by_region: BTreeMap<RegionCode, BTreeMap<CategoryCode, Amount>>,
+    #[serde(skip)]
+    resolved: FxHashMap<(RegionCode, CategoryCode), Option<Amount>>,
 }
 
 impl DirectOrderLimits {
@@ -29,20 +33,37 @@ impl DirectOrderLimits {
     pub fn resolve(&self, region: &RegionChain, category: &CategoryChain) -> Option<Amount> {
         region.codes().iter().find_map(|code| {
             let by_category = self.by_region.get(code)?;
-            category
-                .codes()
-                .iter()
-                .find_map(|c| by_category.get(c).copied())
+            category.codes().iter().find_map(|c| by_category.get(c).copied())
         })
     }
 
+    /// As [`Self::resolve`], remembering the answer until a limit changes.
+    pub(crate) fn resolve_cached(
+        &mut self,
+        region: &RegionChain,
+        category: &CategoryChain,
+    ) -> Option<Amount> {
+        let key = (region.region(), category.category());
+        if let Some(limit) = self.resolved.get(&key) {
+            return *limit;
+        }
+        let limit = self.resolve(region, category);
+        self.resolved.insert(key, limit);
+        limit
+    }
+
+    /// Every limit set, by region then category.
+    pub fn iter(&self) -> impl Iterator<Item = (RegionCode, CategoryCode, Amount)> + '_ {
+        self.by_region
+            .iter()
+            .flat_map(|(region, by_category)| by_category.iter().map(|(c, a)| (*region, *c, *a)))
+    }
+
     fn set(&mut self, region: RegionCode, category: CategoryCode, limit: Option<Amount>) {
+        self.resolved.clear();
         match limit {
             Some(limit) => {
-                self.by_region
-                    .entry(region)
-                    .or_default()
-                    .insert(category, limit);
+                self.by_region.entry(region).or_default().insert(category, limit);
             }
             None => {
                 if let Some(by_category) = self.by_region.get_mut(&region) {
@@ -67,26 +88,16 @@ impl State {
     ) -> Result<(), Reason> {
         self.require_operator(actor)?;
         if !self.regions.contains_key(&region) {
-            return Err(Reason::NotFound {
-                what: Entity::Region,
-            });
+            return Err(Reason::NotFound { what: Entity::Region });
         }
         if !self.categories.contains_key(&category) {
-            return Err(Reason::NotFound {
-                what: Entity::Category,
-            });
+            return Err(Reason::NotFound { what: Entity::Category });
         }
         if limit.is_some_and(|l| l.minor() < 0) {
-            return Err(Reason::Invalid {
-                field: Field::Amount,
-            });
+            return Err(Reason::Invalid { field: Field::Amount });
         }
         self.limits.set(region, category, limit);
-        ctx.emit(Event::DirectOrderLimitSet {
-            region,
-            category,
-            limit,
-        });
+        ctx.emit(Event::DirectOrderLimitSet { region, category, limit });
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ pub use participants::{
     Registration,
 };
 pub use products::{Product, ProductSpec};
-pub use regions::{Region, RegionChain, RegionLevel};
+pub use regions::{MAX_REGIONS, Region, RegionChain, RegionLevel, RegionSet};
 
 /// Longest name, SKU, brand, model or specification accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;

@@ -101,43 +101,27 @@ impl State {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
         self.require_operator(actor)?;
-        let Registration {
-            kind,
-            name,
-            credit_code,
-            region,
-        } = &registration;
+        let Registration { kind, name, credit_code, region } = &registration;
         if !super::text_ok(name) {
             return Err(Reason::Invalid { field: Field::Name });
         }
         let needs_region = matches!(kind, ParticipantKind::Purchaser | ParticipantKind::Analyst);
         if needs_region && region.is_none() {
-            return Err(Reason::Invalid {
-                field: Field::Region,
-            });
+            return Err(Reason::Invalid { field: Field::Region });
         }
         if *kind == ParticipantKind::Supplier && credit_code.is_none() {
-            return Err(Reason::Invalid {
-                field: Field::CreditCode,
-            });
+            return Err(Reason::Invalid { field: Field::CreditCode });
         }
         let chain = match region {
-            Some(code) => Some(
-                self.regions
-                    .get(code)
-                    .ok_or(Reason::NotFound {
-                        what: Entity::Region,
-                    })?
-                    .chain,
-            ),
+            Some(code) => {
+                Some(self.regions.get(code).ok_or(Reason::NotFound { what: Entity::Region })?.chain)
+            }
             None => None,
         };
         if let Some(code) = credit_code
             && self.credit_codes.contains_key(code)
         {
-            return Err(Reason::AlreadyExists {
-                what: Entity::CreditCode,
-            });
+            return Err(Reason::AlreadyExists { what: Entity::CreditCode });
         }
         let id = ParticipantId::from_seq(ctx.seq);
         if let Some(code) = credit_code {
@@ -155,10 +139,7 @@ impl State {
                 groups: Vec::new(),
             },
         );
-        ctx.emit(Event::ParticipantRegistered {
-            participant: id,
-            registration,
-        });
+        ctx.emit(Event::ParticipantRegistered { participant: id, registration });
         Ok(())
     }
 
@@ -191,9 +172,7 @@ impl State {
         members.sort_unstable();
         members.dedup();
         if members.len() < 2 {
-            return Err(Reason::Invalid {
-                field: Field::Members,
-            });
+            return Err(Reason::Invalid { field: Field::Members });
         }
         let mut ixs = Vec::with_capacity(members.len());
         for member in &members {
@@ -203,19 +182,8 @@ impl State {
         for ix in ixs {
             self.participants.at_mut(ix).groups.push(id);
         }
-        self.groups.push(
-            id,
-            AffiliationGroup {
-                id,
-                members: members.clone(),
-                basis,
-            },
-        );
-        ctx.emit(Event::AffiliationGroupDefined {
-            group: id,
-            members,
-            basis,
-        });
+        self.groups.push(id, AffiliationGroup { id, members: members.clone(), basis });
+        ctx.emit(Event::AffiliationGroupDefined { group: id, members, basis });
         Ok(())
     }
 

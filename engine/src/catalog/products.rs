@@ -67,21 +67,15 @@ impl State {
             }
         }
         if u32::from(spec.scale) > Quantity::SCALE {
-            return Err(Reason::Invalid {
-                field: Field::Scale,
-            });
+            return Err(Reason::Invalid { field: Field::Scale });
         }
         let category = self
             .categories
             .get(&spec.category)
-            .ok_or(Reason::NotFound {
-                what: Entity::Category,
-            })?
+            .ok_or(Reason::NotFound { what: Entity::Category })?
             .chain;
         if self.skus.contains_key(&spec.sku) {
-            return Err(Reason::AlreadyExists {
-                what: Entity::Product,
-            });
+            return Err(Reason::AlreadyExists { what: Entity::Product });
         }
         let id = ProductId::from_seq(ctx.seq);
         self.skus.insert(spec.sku.clone(), id);

@@ -20,11 +20,32 @@ pub enum RegionLevel {
     County,
 }
 
+/// Most regions one engine indexes: a province has at most about 210 counties, cities and itself.
+pub const MAX_REGIONS: usize = 256;
+
+/// A set of regions as a bitset over their dense indexes. Coverage checks on the hot path are then
+/// four AND operations on data stored inline, not a walk over a list behind a pointer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionSet([u64; MAX_REGIONS / 64]);
+
+impl RegionSet {
+    /// Adds the region with dense index `ix`.
+    pub fn insert(&mut self, ix: u8) {
+        self.0[usize::from(ix / 64)] |= 1 << (ix % 64);
+    }
+
+    /// True when the two sets share a region.
+    pub fn intersects(&self, other: &RegionSet) -> bool {
+        self.0.iter().zip(other.0.iter()).any(|(a, b)| a & b != 0)
+    }
+}
+
 /// A region and its ancestors, the region itself first: what coverage is checked against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegionChain {
     codes: [RegionCode; 3],
     len: u8,
+    set: RegionSet,
 }
 
 impl RegionChain {
@@ -42,6 +63,11 @@ impl RegionChain {
     pub fn region(&self) -> RegionCode {
         self.codes[0]
     }
+
+    /// The region and its ancestors as a set.
+    pub fn set(&self) -> &RegionSet {
+        &self.set
+    }
 }
 
 /// An administrative region.
@@ -57,6 +83,8 @@ pub struct Region {
     pub level: RegionLevel,
     /// Itself and its ancestors.
     pub chain: RegionChain,
+    /// Dense index, in order of definition.
+    pub ix: u8,
 }
 
 impl State {
@@ -73,59 +101,34 @@ impl State {
             return Err(Reason::Invalid { field: Field::Name });
         }
         if self.regions.contains_key(&code) {
-            return Err(Reason::AlreadyExists {
-                what: Entity::Region,
-            });
+            return Err(Reason::AlreadyExists { what: Entity::Region });
         }
+        let ix = u8::try_from(self.regions.len())
+            .map_err(|_| Reason::Invalid { field: Field::Capacity })?;
+        let mut set = RegionSet::default();
+        set.insert(ix);
         let (level, chain) = match parent {
-            None => (
-                RegionLevel::Province,
-                RegionChain {
-                    codes: [code; 3],
-                    len: 1,
-                },
-            ),
+            None => (RegionLevel::Province, RegionChain { codes: [code; 3], len: 1, set }),
             Some(parent_code) => {
-                let parent = self.regions.get(&parent_code).ok_or(Reason::NotFound {
-                    what: Entity::Region,
-                })?;
+                let parent = self
+                    .regions
+                    .get(&parent_code)
+                    .ok_or(Reason::NotFound { what: Entity::Region })?;
                 let level = match parent.level {
                     RegionLevel::Province => RegionLevel::City,
                     RegionLevel::City => RegionLevel::County,
-                    RegionLevel::County => {
-                        return Err(Reason::Invalid {
-                            field: Field::Parent,
-                        });
-                    }
+                    RegionLevel::County => return Err(Reason::Invalid { field: Field::Parent }),
                 };
                 let mut codes = [code; 3];
                 let above = parent.chain.codes();
                 codes[1..=above.len()].copy_from_slice(above);
-                (
-                    level,
-                    RegionChain {
-                        codes,
-                        len: parent.chain.len + 1,
-                    },
-                )
+                let mut set = parent.chain.set;
+                set.insert(ix);
+                (level, RegionChain { codes, len: parent.chain.len + 1, set })
             }
         };
-        self.regions.insert(
-            code,
-            Region {
-                code,
-                name: name.clone(),
-                parent,
-                level,
-                chain,
-            },
-        );
-        ctx.emit(Event::RegionDefined {
-            code,
-            name,
-            parent,
-            level,
-        });
+        self.regions.insert(code, Region { code, name: name.clone(), parent, level, chain, ix });
+        ctx.emit(Event::RegionDefined { code, name, parent, level });
         Ok(())
     }
 }

@@ -25,11 +25,7 @@ pub struct OfferKey {
 
 impl OfferKey {
     pub(crate) fn new(offer: Offer, agreement: Ix) -> Self {
-        Self {
-            price: offer.price,
-            since: offer.since,
-            agreement,
-        }
+        Self { price: offer.price, since: offer.since, agreement }
     }
 }
 

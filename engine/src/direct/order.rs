@@ -16,7 +16,6 @@ use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
 use crate::types::{
     Actor, Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, TradeId, UnitPrice,
-    fiscal_year,
 };
 
 /// What a purchaser asks for (D-1).
@@ -69,50 +68,32 @@ impl State {
     ) -> Result<(), Reason> {
         plan.clear();
         let purchaser_ix = self.require_kind(actor, ParticipantKind::Purchaser)?;
-        let region = self
-            .participants
-            .at(purchaser_ix)
-            .region
-            .unwrap_or_default();
+        let region = self.participants.at(purchaser_ix).region.unwrap_or_default();
         let product_ix = self
             .products
             .index_of(request.product)
-            .ok_or(Reason::NotFound {
-                what: Entity::Product,
-            })?;
+            .ok_or(Reason::NotFound { what: Entity::Product })?;
         let product = self.products.at(product_ix);
         if !request.quantity.is_positive() {
-            return Err(Reason::Invalid {
-                field: Field::Quantity,
-            });
+            return Err(Reason::Invalid { field: Field::Quantity });
         }
         if !request.quantity.fits_scale(product.scale) {
-            return Err(Reason::QuantityScale {
-                scale: product.scale,
-            });
+            return Err(Reason::QuantityScale { scale: product.scale });
         }
         let line_ix = self
             .budgets
             .index_of(request.budget_line)
-            .ok_or(Reason::NotFound {
-                what: Entity::BudgetLine,
-            })?;
+            .ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
         let line = self.budgets.at(line_ix);
         if line.purchaser != actor.participant {
             return Err(Reason::NotPermitted);
         }
-        let current_year = fiscal_year(ctx.now);
+        let current_year = ctx.fiscal_year;
         if line.fiscal_year != current_year {
-            return Err(Reason::FiscalYear {
-                line_year: line.fiscal_year,
-                current_year,
-            });
+            return Err(Reason::FiscalYear { line_year: line.fiscal_year, current_year });
         }
         if let Some(supplier) = request.supplier
-            && !self
-                .participants
-                .at(self.supplier_ix(supplier)?)
-                .is_active()
+            && !self.participants.at(self.supplier_ix(supplier)?).is_active()
         {
             return Err(Reason::SupplierSuspended);
         }
@@ -143,16 +124,12 @@ impl State {
                 continue;
             }
             if key.price > agreement.ceiling {
-                miss(Reason::AboveCeiling {
-                    ceiling: agreement.ceiling,
-                });
+                miss(Reason::AboveCeiling { ceiling: agreement.ceiling });
                 continue;
             }
             let take = agreement.fillable(remaining);
             if !take.is_positive() {
-                miss(Reason::StockShort {
-                    available: Quantity::ZERO,
-                });
+                miss(Reason::StockShort { available: Quantity::ZERO });
                 continue;
             }
             if request.limit_price.is_some_and(|limit| key.price > limit) {
@@ -160,9 +137,7 @@ impl State {
                 miss(Reason::LimitPrice { best: key.price });
                 break;
             }
-            let amount = key.price.times(take).ok_or(Reason::Invalid {
-                field: Field::Quantity,
-            })?;
+            let amount = key.price.times(take).ok_or(Reason::Invalid { field: Field::Quantity })?;
             plan.push(PlannedFill {
                 agreement: key.agreement,
                 price: key.price,
@@ -183,38 +158,24 @@ impl State {
         }
         let mut total = Amount::ZERO;
         for fill in plan.iter() {
-            total = total.checked_add(fill.amount).ok_or(Reason::Invalid {
-                field: Field::Quantity,
-            })?;
+            total =
+                total.checked_add(fill.amount).ok_or(Reason::Invalid { field: Field::Quantity })?;
         }
 
         // The whole planned fill against the limit (D-4) and the budget (B-1).
-        if let Some(limit) = self.limits.resolve(&region, &product.category)
+        if let Some(limit) = self.limits.resolve_cached(&region, &product.category)
             && total > limit
         {
-            return Err(Reason::AboveLimit {
-                amount: total,
-                limit,
-            });
+            return Err(Reason::AboveLimit { amount: total, limit });
         }
         let available = line.balance.available();
         if total > available {
-            return Err(Reason::BudgetShort {
-                needed: total,
-                available,
-            });
+            return Err(Reason::BudgetShort { needed: total, available });
         }
 
         // Every check passed: hold, strike each leg, commit (B-2, B-3).
         let deal = DealId::from_seq(ctx.seq);
-        self.move_budget(
-            line_ix,
-            LedgerKind::Held,
-            total,
-            Some(deal),
-            actor.user,
-            ctx,
-        );
+        self.move_budget(line_ix, LedgerKind::Held, total, Some(deal), actor.user, ctx);
         for (leg, fill) in (0_u32..).zip(plan.iter()) {
             let agreement = self.agreements.at_mut(fill.agreement);
             if let Some(stock) = agreement.stock.as_mut() {
@@ -237,14 +198,7 @@ impl State {
                 seq: ctx.seq,
             };
             let stock_left = agreement.stock.map(|stock| (agreement.id, stock));
-            self.trades.push(
-                trade.id,
-                TradeRecord {
-                    trade,
-                    state: TradeState::Struck,
-                    accepted_ts: None,
-                },
-            );
+            self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
             ctx.emit(Event::TradeStruck(trade));
             if let Some((agreement, stock)) = stock_left {
                 ctx.emit(Event::StockChanged {
@@ -254,14 +208,7 @@ impl State {
                 });
             }
         }
-        self.move_budget(
-            line_ix,
-            LedgerKind::Committed,
-            total,
-            Some(deal),
-            actor.user,
-            ctx,
-        );
+        self.move_budget(line_ix, LedgerKind::Committed, total, Some(deal), actor.user, ctx);
         ctx.emit(Event::OrderFilled {
             order: deal,
             purchaser: actor.participant,

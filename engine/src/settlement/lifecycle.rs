@@ -90,10 +90,7 @@ impl TradeState {
 
     /// True once nothing more can happen to the trade.
     pub const fn is_final(self) -> bool {
-        matches!(
-            self,
-            TradeState::Paid | TradeState::Declined | TradeState::Cancelled
-        )
+        matches!(self, TradeState::Paid | TradeState::Declined | TradeState::Cancelled)
     }
 }
 
@@ -136,10 +133,7 @@ mod tests {
 
     #[test]
     fn a_contract_can_be_declined_only_before_delivery() {
-        assert_eq!(
-            TradeState::Struck.after(SettlementStep::Decline),
-            Some(TradeState::Declined)
-        );
+        assert_eq!(TradeState::Struck.after(SettlementStep::Decline), Some(TradeState::Declined));
         assert_eq!(TradeState::Delivered.after(SettlementStep::Decline), None);
     }
 }

@@ -3,7 +3,9 @@
 
 mod lifecycle;
 mod settle;
+mod table;
 mod trade;
 
 pub use lifecycle::{SettlementParty, SettlementStep, TradeState};
+pub use table::TradeTable;
 pub use trade::{Trade, TradeMode, TradeRecord};

@@ -19,9 +19,7 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        let ix = self.trades.index_of(trade).ok_or(Reason::NotFound {
-            what: Entity::Trade,
-        })?;
+        let ix = self.trades.index_of(trade).ok_or(Reason::NotFound { what: Entity::Trade })?;
         let record = *self.trades.at(ix);
         match step.party() {
             SettlementParty::Supplier => {
@@ -43,38 +41,22 @@ impl State {
                 }
             }
         }
-        let state = record.state.after(step).ok_or(Reason::SettlementStep {
-            state: record.state,
-            step,
-        })?;
+        let state =
+            record.state.after(step).ok_or(Reason::SettlementStep { state: record.state, step })?;
         let line_ix = self
             .budgets
             .index_of(record.trade.budget_line)
-            .ok_or(Reason::NotFound {
-                what: Entity::BudgetLine,
-            })?;
+            .ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
 
         let row = self.trades.at_mut(ix);
         row.state = state;
         if step == SettlementStep::Accept {
             row.accepted_ts = Some(ctx.now);
         }
-        ctx.emit(Event::TradeSettled {
-            trade,
-            step,
-            state,
-            reason,
-        });
+        ctx.emit(Event::TradeSettled { trade, step, state, reason });
         let deal = Some(record.trade.deal);
         if step == SettlementStep::Pay {
-            self.move_budget(
-                line_ix,
-                LedgerKind::Paid,
-                record.trade.amount,
-                deal,
-                actor.user,
-                ctx,
-            );
+            self.move_budget(line_ix, LedgerKind::Paid, record.trade.amount, deal, actor.user, ctx);
         }
         if step.unwinds() {
             self.move_budget(

@@ -110,10 +110,7 @@ pub struct Actor {
 
 impl Actor {
     /// The platform itself: loads reference data at set-up, with the operator's authority.
-    pub const SYSTEM: Actor = Actor {
-        participant: ParticipantId(0),
-        user: UserId(0),
-    };
+    pub const SYSTEM: Actor = Actor { participant: ParticipantId(0), user: UserId(0) };
 
     /// A user acting for a participant.
     pub const fn new(participant: ParticipantId, user: UserId) -> Self {

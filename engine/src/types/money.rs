@@ -46,13 +46,10 @@ fn from_decimal_minor(value: Decimal, scale: u32) -> Result<i64, MoneyError> {
     }
     let value = value.normalize();
     if value.scale() > scale {
-        return Err(MoneyError::TooPrecise {
-            max_decimals: scale,
-        });
+        return Err(MoneyError::TooPrecise { max_decimals: scale });
     }
-    let minor = value
-        .checked_mul(Decimal::from(10_i64.pow(scale)))
-        .ok_or(MoneyError::OutOfRange)?;
+    let minor =
+        value.checked_mul(Decimal::from(10_i64.pow(scale))).ok_or(MoneyError::OutOfRange)?;
     i64::try_from(minor.mantissa() / 10_i128.pow(minor.scale())).map_err(|_| MoneyError::OutOfRange)
 }
 
@@ -214,17 +211,11 @@ mod tests {
     fn prices_parse_exactly_and_refuse_finer_input() {
         assert_eq!(UnitPrice::parse("4999.5").unwrap().minor(), 49_995_000);
         assert_eq!(UnitPrice::parse("0.0001").unwrap().minor(), 1);
-        assert_eq!(
-            UnitPrice::parse("0.00001"),
-            Err(MoneyError::TooPrecise { max_decimals: 4 })
-        );
+        assert_eq!(UnitPrice::parse("0.00001"), Err(MoneyError::TooPrecise { max_decimals: 4 }));
         assert_eq!(UnitPrice::parse("-1"), Err(MoneyError::Negative));
         assert_eq!(UnitPrice::parse("abc"), Err(MoneyError::NotDecimal));
         assert_eq!(UnitPrice::parse("1e400"), Err(MoneyError::NotDecimal));
-        assert_eq!(
-            UnitPrice::parse("99999999999999999"),
-            Err(MoneyError::OutOfRange)
-        );
+        assert_eq!(UnitPrice::parse("99999999999999999"), Err(MoneyError::OutOfRange));
     }
 
     #[test]
@@ -258,10 +249,7 @@ mod tests {
             UnitPrice::from_minor(33_333).times(Quantity::from_minor(3_000)),
             Some(Amount::from_minor(1_000))
         );
-        assert_eq!(
-            UnitPrice::from_minor(i64::MAX).times(Quantity::from_minor(i64::MAX)),
-            None
-        );
+        assert_eq!(UnitPrice::from_minor(i64::MAX).times(Quantity::from_minor(i64::MAX)), None);
     }
 
     #[test]

@@ -78,12 +78,7 @@ impl Validity {
             Some(day) => Timestamp::shanghai_midnight(day),
             None => Timestamp(i64::MAX),
         };
-        Some(Self {
-            from,
-            to,
-            starts: Timestamp::shanghai_midnight(from),
-            ends,
-        })
+        Some(Self { from, to, starts: Timestamp::shanghai_midnight(from), ends })
     }
 
     /// True once the last valid day is over.
@@ -108,10 +103,7 @@ mod tests {
         let before = Timestamp(1_798_732_799_999);
         assert_eq!(shanghai_date(before), date!(2026 - 12 - 31));
         assert_eq!(fiscal_year(before.plus_ms(1)), 2027);
-        assert_eq!(
-            Timestamp::shanghai_midnight(date!(2027 - 01 - 01)),
-            before.plus_ms(1)
-        );
+        assert_eq!(Timestamp::shanghai_midnight(date!(2027 - 01 - 01)), before.plus_ms(1));
     }
 
     #[test]

@@ -193,13 +193,7 @@ impl Market {
     }
 
     pub fn offer(&mut self, supplier: ParticipantId, agreement: AgreementId, at: &str) {
-        self.ok(
-            as_user(supplier),
-            Action::SetOffer {
-                agreement,
-                price: price(at),
-            },
-        );
+        self.ok(as_user(supplier), Action::SetOffer { agreement, price: price(at) });
     }
 
     /// An agreement with an offer set at `at`.
@@ -247,11 +241,7 @@ impl Market {
     }
 
     pub fn available(&self, line: BudgetLineId) -> Amount {
-        self.engine
-            .budget_line(line)
-            .expect("line")
-            .balance
-            .available()
+        self.engine.budget_line(line).expect("line").balance.available()
     }
 
     pub fn stock(&self, agreement: AgreementId) -> Option<Quantity> {
@@ -316,26 +306,15 @@ impl Scene {
         let dell = market.supplier("戴尔（中国）有限公司");
         let lenovo_fa = market.offering(lenovo, desktop, &[PROVINCE], "5000", "4800", Some("10"));
         let dell_fa = market.offering(dell, desktop, &[PROVINCE], "5000", "4900", Some("20"));
-        Scene {
-            market,
-            school,
-            line,
-            desktop,
-            lenovo,
-            dell,
-            lenovo_fa,
-            dell_fa,
-        }
+        Scene { market, school, line, desktop, lenovo, dell, lenovo_fa, dell_fa }
     }
 
     pub fn buy(&mut self, quantity: &str) -> Vec<Event> {
         let request = order(self.desktop, quantity, self.line);
-        self.market
-            .ok(as_user(self.school), Action::PlaceOrder(request))
+        self.market.ok(as_user(self.school), Action::PlaceOrder(request))
     }
 
     pub fn refuse(&mut self, request: OrderRequest) -> Reason {
-        self.market
-            .refused(as_user(self.school), Action::PlaceOrder(request))
+        self.market.refused(as_user(self.school), Action::PlaceOrder(request))
     }
 }

@@ -22,18 +22,14 @@ struct World {
 
 fn world() -> World {
     let mut m = Market::new();
-    let purchasers = [
-        ("西湖学校", XIHU),
-        ("滨江医院", BINJIANG),
-        ("海曙局", HAISHU),
-    ]
-    .into_iter()
-    .map(|(name, at)| {
-        let p = m.purchaser(name, at);
-        let line = m.budget(p, "60000");
-        (p, line)
-    })
-    .collect();
+    let purchasers = [("西湖学校", XIHU), ("滨江医院", BINJIANG), ("海曙局", HAISHU)]
+        .into_iter()
+        .map(|(name, at)| {
+            let p = m.purchaser(name, at);
+            let line = m.budget(p, "60000");
+            (p, line)
+        })
+        .collect();
     let products = vec![
         m.product("P-0", DESKTOPS, 0),
         m.product("P-1", SERVERS, 0),
@@ -54,13 +50,7 @@ fn world() -> World {
         }
     }
     m.limit(PROVINCE, "A", "30000");
-    World {
-        market: m,
-        purchasers,
-        products,
-        suppliers,
-        agreements,
-    }
+    World { market: m, purchasers, products, suppliers, agreements }
 }
 
 #[derive(Clone, Debug)]
@@ -119,14 +109,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn run(w: &mut World, op: &Op) {
     let m = &mut w.market;
     let (actor, action) = match op.clone() {
-        Op::Order {
-            who,
-            product,
-            quantity,
-            named,
-            limit,
-            aon,
-        } => {
+        Op::Order { who, product, quantity, named, limit, aon } => {
             let (p, line) = w.purchasers[who];
             let request = OrderRequest {
                 product: w.products[product],
@@ -142,22 +125,13 @@ fn run(w: &mut World, op: &Op) {
             let (s, fa) = w.agreements[agreement];
             (
                 as_user(s),
-                Action::SetOffer {
-                    agreement: fa,
-                    price: UnitPrice::from_minor(price * 10_000),
-                },
+                Action::SetOffer { agreement: fa, price: UnitPrice::from_minor(price * 10_000) },
             )
         }
         Op::Stock { agreement, stock } => {
             let (s, fa) = w.agreements[agreement];
             let stock = stock.map(|q| Quantity::from_minor(q * 1000));
-            (
-                as_user(s),
-                Action::SetStock {
-                    agreement: fa,
-                    stock,
-                },
-            )
+            (as_user(s), Action::SetStock { agreement: fa, stock })
         }
         Op::Ceiling { agreement, ceiling } => {
             let (_, fa) = w.agreements[agreement];
@@ -172,14 +146,7 @@ fn run(w: &mut World, op: &Op) {
         Op::Adjust { who, allocated } => {
             let (_, line) = w.purchasers[who];
             let allocated = engine::types::Amount::from_minor(allocated * 100);
-            (
-                Actor::SYSTEM,
-                Action::AdjustBudget {
-                    line,
-                    allocated,
-                    reason: "调整".into(),
-                },
-            )
+            (Actor::SYSTEM, Action::AdjustBudget { line, allocated, reason: "调整".into() })
         }
         Op::Settle { trade, step } => {
             let count = m.engine.trades().count();
@@ -194,18 +161,9 @@ fn run(w: &mut World, op: &Op) {
                 2 => (as_user(t.purchaser), Action::RecordPayment { trade: id }),
                 3 => (
                     as_user(t.supplier),
-                    Action::DeclineContract {
-                        trade: id,
-                        reason: "拒签".into(),
-                    },
+                    Action::DeclineContract { trade: id, reason: "拒签".into() },
                 ),
-                _ => (
-                    Actor::SYSTEM,
-                    Action::CancelTrade {
-                        trade: id,
-                        reason: "撤销".into(),
-                    },
-                ),
+                _ => (Actor::SYSTEM, Action::CancelTrade { trade: id, reason: "撤销".into() }),
             }
         }
         Op::Suspend { supplier, suspend } => {
@@ -214,10 +172,7 @@ fn run(w: &mut World, op: &Op) {
             if suspend {
                 (Actor::SYSTEM, Action::SuspendSupplier { supplier, reason })
             } else {
-                (
-                    Actor::SYSTEM,
-                    Action::ReinstateSupplier { supplier, reason },
-                )
+                (Actor::SYSTEM, Action::ReinstateSupplier { supplier, reason })
             }
         }
         Op::Wait { hours } => {
@@ -231,12 +186,7 @@ fn run(w: &mut World, op: &Op) {
 fn assert_balances_never_negative(engine: &Engine) {
     for line in engine.budget_lines() {
         let b = line.balance;
-        assert!(
-            b.available().minor() >= 0,
-            "B-1: {} available {}",
-            line.id,
-            b.available()
-        );
+        assert!(b.available().minor() >= 0, "B-1: {} available {}", line.id, b.available());
         for part in [b.held, b.committed, b.paid] {
             assert!(part.minor() >= 0, "{} has a negative part: {b:?}", line.id);
         }
@@ -281,7 +231,6 @@ proptest! {
             run(&mut w, op);
         }
         let commands = &w.market.commands;
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::float_arithmetic)]
         let k = ((commands.len() as f64) * cut) as usize;
         let mut engine = Engine::new();
         let mut events = Vec::new();

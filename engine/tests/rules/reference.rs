@@ -10,10 +10,7 @@ use crate::market::*;
 fn regions_form_a_three_level_hierarchy() {
     let mut m = Market::new();
     let xihu = m.engine.region(region(XIHU)).expect("xihu");
-    assert_eq!(
-        xihu.chain.codes(),
-        &[region(XIHU), region(HANGZHOU), region(PROVINCE)]
-    );
+    assert_eq!(xihu.chain.codes(), &[region(XIHU), region(HANGZHOU), region(PROVINCE)]);
     let reason = m.refused(
         Actor::SYSTEM,
         Action::DefineRegion {
@@ -22,12 +19,7 @@ fn regions_form_a_three_level_hierarchy() {
             parent: Some(region(XIHU)),
         },
     );
-    assert_eq!(
-        reason,
-        Reason::Invalid {
-            field: Field::Parent
-        }
-    );
+    assert_eq!(reason, Reason::Invalid { field: Field::Parent });
     let reason = m.refused(
         Actor::SYSTEM,
         Action::DefineRegion {
@@ -36,12 +28,7 @@ fn regions_form_a_three_level_hierarchy() {
             parent: Some(region("340000")),
         },
     );
-    assert_eq!(
-        reason,
-        Reason::NotFound {
-            what: Entity::Region
-        }
-    );
+    assert_eq!(reason, Reason::NotFound { what: Entity::Region });
 }
 
 #[test]
@@ -54,17 +41,9 @@ fn a_supplier_registers_once_by_its_credit_code() {
         region: None,
     };
     m.operator(Action::RegisterParticipant(registration.clone()));
-    let again = Registration {
-        name: "联想北京".into(),
-        ..registration
-    };
+    let again = Registration { name: "联想北京".into(), ..registration };
     let reason = m.refused(Actor::SYSTEM, Action::RegisterParticipant(again));
-    assert_eq!(
-        reason,
-        Reason::AlreadyExists {
-            what: Entity::CreditCode
-        }
-    );
+    assert_eq!(reason, Reason::AlreadyExists { what: Entity::CreditCode });
 }
 
 #[test]
@@ -79,12 +58,7 @@ fn a_supplier_without_a_credit_code_and_a_purchaser_without_a_region_are_refused
             region: None,
         }),
     );
-    assert_eq!(
-        reason,
-        Reason::Invalid {
-            field: Field::CreditCode
-        }
-    );
+    assert_eq!(reason, Reason::Invalid { field: Field::CreditCode });
     let reason = m.refused(
         Actor::SYSTEM,
         Action::RegisterParticipant(Registration {
@@ -94,12 +68,7 @@ fn a_supplier_without_a_credit_code_and_a_purchaser_without_a_region_are_refused
             region: None,
         }),
     );
-    assert_eq!(
-        reason,
-        Reason::Invalid {
-            field: Field::Region
-        }
-    );
+    assert_eq!(reason, Reason::Invalid { field: Field::Region });
 }
 
 #[test]
@@ -107,10 +76,7 @@ fn only_operators_load_reference_data() {
     let mut s = Scene::new();
     let reason = s.market.refused(
         as_user(s.school),
-        Action::SuspendSupplier {
-            supplier: s.lenovo,
-            reason: "x".into(),
-        },
+        Action::SuspendSupplier { supplier: s.lenovo, reason: "x".into() },
     );
     assert_eq!(reason, Reason::NotPermitted);
     let centre = {
@@ -122,19 +88,9 @@ fn only_operators_load_reference_data() {
         }));
         ParticipantId(s.market.last_seq_id())
     };
-    s.market.ok(
-        as_user(centre),
-        Action::SuspendSupplier {
-            supplier: s.lenovo,
-            reason: "x".into(),
-        },
-    );
-    let status = s
-        .market
-        .engine
-        .participant(s.lenovo)
-        .expect("lenovo")
-        .status;
+    s.market
+        .ok(as_user(centre), Action::SuspendSupplier { supplier: s.lenovo, reason: "x".into() });
+    let status = s.market.engine.participant(s.lenovo).expect("lenovo").status;
     assert_eq!(status, ParticipantStatus::Suspended);
 }
 
@@ -155,12 +111,7 @@ fn affiliated_suppliers_are_recorded_as_one_group() {
             basis: AffiliationBasis::Control,
         },
     );
-    assert_eq!(
-        reason,
-        Reason::NotFound {
-            what: Entity::Supplier
-        }
-    );
+    assert_eq!(reason, Reason::NotFound { what: Entity::Supplier });
     let reason = s.market.refused(
         Actor::SYSTEM,
         Action::DefineAffiliationGroup {
@@ -168,12 +119,7 @@ fn affiliated_suppliers_are_recorded_as_one_group() {
             basis: AffiliationBasis::Control,
         },
     );
-    assert_eq!(
-        reason,
-        Reason::Invalid {
-            field: Field::Members
-        }
-    );
+    assert_eq!(reason, Reason::Invalid { field: Field::Members });
 }
 
 #[test]
@@ -190,64 +136,35 @@ fn an_agreement_needs_a_known_supplier_product_and_regions_and_a_positive_ceilin
     };
     let cases = [
         (
-            engine::catalog::Grant {
-                supplier: s.school,
-                ..grant.clone()
-            },
-            Reason::NotFound {
-                what: Entity::Supplier,
-            },
+            engine::catalog::Grant { supplier: s.school, ..grant.clone() },
+            Reason::NotFound { what: Entity::Supplier },
         ),
         (
-            engine::catalog::Grant {
-                regions: vec![],
-                ..grant.clone()
-            },
-            Reason::Invalid {
-                field: Field::Regions,
-            },
+            engine::catalog::Grant { regions: vec![], ..grant.clone() },
+            Reason::Invalid { field: Field::Regions },
         ),
         (
-            engine::catalog::Grant {
-                regions: vec![region("110000")],
-                ..grant.clone()
-            },
-            Reason::NotFound {
-                what: Entity::Region,
-            },
+            engine::catalog::Grant { regions: vec![region("110000")], ..grant.clone() },
+            Reason::NotFound { what: Entity::Region },
         ),
         (
-            engine::catalog::Grant {
-                ceiling: price("0"),
-                ..grant.clone()
-            },
-            Reason::Invalid {
-                field: Field::Price,
-            },
+            engine::catalog::Grant { ceiling: price("0"), ..grant.clone() },
+            Reason::Invalid { field: Field::Price },
         ),
         (
             engine::catalog::Grant {
                 valid_to: time::macros::date!(2025 - 12 - 31),
                 ..grant.clone()
             },
-            Reason::Invalid {
-                field: Field::Dates,
-            },
+            Reason::Invalid { field: Field::Dates },
         ),
         (
-            engine::catalog::Grant {
-                stock: Some(qty("0.5")),
-                ..grant.clone()
-            },
+            engine::catalog::Grant { stock: Some(qty("0.5")), ..grant.clone() },
             Reason::QuantityScale { scale: 0 },
         ),
     ];
     for (grant, expected) in cases {
-        assert_eq!(
-            s.market
-                .refused(Actor::SYSTEM, Action::GrantAgreement(grant)),
-            expected
-        );
+        assert_eq!(s.market.refused(Actor::SYSTEM, Action::GrantAgreement(grant)), expected);
     }
 }
 
@@ -265,12 +182,7 @@ fn product_skus_are_unique_and_scales_at_most_three_decimals() {
         scale: 0,
     };
     let reason = m.refused(Actor::SYSTEM, Action::DefineProduct(spec.clone()));
-    assert_eq!(
-        reason,
-        Reason::AlreadyExists {
-            what: Entity::Product
-        }
-    );
+    assert_eq!(reason, Reason::AlreadyExists { what: Entity::Product });
     let reason = m.refused(
         Actor::SYSTEM,
         Action::DefineProduct(engine::catalog::ProductSpec {
@@ -279,10 +191,5 @@ fn product_skus_are_unique_and_scales_at_most_three_decimals() {
             ..spec
         }),
     );
-    assert_eq!(
-        reason,
-        Reason::Invalid {
-            field: Field::Scale
-        }
-    );
+    assert_eq!(reason, Reason::Invalid { field: Field::Scale });
 }

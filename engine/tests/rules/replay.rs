@@ -7,8 +7,7 @@ use crate::market::*;
 fn busy_scene() -> Scene {
     let mut s = Scene::new();
     let trade = first_trade(&s.buy("12"));
-    s.market
-        .ok(as_user(s.lenovo), engine::Action::RecordDelivery { trade });
+    s.market.ok(as_user(s.lenovo), engine::Action::RecordDelivery { trade });
     s.market.offer(s.dell, s.dell_fa, "4700");
     s.buy("2");
     s
@@ -46,16 +45,10 @@ fn a_restored_snapshot_plus_the_rest_of_the_commands_equals_the_live_engine() {
 
 #[test]
 fn a_snapshot_of_another_format_is_refused() {
-    assert!(matches!(
-        Engine::restore(b"not a snapshot"),
-        Err(SnapshotError::Format)
-    ));
+    assert!(matches!(Engine::restore(b"not a snapshot"), Err(SnapshotError::Format)));
     let mut bytes = Engine::new().snapshot();
     bytes.truncate(bytes.len() - 1);
-    assert!(matches!(
-        Engine::restore(&bytes),
-        Err(SnapshotError::Decode(_))
-    ));
+    assert!(matches!(Engine::restore(&bytes), Err(SnapshotError::Decode(_))));
 }
 
 #[test]

@@ -11,26 +11,15 @@ fn a_trade_runs_struck_delivered_accepted_paid() {
     let trade = first_trade(&s.buy("1"));
     let state = |m: &Market| m.engine.trade(trade).expect("trade").state;
     assert_eq!(state(&s.market), TradeState::Struck);
-    s.market
-        .ok(as_user(s.lenovo), Action::RecordDelivery { trade });
+    s.market.ok(as_user(s.lenovo), Action::RecordDelivery { trade });
     assert_eq!(state(&s.market), TradeState::Delivered);
-    s.market
-        .ok(as_user(s.school), Action::AcceptDelivery { trade });
+    s.market.ok(as_user(s.school), Action::AcceptDelivery { trade });
     assert_eq!(state(&s.market), TradeState::Accepted);
-    assert_eq!(
-        s.market.engine.trade(trade).expect("trade").accepted_ts,
-        Some(s.market.now)
-    );
-    let events = s
-        .market
-        .ok(as_user(s.school), Action::RecordPayment { trade });
+    assert_eq!(s.market.engine.trade(trade).expect("trade").accepted_ts, Some(s.market.now));
+    let events = s.market.ok(as_user(s.school), Action::RecordPayment { trade });
     assert!(matches!(
         events[0],
-        Event::TradeSettled {
-            step: SettlementStep::Pay,
-            state: TradeState::Paid,
-            ..
-        }
+        Event::TradeSettled { step: SettlementStep::Pay, state: TradeState::Paid, .. }
     ));
 }
 
@@ -38,15 +27,10 @@ fn a_trade_runs_struck_delivered_accepted_paid() {
 fn a_step_out_of_order_is_refused_naming_state_and_step() {
     let mut s = Scene::new();
     let trade = first_trade(&s.buy("1"));
-    let reason = s
-        .market
-        .refused(as_user(s.school), Action::RecordPayment { trade });
+    let reason = s.market.refused(as_user(s.school), Action::RecordPayment { trade });
     assert_eq!(
         reason,
-        Reason::SettlementStep {
-            state: TradeState::Struck,
-            step: SettlementStep::Pay
-        }
+        Reason::SettlementStep { state: TradeState::Struck, step: SettlementStep::Pay }
     );
     assert_eq!(reason.code(), "settlement_step");
 }
@@ -56,21 +40,17 @@ fn only_the_trades_own_parties_take_its_steps() {
     let mut s = Scene::new();
     let trade = first_trade(&s.buy("1"));
     assert_eq!(
-        s.market
-            .refused(as_user(s.dell), Action::RecordDelivery { trade }),
+        s.market.refused(as_user(s.dell), Action::RecordDelivery { trade }),
         Reason::NotPermitted
     );
     assert_eq!(
-        s.market
-            .refused(as_user(s.school), Action::RecordDelivery { trade }),
+        s.market.refused(as_user(s.school), Action::RecordDelivery { trade }),
         Reason::NotPermitted
     );
     let other = s.market.purchaser("别的学校", XIHU);
-    s.market
-        .ok(as_user(s.lenovo), Action::RecordDelivery { trade });
+    s.market.ok(as_user(s.lenovo), Action::RecordDelivery { trade });
     assert_eq!(
-        s.market
-            .refused(as_user(other), Action::AcceptDelivery { trade }),
+        s.market.refused(as_user(other), Action::AcceptDelivery { trade }),
         Reason::NotPermitted
     );
 }
@@ -79,15 +59,9 @@ fn only_the_trades_own_parties_take_its_steps() {
 fn a_contract_can_no_longer_be_declined_after_delivery() {
     let mut s = Scene::new();
     let trade = first_trade(&s.buy("1"));
-    s.market
-        .ok(as_user(s.lenovo), Action::RecordDelivery { trade });
-    let reason = s.market.refused(
-        as_user(s.lenovo),
-        Action::DeclineContract {
-            trade,
-            reason: "x".into(),
-        },
-    );
+    s.market.ok(as_user(s.lenovo), Action::RecordDelivery { trade });
+    let reason =
+        s.market.refused(as_user(s.lenovo), Action::DeclineContract { trade, reason: "x".into() });
     assert_eq!(reason.code(), "settlement_step");
 }
 
@@ -95,25 +69,16 @@ fn a_contract_can_no_longer_be_declined_after_delivery() {
 fn a_paid_trade_cannot_be_cancelled() {
     let mut s = Scene::new();
     let trade = first_trade(&s.buy("1"));
-    s.market
-        .ok(as_user(s.lenovo), Action::RecordDelivery { trade });
-    s.market
-        .ok(as_user(s.school), Action::AcceptDelivery { trade });
-    s.market
-        .ok(as_user(s.school), Action::RecordPayment { trade });
+    s.market.ok(as_user(s.lenovo), Action::RecordDelivery { trade });
+    s.market.ok(as_user(s.school), Action::AcceptDelivery { trade });
+    s.market.ok(as_user(s.school), Action::RecordPayment { trade });
     let reason = s.market.refused(
         engine::types::Actor::SYSTEM,
-        Action::CancelTrade {
-            trade,
-            reason: "事后撤销".into(),
-        },
+        Action::CancelTrade { trade, reason: "事后撤销".into() },
     );
     assert_eq!(
         reason,
-        Reason::SettlementStep {
-            state: TradeState::Paid,
-            step: SettlementStep::Cancel
-        }
+        Reason::SettlementStep { state: TradeState::Paid, step: SettlementStep::Cancel }
     );
 }
 
@@ -122,10 +87,8 @@ fn trade_ids_derive_from_the_striking_command_and_leg() {
     let mut s = Scene::new();
     let events = s.buy("15");
     let seq = s.market.last_seq_id();
-    let ids: Vec<_> = trades(&events)
-        .iter()
-        .map(|t| (t.id.seq.0, t.id.leg, t.seq.0, t.deal.0))
-        .collect();
+    let ids: Vec<_> =
+        trades(&events).iter().map(|t| (t.id.seq.0, t.id.leg, t.seq.0, t.deal.0)).collect();
     assert_eq!(ids, vec![(seq, 0, seq, seq), (seq, 1, seq, seq)]);
     assert_eq!(trades(&events)[1].id.to_string(), format!("T{seq}-1"));
 }
