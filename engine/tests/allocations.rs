@@ -46,10 +46,20 @@ fn code(n: u64) -> CreditCode {
     format!("{first17}{}", char::from(check)).parse().expect("valid")
 }
 
+/// A supplier and one of its agreements.
+type Holding = (ParticipantId, AgreementId);
+
+/// The market and what commands refer to.
+struct Scene {
+    market: Market,
+    purchasers: Vec<(ParticipantId, BudgetLineId)>,
+    products: Vec<ProductId>,
+    agreements: Vec<Holding>,
+}
+
 /// A market of `PRODUCTS` products, each offered by every supplier province-wide without stock
 /// limits, and purchasers with budgets far above what the test spends.
-fn market()
--> (Market, Vec<(ParticipantId, BudgetLineId)>, Vec<ProductId>, Vec<(ParticipantId, AgreementId)>) {
+fn market() -> Scene {
     let now = Timestamp::shanghai_midnight(time::macros::date!(2026 - 06 - 15));
     let mut m = Market { engine: Engine::new(), out: Vec::with_capacity(64), now };
     let province = "330000".parse().expect("code");
@@ -132,7 +142,7 @@ fn market()
             (purchaser, line)
         })
         .collect();
-    (m, purchasers, products, agreements)
+    Scene { market: m, purchasers, products, agreements }
 }
 
 /// The `i`th command of a steady mix: three orders (best offer, named supplier) to one offer change.
@@ -140,7 +150,7 @@ fn command(
     i: u64,
     purchasers: &[(ParticipantId, BudgetLineId)],
     products: &[ProductId],
-    agreements: &[(ParticipantId, AgreementId)],
+    agreements: &[Holding],
 ) -> Command {
     let pick = |n: u64, len: usize| {
         usize::try_from(n.wrapping_mul(2_654_435_761) % len as u64).expect("fits")
@@ -161,7 +171,7 @@ fn command(
                 budget_line: line,
                 supplier: named,
                 limit_price: None,
-                all_or_nothing: i % 10 == 0,
+                all_or_nothing: i.is_multiple_of(10),
             }),
         )
     }
@@ -170,7 +180,7 @@ fn command(
 #[test]
 fn direct_orders_and_offer_changes_allocate_nothing_per_command_beyond_amortized_growth() {
     let _profiler = dhat::Profiler::builder().testing().build();
-    let (mut m, purchasers, products, agreements) = market();
+    let Scene { market: mut m, purchasers, products, agreements } = market();
     let run = |from: u64, to: u64, m: &mut Market| {
         let mut commands: Vec<Command> =
             (from..to).map(|i| command(i, &purchasers, &products, &agreements)).collect();

@@ -1,0 +1,66 @@
+//! The demo province loads cleanly through ordinary commands, and a scripted day trades in it
+//! without breaking the budget rules.
+
+use engine::Event;
+use engine::budget::rebuild_balances;
+use engine::types::Timestamp;
+use gateway::demo::{self, DemoSizes, Driver};
+
+fn loaded(sizes: DemoSizes) -> (Driver, demo::DemoProvince) {
+    let today = time::macros::date!(2026 - 06 - 15);
+    let mut driver = Driver { now: Timestamp::shanghai_midnight(today), ..Driver::default() };
+    let province = demo::load(&mut driver, today, sizes).expect("the demo province loads");
+    (driver, province)
+}
+
+#[test]
+fn the_demo_province_has_zhejiangs_regions_the_catalog_and_a_market() {
+    let (driver, province) = loaded(DemoSizes::default());
+    let engine = &driver.engine;
+    assert_eq!(engine.regions().count(), 102);
+    assert_eq!(engine.categories().count(), 148);
+    let xihu = engine.region("330106".parse().expect("code")).expect("西湖区");
+    assert_eq!(xihu.name, "西湖区");
+    assert_eq!(
+        engine.category("A02010105".parse().expect("code")).expect("台式计算机").name,
+        "台式计算机"
+    );
+    assert!(province.products.len() >= 200, "{} products", province.products.len());
+    assert_eq!(province.suppliers.len(), 200);
+    assert_eq!(province.purchasers.len(), 2_000);
+    assert!(province.agreements.len() >= 3 * province.products.len());
+    // Every product has live offers, and every agreement is at or under its ceiling.
+    for product in &province.products {
+        assert!(engine.offers(product.id).count() >= 3);
+        for (key, agreement) in engine.offers(product.id) {
+            assert!(key.price <= agreement.ceiling);
+        }
+    }
+    // Purchasing units sit in every county.
+    let counties =
+        province.purchasers.iter().map(|p| p.region).collect::<std::collections::BTreeSet<_>>();
+    assert!(counties.len() >= 90);
+}
+
+#[test]
+fn a_scripted_day_trades_and_keeps_every_budget_rule() {
+    let (mut driver, province) = loaded(DemoSizes { suppliers: 60, purchasers: 300, variants: 1 });
+    let today = time::macros::date!(2026 - 06 - 15);
+    let summary = demo::trade_a_day(&mut driver, &province, today, 5_000, 3);
+    assert!(summary.trades > 1_000, "{summary:?}");
+    assert!(summary.settlement_steps > 0);
+    assert!(summary.rejections.keys().any(|(rule, _)| *rule == "D-2"));
+    let entries: Vec<_> = driver
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::BudgetMoved(entry) => Some(*entry),
+            _ => None,
+        })
+        .collect();
+    let rebuilt = rebuild_balances(&entries);
+    for line in driver.engine.budget_lines() {
+        assert!(line.balance.available().minor() >= 0);
+        assert_eq!(rebuilt.get(&line.id), Some(&line.balance));
+    }
+}
