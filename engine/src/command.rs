@@ -10,6 +10,7 @@ use crate::budget::Allocation;
 use crate::catalog::{AffiliationBasis, Grant, ProductSpec, Registration};
 use crate::direct::OrderRequest;
 use crate::event::{Event, EventEnvelope};
+use crate::idempotency::IdempotencyKey;
 use crate::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, Quantity, RegionCode,
     Seq, Timestamp, TradeId, UnitPrice,
@@ -22,12 +23,19 @@ pub struct Command {
     pub actor: Actor,
     /// What is asked.
     pub action: Action,
+    /// The client's idempotency key, scoped to the acting participant.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 impl Command {
     /// A command by `actor`.
     pub fn new(actor: Actor, action: Action) -> Self {
-        Self { actor, action }
+        Self { actor, action, idempotency_key: None }
+    }
+
+    /// The same command carrying an idempotency key.
+    pub fn with_key(self, key: IdempotencyKey) -> Self {
+        Self { idempotency_key: Some(key), ..self }
     }
 }
 

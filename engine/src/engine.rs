@@ -66,7 +66,9 @@ impl Engine {
     /// Applies one command at `now`, appending its events to `out`, and returns its sequence.
     ///
     /// Time never goes back: a `now` earlier than the last command's is taken as the last command's.
-    /// A command the rules refuse changes nothing and appends exactly one `Rejected` event.
+    /// A command the rules refuse changes nothing and appends exactly one `Rejected` event. A command
+    /// whose idempotency key the acting participant used in the last 24 hours changes nothing either
+    /// and appends one `AlreadyApplied` event naming the first command.
     pub fn apply(&mut self, command: Command, now: Timestamp, out: &mut Vec<EventEnvelope>) -> Seq {
         let seq = self.state.seq.next();
         let now = now.max(self.state.clock);
@@ -74,6 +76,15 @@ impl Engine {
         self.state.clock = now;
         let mut ctx = Ctx::new(seq, now, self.year.at(now), out);
         let kind = command.action.kind();
+        self.state.idempotency.expire(now);
+        if let Some(key) = command.idempotency_key {
+            let participant = command.actor.participant;
+            if let Some(original) = self.state.idempotency.first(participant, key) {
+                ctx.emit(Event::AlreadyApplied { original });
+                return seq;
+            }
+            self.state.idempotency.remember(participant, key, seq, now);
+        }
         if let Err(reason) = self.dispatch(command, &mut ctx) {
             debug_assert_eq!(ctx.emitted(), 0, "a refused command must change nothing");
             ctx.emit(Event::Rejected { action: kind, reason });
@@ -82,7 +93,7 @@ impl Engine {
     }
 
     fn dispatch(&mut self, command: Command, ctx: &mut Ctx<'_>) -> Result<(), crate::Reason> {
-        let Command { actor, action } = command;
+        let Command { actor, action, .. } = command;
         let state = &mut self.state;
         match action {
             Action::DefineRegion { code, name, parent } => {

@@ -84,4 +84,7 @@ pub enum Event {
     TradeSettled { trade: TradeId, step: SettlementStep, state: TradeState, reason: String },
     /// A command was refused; the rule is in the reason.
     Rejected { action: ActionKind, reason: Reason },
+    /// A retry with an idempotency key already seen: nothing happened again; the first result is
+    /// that of the command with sequence `original`.
+    AlreadyApplied { original: Seq },
 }

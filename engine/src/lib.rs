@@ -28,6 +28,7 @@ mod command;
 pub mod direct;
 mod engine;
 mod event;
+pub mod idempotency;
 mod reject;
 pub mod settlement;
 mod snapshot;

@@ -12,6 +12,7 @@ use crate::catalog::{
     AffiliationGroup, Agreement, Category, DirectOrderLimits, Participant, ParticipantKind,
     Product, Region,
 };
+use crate::idempotency::IdempotencyKeys;
 use crate::reject::{Entity, Reason};
 use crate::settlement::TradeTable;
 use crate::types::{
@@ -38,6 +39,7 @@ pub(crate) struct State {
     pub budgets: Arena<BudgetLineId, BudgetLine>,
     pub budget_keys: BTreeSet<(ParticipantId, i32, String, String)>,
     pub trades: TradeTable,
+    pub idempotency: IdempotencyKeys,
 }
 
 impl State {

@@ -3,6 +3,7 @@
 
 mod budget;
 mod direct;
+mod idempotency;
 mod market;
 mod offers;
 mod properties;
