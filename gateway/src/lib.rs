@@ -2,7 +2,11 @@
 //! grows, its journal, persistence, HTTP API and live feeds.
 //!
 //! # Layout
+//! - [`journal`]: the command journal (segments, checksums, hash chain, group commit), snapshots
+//!   and recovery.
 //! - [`demo`]: the demo province (Zhejiang's real regions and catalog, generated participants,
 //!   agreements, offers and budgets) and a scripted trading day.
 
 pub mod demo;
+pub mod journal;
+pub mod runtime;

@@ -1,0 +1,92 @@
+//! The engine handle: how everything outside the engine task reaches the engine. A cloneable sender
+//! on a bounded queue; each command carries a one-shot reply channel. When the queue is full the
+//! caller is told at once that the marketplace is overloaded, rather than queued without bound.
+
+use engine::types::Seq;
+use engine::{Command, EventEnvelope};
+use tokio::sync::{mpsc, oneshot};
+
+/// The result of a command, released only after its batch was fsynced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The command's sequence.
+    pub seq: Seq,
+    /// The events it produced.
+    pub events: Vec<EventEnvelope>,
+}
+
+/// Why a command got no outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The engine's queue is full; try again shortly.
+    #[error("the marketplace is overloaded; try again shortly")]
+    Overloaded,
+    /// The engine task has stopped (shutting down, or the journal failed).
+    #[error("the marketplace engine is not running")]
+    Unavailable,
+}
+
+// Commands are the common case and are moved, not boxed: boxing would allocate per command.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Request {
+    Apply { command: Command, reply: oneshot::Sender<Outcome> },
+    Shutdown { reply: oneshot::Sender<()> },
+}
+
+/// A handle on the engine task.
+#[derive(Clone, Debug)]
+pub struct EngineHandle {
+    pub(super) tx: mpsc::Sender<Request>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Request::Apply { command, .. } => write!(f, "Apply({:?})", command.action.kind()),
+            Request::Shutdown { .. } => f.write_str("Shutdown"),
+        }
+    }
+}
+
+impl EngineHandle {
+    /// Submits a command; refuses at once with `Overloaded` when the queue is full.
+    pub async fn submit(&self, command: Command) -> Result<Outcome, SubmitError> {
+        self.try_enqueue(command)?.await.map_err(|_| SubmitError::Unavailable)
+    }
+
+    /// Queues a command without waiting, or refuses at once; the receiver yields its outcome once
+    /// the command's batch is durable.
+    pub fn try_enqueue(&self, command: Command) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.try_send(Request::Apply { command, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable,
+        })?;
+        Ok(rx)
+    }
+
+    /// Submits a command, waiting for room in the queue: for loaders that would rather wait than
+    /// be refused.
+    pub async fn submit_waiting(&self, command: Command) -> Result<Outcome, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Apply { command, reply })
+            .await
+            .map_err(|_| SubmitError::Unavailable)?;
+        rx.await.map_err(|_| SubmitError::Unavailable)
+    }
+
+    /// As [`Self::submit_waiting`], from a thread outside the async runtime.
+    pub fn submit_blocking(&self, command: Command) -> Result<Outcome, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request::Apply { command, reply })
+            .map_err(|_| SubmitError::Unavailable)?;
+        rx.blocking_recv().map_err(|_| SubmitError::Unavailable)
+    }
+
+    /// Commands waiting in the queue.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+}
