@@ -9,4 +9,7 @@
 
 pub mod demo;
 pub mod journal;
+pub mod node;
+pub mod persist;
+pub mod reconcile;
 pub mod runtime;

@@ -1,73 +1,151 @@
-//! `gateway`: starts the marketplace. Until the HTTP server lands it loads the demo province into
-//! a fresh engine, trades a scripted day and prints what happened.
+//! `gateway`: runs the marketplace, and checks its journal and its budgets.
 
-use std::time::Instant;
+use std::path::PathBuf;
 
 use anyhow::Context;
-use engine::types::Amount;
-use gateway::demo::{self, DemoSizes, Driver};
+use clap::{Parser, Subcommand};
+use engine::Action;
+use gateway::demo::{self, DemoProvince, live};
+use gateway::journal::reader::describe;
+use gateway::node::{self, Node, Settings};
+use gateway::reconcile::reconcile;
+use gateway::runtime::RuntimeConfig;
 
-/// Commands of the scripted day.
-const DAY_COMMANDS: usize = 50_000;
+#[derive(Debug, Parser)]
+#[command(version, about = "The provincial government procurement marketplace")]
+struct Cli {
+    /// The data folder: journal, snapshots and the embedded database.
+    #[arg(long, env = "APP_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-fn main() -> anyhow::Result<()> {
-    let today = time::macros::date!(2026 - 06 - 15);
-    let mut driver =
-        Driver { now: engine::types::Timestamp::shanghai_midnight(today), ..Driver::default() };
-    let started = Instant::now();
-    let province = demo::load(&mut driver, today, DemoSizes::default())
-        .context("loading the demo province")?;
-    let loaded = started.elapsed();
-    println!(
-        "Demo province loaded in {loaded:.2?}: {} regions, {} categories, {} products, {} suppliers, {} agreements, {} purchasing units, {} budget lines",
-        province.regions.len(),
-        driver.engine.categories().count(),
-        province.products.len(),
-        province.suppliers.len(),
-        province.agreements.len(),
-        province.purchasers.len(),
-        driver.engine.budget_lines().count(),
-    );
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the marketplace: the demo province on first start, then a scripted trading session.
+    Run {
+        /// Commands in the session.
+        #[arg(long, default_value_t = 20_000)]
+        commands: usize,
+        /// Clients trading at once.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Print `ack <seq>` for every acknowledged command.
+        #[arg(long)]
+        print_acks: bool,
+        /// Start empty instead of loading the demo province.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Checks the journal end to end: checksums, sequence and hash chain.
+    Verify,
+    /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
+    Reconcile,
+}
 
-    let started = Instant::now();
-    let summary = demo::trade_a_day(&mut driver, &province, today, DAY_COMMANDS, 7);
-    let elapsed = started.elapsed();
-    let per_second = summary.commands as f64 / elapsed.as_secs_f64().max(1e-9);
-    println!(
-        "\nA trading day on {today}: {} commands in {elapsed:.2?} ({per_second:.0} commands/s)",
-        summary.commands
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        runtime: RuntimeConfig::default(),
+    };
+    match cli.command.unwrap_or(Command::Run {
+        commands: 20_000,
+        clients: 32,
+        print_acks: false,
+        no_demo: false,
+    }) {
+        Command::Run { commands, clients, print_acks, no_demo } => {
+            run(&settings, commands, clients, print_acks, no_demo).await
+        }
+        Command::Verify => {
+            let report = node::verify(&settings.data_dir).context("verifying the journal")?;
+            println!("journal ok: {}", describe(&report));
+            Ok(())
+        }
+        Command::Reconcile => {
+            let db = gateway::persist::Database::connect(&settings.database_url()).await?;
+            let storage = std::sync::Arc::new(gateway::journal::storage::FileStorage::new());
+            let layout = gateway::journal::Layout::new(&settings.data_dir);
+            let report = reconcile(&db, storage, &layout).await?;
+            print!("{report}");
+            if report.differences.is_empty() { Ok(()) } else { std::process::exit(2) }
+        }
+    }
+}
+
+async fn run(
+    settings: &Settings,
+    commands: usize,
+    clients: usize,
+    print_acks: bool,
+    no_demo: bool,
+) -> anyhow::Result<()> {
+    let (node, loaded) = Node::open(settings, !no_demo).await?;
+    let recovery = &node.runtime.recovery;
+    eprintln!(
+        "Marketplace in {} (database {}): recovered to seq {} from {} and {} replayed records",
+        settings.data_dir.display(),
+        if settings.database_url.is_some() { "PostgreSQL" } else { "SQLite" },
+        node.durable(),
+        recovery.snapshot.map_or("no snapshot".into(), |s| format!("the snapshot at {s}")),
+        recovery.replayed,
     );
-    println!(
-        "  orders {} (filled {}, of which partly {}), trades {}, amount {} yuan",
-        summary.orders, summary.filled, summary.partly_filled, summary.trades, summary.amount
-    );
-    println!(
-        "  offer changes {}, settlement steps {}",
-        summary.offer_changes, summary.settlement_steps
-    );
-    println!("\nRefusals by rule:");
-    for ((rule, code), count) in &summary.rejections {
-        println!("  {rule:<6} {code:<22} {count:>7}");
+    if let Some(province) = &loaded {
+        eprintln!(
+            "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
+            province.regions.len(),
+            province.products.len(),
+            province.suppliers.len(),
+            province.agreements.len(),
+            province.purchasers.len()
+        );
     }
-    println!("\nTrades by city:");
-    for (city, (count, amount)) in &summary.by_city {
-        let name = province.regions.get(city).map_or("?", String::as_str);
-        println!("  {city} {name:<8} {count:>7} trades {amount:>16} yuan");
+    let handle = node.runtime.handle();
+    let engine = handle.copy_engine().await?;
+    let province = DemoProvince::from_engine(&engine);
+    if province.purchasers.is_empty() || commands == 0 {
+        eprintln!("No trading session: the marketplace has no purchasing units yet.");
+    } else {
+        let today = engine::types::shanghai_date(engine.clock());
+        let script: Vec<_> = demo::day_commands(&province, today, commands, engine.seq().0)
+            .into_iter()
+            .map(|(command, _)| command)
+            .filter(|c| !matches!(c.action, Action::RecordDelivery { .. }))
+            .collect();
+        let summary = live::trade(handle, script, clients, print_acks).await;
+        let per_second = summary.commands * 1_000
+            / u64::try_from(summary.elapsed.as_millis().max(1)).unwrap_or(1);
+        eprintln!(
+            "Trading session: {} commands by {clients} clients in {:.2?} ({per_second} commands/s, each durable before its answer)",
+            summary.commands, summary.elapsed
+        );
+        eprintln!(
+            "  orders filled {}, trades {}, amount {} yuan, offer changes {}, settlement steps {}",
+            summary.filled,
+            summary.trades,
+            summary.amount,
+            summary.offer_changes,
+            summary.settlement_steps
+        );
+        for ((rule, code), count) in &summary.rejections {
+            eprintln!("  refused {rule:<6} {code:<22} {count:>7}");
+        }
     }
-    println!("\nTop categories by amount:");
-    let mut categories: Vec<_> = summary.by_category.iter().collect();
-    categories.sort_by_key(|(_, (_, amount))| std::cmp::Reverse(*amount));
-    for (code, (count, amount)) in categories.into_iter().take(10) {
-        let name = driver.engine.category(*code).map_or("?", |c| c.name.as_str());
-        println!("  {code} {name:<14} {count:>7} trades {amount:>16} yuan");
-    }
-    let (mut allocated, mut committed, mut paid) = (Amount::ZERO, Amount::ZERO, Amount::ZERO);
-    for line in driver.engine.budget_lines() {
-        allocated = allocated.plus(line.balance.allocated);
-        committed = committed.plus(line.balance.committed);
-        paid = paid.plus(line.balance.paid);
-    }
-    println!("\nBudgets: allocated {allocated}, committed {committed}, paid {paid} yuan");
-    println!("Engine at seq {}, state hash {}", driver.engine.seq(), driver.engine.state_hash());
-    Ok(())
+    node.persisted().await;
+    let report = reconcile(&node.db, node.storage.clone(), &node.layout).await?;
+    eprint!("{report}");
+    node.shutdown().await
 }

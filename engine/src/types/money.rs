@@ -95,6 +95,15 @@ macro_rules! minor_unit {
                 from_decimal_minor(value, Self::SCALE).map(Self)
             }
 
+            /// From a `Decimal` that may be negative (a stored delta or sum), refusing finer values.
+            pub fn from_decimal_signed(value: Decimal) -> Result<Self, MoneyError> {
+                if value.is_sign_negative() {
+                    from_decimal_minor(-value, Self::SCALE).map(|minor| Self(-minor))
+                } else {
+                    from_decimal_minor(value, Self::SCALE).map(Self)
+                }
+            }
+
             /// As a `Decimal` for the edge.
             pub fn to_decimal(self) -> Decimal {
                 Decimal::new(self.0, Self::SCALE)

@@ -6,9 +6,12 @@
 
 mod day;
 mod goods;
+mod journal_sink;
+pub mod live;
 mod names;
 
 pub use day::{DaySummary, day_commands, trade_a_day};
+pub use journal_sink::JournalSink;
 
 use std::collections::BTreeMap;
 
@@ -131,6 +134,59 @@ pub struct DemoProvince {
     pub agreements: Vec<DemoAgreement>,
     /// Regions by code with their names.
     pub regions: BTreeMap<RegionCode, String>,
+}
+
+impl DemoProvince {
+    /// The trading population of a market read back from its engine: what a restarted marketplace
+    /// scripts its next day with.
+    pub fn from_engine(engine: &Engine) -> Self {
+        let of_kind = |kind: ParticipantKind| engine.participants().filter(move |p| p.kind == kind);
+        let mut lines: BTreeMap<ParticipantId, Vec<BudgetLineId>> = BTreeMap::new();
+        for line in engine.budget_lines() {
+            lines.entry(line.purchaser).or_default().push(line.id);
+        }
+        let purchasers = of_kind(ParticipantKind::Purchaser)
+            .map(|p| DemoPurchaser {
+                id: p.id,
+                name: p.name.clone(),
+                region: p.region.map(|c| c.region()).unwrap_or_default(),
+                lines: lines.remove(&p.id).unwrap_or_default(),
+            })
+            .collect();
+        let agreements: Vec<_> = engine
+            .agreements()
+            .filter(|a| !a.revoked)
+            .map(|a| DemoAgreement {
+                id: a.id,
+                supplier: a.supplier,
+                product: a.product,
+                ceiling: a.ceiling,
+            })
+            .collect();
+        let mut typical: BTreeMap<ProductId, UnitPrice> = BTreeMap::new();
+        for a in &agreements {
+            let entry = typical.entry(a.product).or_default();
+            *entry = (*entry).max(a.ceiling);
+        }
+        let products = engine
+            .products()
+            .map(|p| DemoProduct {
+                id: p.id,
+                category: p.category.category(),
+                typical: typical.get(&p.id).copied().unwrap_or(UnitPrice::from_minor(10_000)),
+                scale: p.scale,
+            })
+            .collect();
+        DemoProvince {
+            operator: of_kind(ParticipantKind::Operator).next().map_or(ParticipantId(0), |p| p.id),
+            analyst: of_kind(ParticipantKind::Analyst).next().map_or(ParticipantId(0), |p| p.id),
+            purchasers,
+            suppliers: of_kind(ParticipantKind::Supplier).map(|p| p.id).collect(),
+            products,
+            agreements,
+            regions: engine.regions().map(|r| (r.code, r.name.clone())).collect(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,6 +12,7 @@
 //! - [`snapshots`]: saving and loading engine snapshots with their place in the chain.
 //! - [`recovery`]: snapshot + replay back to the state before the crash.
 
+pub mod cursor;
 pub mod reader;
 pub mod record;
 pub mod recovery;

@@ -31,6 +31,7 @@ pub enum SubmitError {
 pub(super) enum Request {
     Apply { command: Command, reply: oneshot::Sender<Outcome> },
     Shutdown { reply: oneshot::Sender<()> },
+    Copy { reply: oneshot::Sender<engine::Engine> },
 }
 
 /// A handle on the engine task.
@@ -44,6 +45,7 @@ impl std::fmt::Debug for Request {
         match self {
             Request::Apply { command, .. } => write!(f, "Apply({:?})", command.action.kind()),
             Request::Shutdown { .. } => f.write_str("Shutdown"),
+            Request::Copy { .. } => f.write_str("Copy"),
         }
     }
 }
@@ -83,6 +85,13 @@ impl EngineHandle {
             .blocking_send(Request::Apply { command, reply })
             .map_err(|_| SubmitError::Unavailable)?;
         rx.blocking_recv().map_err(|_| SubmitError::Unavailable)
+    }
+
+    /// A copy of the engine as of the last released batch: how read models start.
+    pub async fn copy_engine(&self) -> Result<engine::Engine, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Request::Copy { reply }).await.map_err(|_| SubmitError::Unavailable)?;
+        rx.await.map_err(|_| SubmitError::Unavailable)
     }
 
     /// Commands waiting in the queue.

@@ -169,6 +169,15 @@ impl Task {
                         stop = Some(reply);
                         break;
                     }
+                    Request::Copy { reply } => {
+                        // Commands already applied in this batch are not durable yet: release them
+                        // first, so the copy shows nothing the disk does not hold.
+                        self.writer
+                            .commit()
+                            .context("the journal could not be written; stopping the engine")?;
+                        self.release(&mut replies);
+                        let _ = reply.send(self.engine.clone());
+                    }
                 }
                 if replies.len() < self.config.max_batch {
                     next = rx.try_recv().ok();

@@ -1,0 +1,160 @@
+//! A marketplace node that owns its data folder: the exclusive lock (a second process on the same
+//! folder refuses to start), the journal on the file system, the engine task recovered from it, the
+//! database and the persister following the journal into it.
+
+use std::fs::{File, OpenOptions};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use engine::types::Seq;
+
+use crate::demo::{self, DemoProvince, DemoSizes, JournalSink};
+use crate::journal::storage::{FileStorage, Storage};
+use crate::journal::{Layout, reader};
+use crate::persist::Database;
+use crate::persist::persister::Persister;
+use crate::runtime::{Clock, Runtime, RuntimeConfig, SystemClock};
+
+/// Where a node keeps its data and which database it writes.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The data folder: journal, snapshots, and the SQLite file by default.
+    pub data_dir: PathBuf,
+    /// `postgres://...` for PostgreSQL; none for the embedded SQLite file.
+    pub database_url: Option<String>,
+    /// The engine task's settings.
+    pub runtime: RuntimeConfig,
+}
+
+impl Settings {
+    /// The database URL in use.
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("marketplace.db").display())
+        })
+    }
+}
+
+/// A running node.
+#[derive(Debug)]
+pub struct Node {
+    /// The engine task.
+    pub runtime: Runtime,
+    /// The database.
+    pub db: Database,
+    /// The persister.
+    pub persister: Persister,
+    /// The journal's storage.
+    pub storage: Arc<dyn Storage>,
+    /// The data folder's layout.
+    pub layout: Layout,
+    _lock: File,
+}
+
+/// Takes the data folder's exclusive lock, held for the life of the returned file.
+fn lock(dir: &std::path::Path) -> anyhow::Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("LOCK"))
+        .context("opening the data folder's lock file")?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            bail!("another process owns the data folder {}", dir.display())
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the data folder"),
+    }
+}
+
+impl Node {
+    /// Opens the data folder, loading the demo province into it first when `demo` is set and the
+    /// folder holds no journal yet. Returns the demo province when it was loaded.
+    pub async fn open(
+        settings: &Settings,
+        demo: bool,
+    ) -> anyhow::Result<(Self, Option<DemoProvince>)> {
+        Self::open_with_clock(settings, demo, Arc::new(SystemClock)).await
+    }
+
+    /// As [`Self::open`], with the engine's time from `clock`.
+    pub async fn open_with_clock(
+        settings: &Settings,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<(Self, Option<DemoProvince>)> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        let lock = lock(&settings.data_dir)?;
+        let storage: Arc<dyn Storage> = Arc::new(FileStorage::new());
+        let layout = Layout::new(&settings.data_dir);
+        let fresh = storage.list(&layout.journal_dir())?.is_empty();
+        let mut province = None;
+        if demo && fresh {
+            let (storage, layout, now) = (storage.clone(), layout.clone(), clock.now());
+            province = Some(
+                tokio::task::spawn_blocking(move || -> anyhow::Result<DemoProvince> {
+                    let mut sink = JournalSink::create(storage, layout, now)?;
+                    let province = demo::load(
+                        &mut sink,
+                        engine::types::shanghai_date(now),
+                        DemoSizes::default(),
+                    )?;
+                    sink.finish()?;
+                    Ok(province)
+                })
+                .await??,
+            );
+        }
+        let runtime = {
+            let (storage, layout, config) = (storage.clone(), layout.clone(), settings.runtime);
+            tokio::task::spawn_blocking(move || Runtime::start(storage, layout, clock, config))
+                .await??
+        };
+        if let Some(torn) = &runtime.recovery.torn {
+            tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
+        }
+        let db = Database::connect(&settings.database_url()).await?;
+        let persister = Persister::start(
+            db.clone(),
+            storage.clone(),
+            layout.clone(),
+            runtime.durable(),
+            runtime.consumers_passed(),
+        );
+        Ok((Self { runtime, db, persister, storage, layout, _lock: lock }, province))
+    }
+
+    /// The sequence up to which everything is durable.
+    pub fn durable(&self) -> Seq {
+        *self.runtime.durable().borrow()
+    }
+
+    /// Waits until the database holds everything durable now.
+    pub async fn persisted(&self) {
+        self.persister.caught_up(self.durable()).await;
+    }
+
+    /// Stops the engine task (with a final snapshot) and the persister, once it has caught up.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let last = self.durable();
+        self.runtime.shutdown().await?;
+        // The journal holds everything; a database that stays away only delays its copy.
+        if tokio::time::timeout(std::time::Duration::from_secs(30), self.persister.caught_up(last))
+            .await
+            .is_err()
+        {
+            tracing::warn!(%last, "stopping before the database caught up; it will on the next start");
+        }
+        self.persister.stop().await;
+        self.db.close().await;
+        Ok(())
+    }
+}
+
+/// Checks the journal in a data folder without starting anything: the `verify` command.
+pub fn verify(data_dir: &std::path::Path) -> anyhow::Result<reader::ScanReport> {
+    reader::verify(&FileStorage::new(), &Layout::new(data_dir))
+}

@@ -1,0 +1,142 @@
+//! Persistence of settled trades, settlement steps and budget ledger entries for reconciliation:
+//! PostgreSQL when `DATABASE_URL` names one, an embedded SQLite file otherwise. Both are written only
+//! by the persister, from the durable journal, with the journal offset committed in the same
+//! transaction as the rows, so a retry never writes anything twice.
+//!
+//! - [`rows`]: what a batch of records becomes.
+//! - `postgres`, `sqlite`: the two stores (NUMERIC money in PostgreSQL, integer minor units in
+//!   SQLite).
+//! - [`persister`]: the task that follows the journal into the database.
+
+pub mod persister;
+mod postgres;
+pub mod rows;
+mod sqlite;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use anyhow::Context;
+use engine::budget::Balance;
+use engine::types::{BudgetLineId, Seq};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use rows::RowBatch;
+
+/// The consumer name of the persister's journal offset.
+pub const PERSISTER: &str = "persister";
+
+/// The marketplace's database.
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// PostgreSQL: the system of record in production.
+    Postgres(PgPool),
+    /// An embedded SQLite file: the default for a single machine.
+    Sqlite(SqlitePool),
+}
+
+/// What the database holds as of its journal offset: the ledger summed per line and kind, and the
+/// balances the persister maintained, read in one consistent snapshot.
+#[derive(Clone, Debug, Default)]
+pub struct DatabaseView {
+    /// The persister's offset: every row with a sequence up to it, none after.
+    pub offset: Seq,
+    /// Balance of each line rebuilt from its ledger rows.
+    pub ledger: BTreeMap<BudgetLineId, Balance>,
+    /// Balance of each line as kept in `budget_lines`.
+    pub balances: BTreeMap<BudgetLineId, Balance>,
+}
+
+impl Database {
+    /// Connects to `url` (`postgres://...` or `sqlite:...`) and brings its schema up to date.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect(url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            sqlx::migrate!("./migrations/postgres")
+                .run(&pool)
+                .await
+                .context("migrating PostgreSQL")?;
+            Database::Postgres(pool)
+        } else {
+            let options = SqliteConnectOptions::from_str(url)
+                .context("reading the SQLite URL")?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await
+                .context("opening the SQLite database")?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await.context("migrating SQLite")?;
+            Database::Sqlite(pool)
+        };
+        db.ensure_offset(PERSISTER).await?;
+        Ok(db)
+    }
+
+    async fn ensure_offset(&self, consumer: &str) -> anyhow::Result<()> {
+        let sql =
+            "INSERT INTO journal_offsets (consumer, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING";
+        match self {
+            Database::Postgres(pool) => sqlx::query(sql).bind(consumer).execute(pool).await?,
+            Database::Sqlite(pool) => {
+                sqlx::query(sql).bind(consumer).execute(pool).await?;
+                return Ok(());
+            }
+        };
+        Ok(())
+    }
+
+    /// The journal offset a consumer has committed.
+    pub async fn offset(&self, consumer: &str) -> anyhow::Result<Seq> {
+        let sql = "SELECT seq FROM journal_offsets WHERE consumer = $1";
+        let seq: i64 = match self {
+            Database::Postgres(pool) => {
+                sqlx::query_scalar(sql).bind(consumer).fetch_one(pool).await?
+            }
+            Database::Sqlite(pool) => {
+                sqlx::query_scalar(sql).bind(consumer).fetch_one(pool).await?
+            }
+        };
+        Ok(Seq(u64::try_from(seq).unwrap_or(0)))
+    }
+
+    /// Writes a batch that follows offset `after` and moves the offset to its end, in one
+    /// transaction. Returns false, writing nothing, when the offset is no longer `after` (the batch
+    /// was written already, by an attempt whose success was never heard of).
+    pub async fn write(&self, after: Seq, batch: &RowBatch) -> anyhow::Result<bool> {
+        match self {
+            Database::Postgres(pool) => postgres::write(pool, after, batch).await,
+            Database::Sqlite(pool) => sqlite::write(pool, after, batch).await,
+        }
+    }
+
+    /// The ledger and balances as of the persister's offset, read consistently.
+    pub async fn view(&self) -> anyhow::Result<DatabaseView> {
+        match self {
+            Database::Postgres(pool) => postgres::view(pool).await,
+            Database::Sqlite(pool) => sqlite::view(pool).await,
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match self {
+            Database::Postgres(pool) => pool.close().await,
+            Database::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+fn to_i64(seq: Seq) -> i64 {
+    i64::try_from(seq.0).unwrap_or(i64::MAX)
+}
