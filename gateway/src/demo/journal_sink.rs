@@ -58,7 +58,7 @@ impl CommandSink for JournalSink {
         self.events.clear();
         let seq = self.engine.apply(command.clone(), self.now, &mut self.events);
         self.writer.push(seq, self.engine.clock(), &command, &self.events)?;
-        if self.writer.pending_bytes() > 0 && seq.0 % COMMIT_EVERY as u64 == 0 {
+        if self.writer.pending_bytes() > 0 && seq.0.is_multiple_of(COMMIT_EVERY as u64) {
             self.writer.commit()?;
         }
         if let Some(Event::Rejected { action, reason }) = self.events.first().map(|e| &e.event) {
