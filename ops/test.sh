@@ -1,12 +1,34 @@
 #!/usr/bin/env bash
 # Runs every check of the marketplace: formatting, lints with warnings denied, and every test of the
-# workspace. Fails loudly on the first failure; skips nothing.
+# workspace, engine rules to system tests. Starts what the tests need that is not running (the
+# machine's PostgreSQL), installs what is missing, and fails loudly: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+fail() { printf 'ops/test.sh: %s\n' "$*" >&2; exit 1; }
 
-command -v cargo >/dev/null || { echo "cargo is not installed: install the Rust toolchain first" >&2; exit 1; }
+command -v cargo >/dev/null || fail "cargo is not installed: install the Rust toolchain first"
+
+step "services the tests need"
+# PostgreSQL server binaries: the system tests also run throwaway clusters of their own (initdb,
+# pg_ctl as the postgres user), so the server package must be installed even where one is running.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_isready >/dev/null; then
+  [ "$(id -u)" = 0 ] || fail "PostgreSQL server binaries are missing and installing them needs root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+command -v runuser >/dev/null || fail "runuser (util-linux) is needed to run PostgreSQL as its own user"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it"
+  cluster_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$cluster_version" ] || fail "no PostgreSQL cluster is configured under /etc/postgresql"
+  pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start
+  for _ in $(seq 1 60); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 0.5; done
+fi
+pg_isready -q -h 127.0.0.1 -p 5432 || fail "PostgreSQL did not come up on 127.0.0.1:5432"
+psql -X -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null \
+  || fail "cannot connect to PostgreSQL as postgres on 127.0.0.1:5432 (trust authentication expected)"
+echo "PostgreSQL is up on 127.0.0.1:5432"
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check

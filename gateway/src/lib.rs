@@ -7,6 +7,7 @@
 //! - [`demo`]: the demo province (Zhejiang's real regions and catalog, generated participants,
 //!   agreements, offers and budgets) and a scripted trading day.
 
+pub mod cli;
 pub mod demo;
 pub mod journal;
 pub mod node;

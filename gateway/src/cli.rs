@@ -1,0 +1,155 @@
+//! The command line: runs the marketplace, and checks its journal and its budgets.
+
+use std::path::PathBuf;
+
+use crate::demo::{self, DemoProvince, live};
+use crate::journal::reader::describe;
+use crate::node::{self, Node, Settings};
+use crate::reconcile::reconcile;
+use crate::runtime::RuntimeConfig;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use engine::Action;
+
+#[derive(Debug, Parser)]
+#[command(version, about = "The provincial government procurement marketplace")]
+struct Cli {
+    /// The data folder: journal, snapshots and the embedded database.
+    #[arg(long, env = "APP_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the marketplace: the demo province on first start, then a scripted trading session.
+    Run {
+        /// Commands in the session.
+        #[arg(long, default_value_t = 20_000)]
+        commands: usize,
+        /// Clients trading at once.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Print `ack <seq>` for every acknowledged command.
+        #[arg(long)]
+        print_acks: bool,
+        /// Start empty instead of loading the demo province.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Checks the journal end to end: checksums, sequence and hash chain.
+    Verify,
+    /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
+    Reconcile,
+}
+
+/// Parses the command line and runs what it asks for.
+pub fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(async_main())
+}
+
+async fn async_main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = Settings {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        runtime: RuntimeConfig::default(),
+    };
+    match cli.command.unwrap_or(Command::Run {
+        commands: 20_000,
+        clients: 32,
+        print_acks: false,
+        no_demo: false,
+    }) {
+        Command::Run { commands, clients, print_acks, no_demo } => {
+            run(&settings, commands, clients, print_acks, no_demo).await
+        }
+        Command::Verify => {
+            let report = node::verify(&settings.data_dir).context("verifying the journal")?;
+            println!("journal ok: {}", describe(&report));
+            Ok(())
+        }
+        Command::Reconcile => {
+            let db = crate::persist::Database::connect(&settings.database_url()).await?;
+            let storage = std::sync::Arc::new(crate::journal::storage::FileStorage::new());
+            let layout = crate::journal::Layout::new(&settings.data_dir);
+            let report = reconcile(&db, storage, &layout).await?;
+            print!("{report}");
+            if report.differences.is_empty() { Ok(()) } else { std::process::exit(2) }
+        }
+    }
+}
+
+async fn run(
+    settings: &Settings,
+    commands: usize,
+    clients: usize,
+    print_acks: bool,
+    no_demo: bool,
+) -> anyhow::Result<()> {
+    let (node, loaded) = Node::open(settings, !no_demo).await?;
+    let recovery = &node.runtime.recovery;
+    eprintln!(
+        "Marketplace in {} (database {}): recovered to seq {} from {} and {} replayed records",
+        settings.data_dir.display(),
+        if settings.database_url.is_some() { "PostgreSQL" } else { "SQLite" },
+        node.durable(),
+        recovery.snapshot.map_or("no snapshot".into(), |s| format!("the snapshot at {s}")),
+        recovery.replayed,
+    );
+    if let Some(province) = &loaded {
+        eprintln!(
+            "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
+            province.regions.len(),
+            province.products.len(),
+            province.suppliers.len(),
+            province.agreements.len(),
+            province.purchasers.len()
+        );
+    }
+    let handle = node.runtime.handle();
+    let engine = handle.copy_engine().await?;
+    let province = DemoProvince::from_engine(&engine);
+    if province.purchasers.is_empty() || commands == 0 {
+        eprintln!("No trading session: the marketplace has no purchasing units yet.");
+    } else {
+        let today = engine::types::shanghai_date(engine.clock());
+        let script: Vec<_> = demo::day_commands(&province, today, commands, engine.seq().0)
+            .into_iter()
+            .map(|(command, _)| command)
+            .filter(|c| !matches!(c.action, Action::RecordDelivery { .. }))
+            .collect();
+        let summary = live::trade(handle, script, clients, print_acks).await;
+        let per_second = summary.commands * 1_000
+            / u64::try_from(summary.elapsed.as_millis().max(1)).unwrap_or(1);
+        eprintln!(
+            "Trading session: {} commands by {clients} clients in {:.2?} ({per_second} commands/s, each durable before its answer)",
+            summary.commands, summary.elapsed
+        );
+        eprintln!(
+            "  orders filled {}, trades {}, amount {} yuan, offer changes {}, settlement steps {}",
+            summary.filled,
+            summary.trades,
+            summary.amount,
+            summary.offer_changes,
+            summary.settlement_steps
+        );
+        for ((rule, code), count) in &summary.rejections {
+            eprintln!("  refused {rule:<6} {code:<22} {count:>7}");
+        }
+    }
+    node.persisted().await;
+    let report = reconcile(&node.db, node.storage.clone(), &node.layout).await?;
+    eprint!("{report}");
+    node.shutdown().await
+}

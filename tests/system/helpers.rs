@@ -1,0 +1,205 @@
+//! What the system tests share: fresh PostgreSQL databases, a throwaway PostgreSQL cluster, node
+//! settings in a temporary folder, and clean replays of a journal.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use engine::{Engine, Event, StateHash};
+use gateway::journal::Layout;
+use gateway::journal::reader::scan;
+use gateway::journal::storage::FileStorage;
+use gateway::node::Settings;
+use gateway::runtime::RuntimeConfig;
+use sqlx::Connection;
+
+/// The machine's PostgreSQL server, where each test makes its own database.
+pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// The node binary built from this package.
+pub fn node_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_marketplace-node")
+}
+
+/// Settings for a node in `dir`, with `database_url` or the embedded SQLite file.
+pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
+    Settings { data_dir: dir.to_path_buf(), database_url, runtime: RuntimeConfig::default() }
+}
+
+/// A database of its own on the machine's PostgreSQL server, dropped by [`Database::drop_now`].
+pub struct Database {
+    pub url: String,
+    name: String,
+}
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// Creates a fresh database on the machine's server.
+pub async fn fresh_database() -> Database {
+    let name =
+        format!("market_test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
+    let mut admin = sqlx::PgConnection::connect(&format!("{SERVER}/postgres"))
+        .await
+        .expect("the machine's PostgreSQL at 127.0.0.1:5432 (ops/test.sh starts it)");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    Database { url: format!("{SERVER}/{name}"), name }
+}
+
+impl Database {
+    /// Drops the database.
+    pub async fn drop_now(self) {
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&format!("{SERVER}/postgres")).await {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+                .execute(&mut admin)
+                .await;
+        }
+    }
+}
+
+/// A PostgreSQL cluster of the test's own, in a temporary folder, on a free port: stopping it
+/// disturbs no other test.
+pub struct Cluster {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+fn postgres_bin() -> PathBuf {
+    let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL server binaries in /usr/lib/postgresql")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("an initdb under /usr/lib/postgresql/*/bin")
+}
+
+fn as_postgres(bin: &Path, tool: &str, args: &[&str]) {
+    let status = Command::new("runuser")
+        .args(["-u", "postgres", "--"])
+        .arg(bin.join(tool))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("running {tool} as postgres: {e}"));
+    assert!(status.success(), "{tool} {args:?} failed: {status}");
+}
+
+impl Cluster {
+    /// Initialises and starts a cluster.
+    pub fn start_new() -> Self {
+        let dir =
+            tempfile::Builder::new().prefix("market-pg-").tempdir_in("/tmp").expect("tempdir");
+        let status = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(status.success());
+        let bin = postgres_bin();
+        let data = dir.path().join("data");
+        as_postgres(
+            &bin,
+            "initdb",
+            &["-D", data.to_str().expect("utf-8"), "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let cluster = Self { dir, bin, port };
+        cluster.start();
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    /// Starts the cluster and waits until it accepts connections.
+    pub fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log").to_string_lossy().into_owned();
+        as_postgres(
+            &self.bin,
+            "pg_ctl",
+            &["-D", &self.data(), "-o", &options, "-l", &log, "-w", "-t", "60", "start"],
+        );
+    }
+
+    /// Stops the cluster at once, as a crash would.
+    pub fn stop(&self) {
+        as_postgres(&self.bin, "pg_ctl", &["-D", &self.data(), "-m", "immediate", "-w", "stop"]);
+    }
+
+    /// The URL of a database in the cluster.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--"])
+            .arg(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The engine a journal gives when replayed from its first record, ignoring every snapshot.
+pub fn clean_replay(dir: &Path) -> Engine {
+    let mut engine = Engine::new();
+    let mut out = Vec::new();
+    scan(&FileStorage::new(), &Layout::new(dir), |record, _| {
+        out.clear();
+        engine.apply(record.command, record.ts, &mut out);
+        Ok(())
+    })
+    .expect("the journal scans");
+    engine
+}
+
+/// The state hash of a clean replay.
+pub fn clean_replay_hash(dir: &Path) -> StateHash {
+    clean_replay(dir).state_hash()
+}
+
+/// How many journaled events match `pick`.
+pub fn count_events(dir: &Path, pick: impl Fn(&Event) -> bool) -> i64 {
+    let mut count = 0;
+    scan(&FileStorage::new(), &Layout::new(dir), |record, _| {
+        count += record.events.iter().filter(|e| pick(&e.event)).count() as i64;
+        Ok(())
+    })
+    .expect("the journal scans");
+    count
+}
+
+/// Fails the test if `future` takes longer than `limit`: a guard against hanging, not a timing.
+pub async fn within<T>(
+    limit: Duration,
+    what: &str,
+    future: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::time::timeout(limit, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
+}

@@ -1,0 +1,76 @@
+//! Damage to the journal on disk: corruption in the middle, a torn final record.
+
+use std::process::{Command, Stdio};
+
+use engine::types::Seq;
+use gateway::journal::Layout;
+use gateway::node::Node;
+
+use crate::helpers::*;
+
+/// Runs a short session to completion in `dir` and returns the last durable sequence.
+fn short_session(dir: &std::path::Path) -> Seq {
+    let status = Command::new(node_binary())
+        .args(["--data-dir", dir.to_str().expect("utf-8"), "run", "--commands", "300"])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("the node runs");
+    assert!(status.success());
+    clean_replay(dir).seq()
+}
+
+fn segment(dir: &std::path::Path) -> std::path::PathBuf {
+    Layout::new(dir).segment(Seq(1))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_record_in_the_middle_is_found_by_verify_and_refused_at_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    short_session(dir.path());
+    let path = segment(dir.path());
+    let mut bytes = std::fs::read(&path).expect("segment");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&path, &bytes).expect("write");
+
+    let verify = Command::new(node_binary())
+        .args(["--data-dir", dir.path().to_str().expect("utf-8"), "verify"])
+        .output()
+        .expect("verify runs");
+    assert!(!verify.status.success(), "verify must fail on corruption");
+    let stderr = String::from_utf8_lossy(&verify.stderr);
+    assert!(stderr.contains("corrupt"), "{stderr}");
+
+    let error =
+        Node::open(&settings(dir.path(), None), false).await.expect_err("the start is refused");
+    assert!(format!("{error:#}").contains("corrupt"), "{error:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_final_record_is_cut_off_and_the_rest_recovers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let last = short_session(dir.path());
+    let path = segment(dir.path());
+    let whole = std::fs::read(&path).expect("segment");
+    // The start of a record whose write the crash cut short: a header and part of a body.
+    let mut torn = whole.clone();
+    torn.extend_from_slice(&whole[..20]);
+    std::fs::write(&path, &torn).expect("write");
+
+    let verify = Command::new(node_binary())
+        .args(["--data-dir", dir.path().to_str().expect("utf-8"), "verify"])
+        .output()
+        .expect("verify runs");
+    assert!(verify.status.success(), "a torn tail is not corruption");
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("torn"));
+
+    let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("the node starts");
+    let cut = node.runtime.recovery.torn.clone().expect("the torn record is reported");
+    assert_eq!(cut.offset, whole.len() as u64);
+    assert_eq!(node.durable(), last);
+    assert_eq!(std::fs::read(&path).expect("segment"), whole, "the torn bytes are cut off");
+    node.shutdown().await.expect("shutdown");
+}

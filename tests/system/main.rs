@@ -1,0 +1,7 @@
+//! System tests of the marketplace node.
+
+mod crash;
+mod helpers;
+mod journal_files;
+mod outage;
+mod persistence;

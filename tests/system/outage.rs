@@ -1,0 +1,66 @@
+//! PostgreSQL stopped in the middle of trading and started again.
+
+use std::time::Duration;
+
+use engine::Event;
+use gateway::demo::{DemoProvince, day_commands, live};
+use gateway::node::Node;
+use gateway::reconcile::reconcile;
+use sqlx::Connection;
+
+use crate::helpers::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_keeps_trading_while_postgresql_is_down_and_nothing_is_lost_or_doubled() {
+    let cluster = Cluster::start_new();
+    {
+        let mut admin =
+            sqlx::PgConnection::connect(&cluster.url("postgres")).await.expect("connect");
+        sqlx::query("CREATE DATABASE market").execute(&mut admin).await.expect("create");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _) =
+        Node::open(&settings(dir.path(), Some(cluster.url("market"))), true).await.expect("open");
+    let handle = node.runtime.handle();
+    let engine = handle.copy_engine().await.expect("engine");
+    let province = DemoProvince::from_engine(&engine);
+    let today = engine::types::shanghai_date(engine.clock());
+    let mut script: Vec<_> = day_commands(&province, today, 6_000, 5)
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| !matches!(c.action, engine::Action::RecordDelivery { .. }))
+        .collect();
+    let second_half = script.split_off(script.len() / 2);
+
+    live::trade(handle.clone(), script, 8, false).await;
+    within(Duration::from_secs(120), "the first persist", node.persisted()).await;
+
+    cluster.stop();
+    let during = live::trade(handle.clone(), second_half, 8, false).await;
+    assert!(during.commands > 2_000, "the engine kept trading: {during:?}");
+    assert!(
+        *node.persister.persisted().borrow() < node.durable(),
+        "the database is behind while down"
+    );
+
+    cluster.start();
+    within(Duration::from_secs(120), "the persister catching up", node.persisted()).await;
+    let report = reconcile(&node.db, node.storage.clone(), &node.layout).await.expect("reconcile");
+    assert!(report.differences.is_empty(), "{report}");
+
+    let gateway::persist::Database::Postgres(pool) = &node.db else {
+        panic!("PostgreSQL expected")
+    };
+    for (table, pick) in [
+        ("ledger_entries", (|e: &Event| matches!(e, Event::BudgetMoved(_))) as fn(&Event) -> bool),
+        ("trades", |e: &Event| matches!(e, Event::TradeStruck(_))),
+        ("settlement_steps", |e: &Event| matches!(e, Event::TradeSettled { .. })),
+    ] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(pool)
+            .await
+            .expect("count");
+        assert_eq!(rows, count_events(dir.path(), pick), "{table}: one row per journaled event");
+    }
+    node.shutdown().await.expect("shutdown");
+}

@@ -1,0 +1,106 @@
+//! Persistence to PostgreSQL and SQLite, idempotent retries across a restart, one owner per folder.
+
+use std::time::Duration;
+
+use engine::idempotency::IdempotencyKey;
+use engine::types::{Actor, Seq};
+use engine::{Action, Command, Event};
+use gateway::demo::{DemoProvince, day_commands, live};
+use gateway::node::Node;
+use gateway::reconcile::reconcile;
+use sqlx::types::Decimal;
+
+use crate::helpers::*;
+
+async fn trade_and_reconcile(node: &Node, commands: usize) {
+    let handle = node.runtime.handle();
+    let engine = handle.copy_engine().await.expect("engine");
+    let province = DemoProvince::from_engine(&engine);
+    let today = engine::types::shanghai_date(engine.clock());
+    let script: Vec<_> = day_commands(&province, today, commands, 9)
+        .into_iter()
+        .map(|(c, _)| c)
+        .filter(|c| !matches!(c.action, Action::RecordDelivery { .. }))
+        .collect();
+    let summary = live::trade(handle, script, 8, false).await;
+    assert!(summary.trades > 500, "{summary:?}");
+    within(Duration::from_secs(120), "the persister catching up", node.persisted()).await;
+    let report = reconcile(&node.db, node.storage.clone(), &node.layout).await.expect("reconcile");
+    assert!(report.differences.is_empty(), "{report}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_and_ledger_reach_postgresql_as_exact_numeric_amounts() {
+    let db = fresh_database().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, loaded) =
+        Node::open(&settings(dir.path(), Some(db.url.clone())), true).await.expect("open");
+    assert!(loaded.is_some(), "a fresh folder loads the demo province");
+    trade_and_reconcile(&node, 3_000).await;
+    let engine = node.runtime.handle().copy_engine().await.expect("engine");
+    let expected: Decimal = engine.trades().map(|t| t.trade.amount.to_decimal()).sum();
+    let gateway::persist::Database::Postgres(pool) = &node.db else {
+        panic!("PostgreSQL expected")
+    };
+    let stored: Decimal =
+        sqlx::query_scalar("SELECT sum(amount) FROM trades").fetch_one(pool).await.expect("sum");
+    assert_eq!(stored, expected);
+    let scale: i32 = sqlx::query_scalar("SELECT max(scale(amount)) FROM trades")
+        .fetch_one(pool)
+        .await
+        .expect("scale");
+    assert_eq!(scale, 2, "amounts are stored to the fen");
+    node.shutdown().await.expect("shutdown");
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_and_ledger_reach_sqlite_in_integer_fen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _) = Node::open(&settings(dir.path(), None), true).await.expect("open");
+    trade_and_reconcile(&node, 3_000).await;
+    let engine = node.runtime.handle().copy_engine().await.expect("engine");
+    let expected: i64 = engine.trades().map(|t| t.trade.amount.minor()).sum();
+    let gateway::persist::Database::Sqlite(pool) = &node.db else { panic!("SQLite expected") };
+    let stored: i64 =
+        sqlx::query_scalar("SELECT sum(amount) FROM trades").fetch_one(pool).await.expect("sum");
+    assert_eq!(stored, expected);
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_with_the_same_idempotency_key_after_a_restart_gets_the_first_result() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let command = Command::new(
+        Actor::SYSTEM,
+        Action::DefineRegion {
+            code: "330000".parse().expect("code"),
+            name: "浙江省".into(),
+            parent: None,
+        },
+    )
+    .with_key(IdempotencyKey::parse("load-province-1").expect("key"));
+    let first = {
+        let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("open");
+        let outcome = node.runtime.handle().submit(command.clone()).await.expect("applied");
+        node.shutdown().await.expect("shutdown");
+        outcome.seq
+    };
+    let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("reopen");
+    let retry = node.runtime.handle().submit(command).await.expect("answered");
+    assert_eq!(
+        retry.events.iter().map(|e| e.event.clone()).collect::<Vec<_>>(),
+        vec![Event::AlreadyApplied { original: first }]
+    );
+    assert_eq!(retry.seq, Seq(first.0 + 1));
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_on_the_same_data_folder_refuses_to_start() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("open");
+    let error = Node::open(&settings(dir.path(), None), false).await.expect_err("refused");
+    assert!(format!("{error:#}").contains("another process owns"), "{error:#}");
+    node.shutdown().await.expect("shutdown");
+}
