@@ -48,37 +48,41 @@ pub struct JournalRecord {
     pub events: Vec<EventEnvelope>,
 }
 
-/// Encodes records into frames, reusing its buffer.
-#[derive(Debug, Default)]
+/// Encodes records into frames, reusing one buffer: serializing straight into a slice is several
+/// times faster than growing a vector byte by byte, and allocates nothing per record.
+#[derive(Debug)]
 pub struct Encoder {
     body: Vec<u8>,
 }
 
+impl Default for Encoder {
+    fn default() -> Self {
+        Self { body: vec![0; 64 << 10] }
+    }
+}
+
 impl Encoder {
     /// Appends the frame of `record` to `out` and returns the record's chain hash.
-    pub fn encode(
+    pub fn encode<T: Serialize>(
         &mut self,
-        record: &JournalRecord,
+        record: &T,
         out: &mut Vec<u8>,
     ) -> anyhow::Result<ChainHash> {
-        self.encode_with(|body| postcard::to_extend(record, body), out)
-    }
-
-    /// Appends a frame whose body `serialize` writes.
-    pub(super) fn encode_with(
-        &mut self,
-        serialize: impl FnOnce(Vec<u8>) -> postcard::Result<Vec<u8>>,
-        out: &mut Vec<u8>,
-    ) -> anyhow::Result<ChainHash> {
-        self.body.clear();
-        let body = serialize(std::mem::take(&mut self.body))?;
-        let len = u32::try_from(body.len())?;
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
-        out.extend_from_slice(&body);
-        let hash = ChainHash(Sha256::digest(&body).into());
-        self.body = body;
-        Ok(hash)
+        let len = loop {
+            let room = self.body.len();
+            match postcard::to_slice(record, &mut self.body).map(|body| body.len()) {
+                Ok(len) => break len,
+                Err(postcard::Error::SerializeBufferFull) if room < MAX_BODY => {
+                    self.body.resize(room * 2, 0);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
+        let body = &self.body[..len];
+        out.extend_from_slice(&u32::try_from(len)?.to_le_bytes());
+        out.extend_from_slice(&crc32c::crc32c(body).to_le_bytes());
+        out.extend_from_slice(body);
+        Ok(ChainHash(Sha256::digest(body).into()))
     }
 }
 

@@ -87,10 +87,10 @@ pub fn recover(
         Ok(())
     })
     .context("replaying the journal")?;
+    // A journal that ends before the snapshot lost records the snapshot says were written. No
+    // journal at all is fine: every segment the snapshot covers may have been pruned.
     if let Some(last) = scan.last {
         ensure!(last >= from, "the journal ends at {last}, before the snapshot at {from}");
-    } else if from.0 > 0 {
-        bail!("snapshot at {from} but no journal after it");
     }
     if let Some(torn) = &scan.torn {
         storage.truncate(&torn.path, torn.offset).context("cutting off the torn final record")?;

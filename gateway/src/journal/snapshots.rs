@@ -41,9 +41,19 @@ pub fn save(
     engine: &Engine,
     head: ChainHash,
 ) -> anyhow::Result<Seq> {
+    save_bytes(storage, layout, engine.seq(), head, engine.snapshot())
+}
+
+/// Saves a snapshot taken as `engine` bytes after record `seq`, whose chain hash is `head`.
+pub fn save_bytes(
+    storage: &dyn Storage,
+    layout: &Layout,
+    seq: Seq,
+    head: ChainHash,
+    engine: Vec<u8>,
+) -> anyhow::Result<Seq> {
     storage.create_dir_all(&layout.snapshot_dir()).context("creating the snapshot folder")?;
-    let seq = engine.seq();
-    let body = postcard::to_stdvec(&SnapshotFile { seq, head, engine: engine.snapshot() })?;
+    let body = postcard::to_stdvec(&SnapshotFile { seq, head, engine })?;
     let mut bytes = MAGIC.to_vec();
     bytes.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
     bytes.extend_from_slice(&body);

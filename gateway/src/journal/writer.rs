@@ -94,7 +94,7 @@ impl JournalWriter {
             self.segment = Some((self.layout.segment(seq), 0));
         }
         let record = RecordRef { seq, ts, prev: self.head, command, events };
-        self.head = self.encoder.encode_ref(&record, &mut self.batch)?;
+        self.head = self.encoder.encode(&record, &mut self.batch)?;
         self.next = seq.next();
         Ok(())
     }
@@ -118,15 +118,5 @@ impl JournalWriter {
     /// Records pushed but not yet committed.
     pub fn pending_bytes(&self) -> usize {
         self.batch.len()
-    }
-}
-
-impl Encoder {
-    fn encode_ref(
-        &mut self,
-        record: &RecordRef<'_>,
-        out: &mut Vec<u8>,
-    ) -> anyhow::Result<ChainHash> {
-        self.encode_with(|body| postcard::to_extend(record, body), out)
     }
 }

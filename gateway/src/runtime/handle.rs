@@ -78,6 +78,19 @@ impl EngineHandle {
         rx.await.map_err(|_| SubmitError::Unavailable)
     }
 
+    /// Queues a command from a thread outside the async runtime, waiting for room in the queue but
+    /// not for the outcome, which the receiver yields once the command is durable.
+    pub fn enqueue_blocking(
+        &self,
+        command: Command,
+    ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .blocking_send(Request::Apply { command, reply })
+            .map_err(|_| SubmitError::Unavailable)?;
+        Ok(rx)
+    }
+
     /// As [`Self::submit_waiting`], from a thread outside the async runtime.
     pub fn submit_blocking(&self, command: Command) -> Result<Outcome, SubmitError> {
         let (reply, rx) = oneshot::channel();

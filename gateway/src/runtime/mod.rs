@@ -1,10 +1,13 @@
-//! The engine task: one thread owns the engine and the journal's appending end. It takes commands
-//! from a bounded queue in batches, applies each, journals each with its events, fsyncs the batch
-//! once (group commit), and only then releases anything of it: replies, the durable watermark, the
-//! released events. State may run ahead of the disk; output never does.
+//! The engine task: one thread owns the engine, another the journal's appending end, and they work
+//! as a pipeline. The engine thread takes commands from a bounded queue and applies each; the journal
+//! thread encodes each command with its events into the hash-chained journal and fsyncs whatever has
+//! accumulated once per batch (group commit), and only then releases anything of it: replies, the
+//! durable watermark, released events, engine copies. State may run ahead of the disk; output never
+//! does. Because the two threads overlap, encoding and fsync cost the engine no time of its own.
 //!
-//! If the journal cannot be written the task stops at once: the commands it applied are not durable,
-//! so none is answered, and the next start recovers from what is.
+//! If the journal cannot be written the journal thread stops at once: the commands applied since the
+//! last fsync are not durable, so none is answered, the engine thread stops too, and the next start
+//! recovers from what is on disk.
 
 mod clock;
 mod handle;
@@ -36,11 +39,13 @@ pub struct RuntimeConfig {
     pub max_batch: usize,
     /// Commands between snapshots.
     pub snapshot_every: u64,
+    /// Applied commands the engine thread may hand on before the journal thread has taken them.
+    pub pipeline: usize,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { queue: 8_192, max_batch: 512, snapshot_every: 200_000 }
+        Self { queue: 8_192, max_batch: 512, snapshot_every: 200_000, pipeline: 8_192 }
     }
 }
 
@@ -59,17 +64,48 @@ pub struct Runtime {
     pub recovery: RecoveryReport,
 }
 
-struct Task {
+/// What the engine thread hands the journal thread, in order.
+enum ToJournal {
+    /// A command applied, with its events and whoever waits for them.
+    Record {
+        seq: Seq,
+        ts: engine::types::Timestamp,
+        command: engine::Command,
+        events: Vec<EventEnvelope>,
+        reply: oneshot::Sender<Outcome>,
+    },
+    /// A snapshot of the engine after `seq`, to be written once `seq` is durable.
+    Snapshot { seq: Seq, engine: Vec<u8> },
+    /// A copy of the engine, to be handed over once everything before it is durable.
+    Copy { engine: Box<Engine>, reply: oneshot::Sender<Engine> },
+    /// No more records: commit, and say so.
+    Stop { reply: Option<oneshot::Sender<()>> },
+}
+
+/// What the journal thread does once a batch is durable.
+enum Deferred {
+    /// Write a snapshot taken after record `seq`, whose chain hash is `head`.
+    Snapshot { seq: Seq, head: crate::journal::record::ChainHash, engine: Vec<u8> },
+    /// Hand over a copy of the engine.
+    Copy { engine: Box<Engine>, reply: oneshot::Sender<Engine> },
+}
+
+struct EngineThread {
     engine: Engine,
+    clock: Arc<dyn Clock>,
+    config: RuntimeConfig,
+    journal: std::sync::mpsc::SyncSender<ToJournal>,
+    since_snapshot: u64,
+}
+
+struct JournalThread {
     writer: JournalWriter,
     storage: Arc<dyn Storage>,
     layout: Layout,
-    clock: Arc<dyn Clock>,
     config: RuntimeConfig,
     durable: watch::Sender<Seq>,
     released: broadcast::Sender<ReleasedBatch>,
     consumers_passed: Arc<AtomicU64>,
-    since_snapshot: u64,
 }
 
 impl Runtime {
@@ -88,21 +124,36 @@ impl Runtime {
         let (released, _) = broadcast::channel(1_024);
         // Keep every segment until the journal's consumers report how far they have read.
         let consumers_passed = Arc::new(AtomicU64::new(0));
-        let task = Task {
-            engine: recovered.engine,
+        let (to_journal, from_engine) = std::sync::mpsc::sync_channel(config.pipeline.max(1));
+        let journal = JournalThread {
             writer: recovered.writer,
             storage,
             layout,
-            clock,
             config,
             durable: durable_tx,
             released: released.clone(),
             consumers_passed: consumers_passed.clone(),
+        };
+        let engine = EngineThread {
+            engine: recovered.engine,
+            clock,
+            config,
+            journal: to_journal,
             since_snapshot: 0,
         };
+        let journal = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || journal.run(from_engine))
+            .context("starting the journal thread")?;
         let thread = std::thread::Builder::new()
             .name("engine".into())
-            .spawn(move || task.run(rx))
+            .spawn(move || {
+                let engine_result = engine.run(rx);
+                let journal_result = journal
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("the journal thread panicked")));
+                journal_result.and(engine_result)
+            })
             .context("starting the engine thread")?;
         Ok(Self {
             handle: EngineHandle { tx },
@@ -151,65 +202,120 @@ impl Runtime {
     }
 }
 
-impl Task {
+impl EngineThread {
     fn run(mut self, mut rx: mpsc::Receiver<Request>) -> anyhow::Result<()> {
+        let stopped = |_| anyhow::anyhow!("the journal stopped; stopping the engine");
+        while let Some(request) = rx.blocking_recv() {
+            match request {
+                Request::Apply { command, reply } => {
+                    let journaled = command.clone();
+                    let mut events = Vec::with_capacity(8);
+                    let seq = self.engine.apply(command, self.clock.now(), &mut events);
+                    let ts = self.engine.clock();
+                    let record = ToJournal::Record { seq, ts, command: journaled, events, reply };
+                    self.journal.send(record).map_err(stopped)?;
+                    self.since_snapshot += 1;
+                    if self.since_snapshot >= self.config.snapshot_every {
+                        self.snapshot()?;
+                    }
+                }
+                Request::Copy { reply } => {
+                    let engine = Box::new(self.engine.clone());
+                    self.journal.send(ToJournal::Copy { engine, reply }).map_err(stopped)?;
+                }
+                Request::Shutdown { reply } => {
+                    self.snapshot()?;
+                    return self
+                        .journal
+                        .send(ToJournal::Stop { reply: Some(reply) })
+                        .map_err(stopped);
+                }
+            }
+        }
+        // Every handle is gone: stop as on shutdown.
+        self.snapshot()?;
+        self.journal.send(ToJournal::Stop { reply: None }).map_err(stopped)
+    }
+
+    fn snapshot(&mut self) -> anyhow::Result<()> {
+        if self.since_snapshot == 0 {
+            return Ok(());
+        }
+        self.since_snapshot = 0;
+        let snapshot =
+            ToJournal::Snapshot { seq: self.engine.seq(), engine: self.engine.snapshot() };
+        self.journal.send(snapshot).map_err(|_| anyhow::anyhow!("the journal stopped"))
+    }
+}
+
+impl JournalThread {
+    fn run(mut self, rx: std::sync::mpsc::Receiver<ToJournal>) -> anyhow::Result<()> {
         let mut replies: Vec<(oneshot::Sender<Outcome>, Outcome)> =
             Vec::with_capacity(self.config.max_batch);
-        let mut stop: Option<oneshot::Sender<()>> = None;
+        let mut after_commit: Vec<Deferred> = Vec::new();
+        let mut stop = None;
         while stop.is_none() {
-            let Some(first) = rx.blocking_recv() else { break };
+            let Ok(first) = rx.recv() else { break };
             let mut next = Some(first);
-            while let Some(request) = next.take() {
-                match request {
-                    Request::Apply { command, reply } => {
-                        let outcome = self.apply(command)?;
-                        replies.push((reply, outcome));
+            while let Some(item) = next.take() {
+                match item {
+                    ToJournal::Record { seq, ts, command, events, reply } => {
+                        self.writer.push(seq, ts, &command, &events)?;
+                        replies.push((reply, Outcome { seq, events }));
                     }
-                    Request::Shutdown { reply } => {
+                    ToJournal::Snapshot { seq, engine } => {
+                        // Records arrive in order, so the head now is that of record `seq`.
+                        after_commit.push(Deferred::Snapshot {
+                            seq,
+                            head: self.writer.head(),
+                            engine,
+                        });
+                    }
+                    ToJournal::Copy { engine, reply } => {
+                        after_commit.push(Deferred::Copy { engine, reply })
+                    }
+                    ToJournal::Stop { reply } => {
                         stop = Some(reply);
                         break;
-                    }
-                    Request::Copy { reply } => {
-                        // Commands already applied in this batch are not durable yet: release them
-                        // first, so the copy shows nothing the disk does not hold.
-                        self.writer
-                            .commit()
-                            .context("the journal could not be written; stopping the engine")?;
-                        self.release(&mut replies);
-                        let _ = reply.send(self.engine.clone());
                     }
                 }
                 if replies.len() < self.config.max_batch {
                     next = rx.try_recv().ok();
                 }
             }
-            self.writer
-                .commit()
-                .context("the journal could not be written; stopping the engine")?;
+            self.writer.commit().context("the journal could not be written; stopping")?;
             self.release(&mut replies);
-            if self.since_snapshot >= self.config.snapshot_every {
-                self.snapshot()?;
+            for item in after_commit.drain(..) {
+                match item {
+                    Deferred::Snapshot { seq, head, engine } => {
+                        snapshots::save_bytes(
+                            self.storage.as_ref(),
+                            &self.layout,
+                            seq,
+                            head,
+                            engine,
+                        )?;
+                        let passed = Seq(self.consumers_passed.load(Ordering::Acquire).min(seq.0));
+                        snapshots::prune(&self.storage, &self.layout, passed)?;
+                        tracing::info!(%seq, "snapshot written");
+                    }
+                    Deferred::Copy { engine, reply } => {
+                        let _ = reply.send(*engine);
+                    }
+                }
             }
         }
-        self.snapshot()?;
-        if let Some(reply) = stop {
+        if let Some(Some(reply)) = stop {
             let _ = reply.send(());
         }
         Ok(())
     }
 
-    fn apply(&mut self, command: engine::Command) -> anyhow::Result<Outcome> {
-        let journaled = command.clone();
-        let mut events = Vec::with_capacity(8);
-        let seq = self.engine.apply(command, self.clock.now(), &mut events);
-        self.writer.push(seq, self.engine.clock(), &journaled, &events)?;
-        self.since_snapshot += 1;
-        Ok(Outcome { seq, events })
-    }
-
     fn release(&mut self, replies: &mut Vec<(oneshot::Sender<Outcome>, Outcome)>) {
-        self.durable.send_replace(self.engine.seq());
-        if self.released.receiver_count() > 0 {
+        if let Some((_, last)) = replies.last() {
+            self.durable.send_replace(last.seq);
+        }
+        if self.released.receiver_count() > 0 && !replies.is_empty() {
             let events: Vec<_> =
                 replies.iter().flat_map(|(_, o)| o.events.iter().cloned()).collect();
             let _ = self.released.send(Arc::new(events));
@@ -218,18 +324,5 @@ impl Task {
             // A caller that gave up waiting no longer needs its answer; the command stands.
             let _ = reply.send(outcome);
         }
-    }
-
-    fn snapshot(&mut self) -> anyhow::Result<()> {
-        if self.since_snapshot == 0 {
-            return Ok(());
-        }
-        let seq =
-            snapshots::save(self.storage.as_ref(), &self.layout, &self.engine, self.writer.head())?;
-        self.since_snapshot = 0;
-        let passed = Seq(self.consumers_passed.load(Ordering::Acquire).min(seq.0));
-        snapshots::prune(&self.storage, &self.layout, passed)?;
-        tracing::info!(%seq, "snapshot written");
-        Ok(())
     }
 }
