@@ -64,7 +64,9 @@ pub struct Runtime {
     pub recovery: RecoveryReport,
 }
 
-/// What the engine thread hands the journal thread, in order.
+/// What the engine thread hands the journal thread, in order. Records are the common case and are
+/// moved, not boxed: boxing would allocate once more per command.
+#[allow(clippy::large_enum_variant)]
 enum ToJournal {
     /// A command applied, with its events and whoever waits for them.
     Record {
