@@ -9,6 +9,7 @@
 //!   commands, all on one thread (what the pipeline saves);
 //! - engine task: the real `Runtime` on a real file in a temporary folder, every command enqueued
 //!   at once by one producer, time until the last durable answer.
+//!
 //! Replay reads the journal back as recovery does: checksums, hash chain, decoding, re-applying each
 //! command and comparing its events with the journaled ones (the snapshot load is timed apart).
 //!
