@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use anyhow::Context;
 use engine::budget::Balance;
-use engine::types::{BudgetLineId, Seq};
+use engine::types::{Amount, BudgetLineId, Seq};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -135,6 +135,29 @@ impl Database {
             Database::Sqlite(pool) => pool.close().await,
         }
     }
+}
+
+/// Builds a view from rows as read, amounts already converted: the ledger summed per line and kind,
+/// and each line's kept figures (allocated, held, committed, paid).
+fn fold_view(
+    offset: i64,
+    sums: Vec<(i64, String, Amount)>,
+    lines: Vec<(i64, [Amount; 4])>,
+) -> anyhow::Result<DatabaseView> {
+    let id = |v: i64| BudgetLineId(u64::try_from(v).unwrap_or(0));
+    let mut ledger = BTreeMap::<BudgetLineId, Balance>::new();
+    for (line, kind, sum) in sums {
+        let kind = rows::ledger_kind_named(&kind)
+            .with_context(|| format!("unknown ledger kind {kind}"))?;
+        ledger.entry(id(line)).or_default().apply(kind, sum);
+    }
+    let balances = lines
+        .into_iter()
+        .map(|(line, [allocated, held, committed, paid])| {
+            (id(line), Balance { allocated, held, committed, paid })
+        })
+        .collect();
+    Ok(DatabaseView { offset: Seq(u64::try_from(offset).unwrap_or(0)), ledger, balances })
 }
 
 fn to_i64(seq: Seq) -> i64 {

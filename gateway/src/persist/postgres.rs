@@ -1,16 +1,14 @@
 //! PostgreSQL: batched `INSERT ... SELECT FROM UNNEST(...)` per table, one transaction per batch,
 //! money as NUMERIC through `rust_decimal`.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context;
 use engine::budget::Balance;
-use engine::types::{Amount, BudgetLineId};
+use engine::types::Amount;
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::rows::{RowBatch, ledger_kind_named, trade_mode};
-use super::{DatabaseView, PERSISTER, to_i64};
+use super::rows::{RowBatch, trade_mode};
+use super::{DatabaseView, PERSISTER, fold_view, to_i64};
 
 pub(super) async fn write(
     pool: &PgPool,
@@ -217,10 +215,6 @@ fn amount(value: Decimal) -> anyhow::Result<Amount> {
         .map_err(|e| anyhow::anyhow!("amount {value} in the database: {e}"))
 }
 
-fn line_id(id: i64) -> BudgetLineId {
-    BudgetLineId(u64::try_from(id).unwrap_or(0))
-}
-
 pub(super) async fn view(pool: &PgPool) -> anyhow::Result<DatabaseView> {
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -239,25 +233,13 @@ pub(super) async fn view(pool: &PgPool) -> anyhow::Result<DatabaseView> {
             .fetch_all(&mut *tx)
             .await?;
     tx.commit().await?;
-    let mut ledger = BTreeMap::<BudgetLineId, Balance>::new();
-    for (line, kind, sum) in sums {
-        let kind =
-            ledger_kind_named(&kind).with_context(|| format!("unknown ledger kind {kind}"))?;
-        ledger.entry(line_id(line)).or_default().apply(kind, amount(sum)?);
-    }
-    let mut balances = BTreeMap::new();
-    for (id, allocated, held, committed, paid) in lines {
-        let balance = Balance {
-            allocated: amount(allocated)?,
-            held: amount(held)?,
-            committed: amount(committed)?,
-            paid: amount(paid)?,
-        };
-        balances.insert(line_id(id), balance);
-    }
-    Ok(DatabaseView {
-        offset: engine::types::Seq(u64::try_from(offset).unwrap_or(0)),
-        ledger,
-        balances,
-    })
+    let sums = sums
+        .into_iter()
+        .map(|(line, kind, sum)| Ok((line, kind, amount(sum)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let lines = lines
+        .into_iter()
+        .map(|(id, a, h, c, p)| Ok((id, [amount(a)?, amount(h)?, amount(c)?, amount(p)?])))
+        .collect::<anyhow::Result<_>>()?;
+    fold_view(offset, sums, lines)
 }

@@ -1,14 +1,11 @@
 //! SQLite: multi-row inserts in one transaction per batch, money as integer minor units.
 
-use std::collections::BTreeMap;
-
 use anyhow::Context;
-use engine::budget::Balance;
-use engine::types::{Amount, BudgetLineId, Seq};
+use engine::types::{Amount, Seq};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
-use super::rows::{RowBatch, ledger_kind_named, trade_mode};
-use super::{DatabaseView, PERSISTER, to_i64};
+use super::rows::{RowBatch, trade_mode};
+use super::{DatabaseView, PERSISTER, fold_view, to_i64};
 
 /// Rows per INSERT statement, well under SQLite's limit on bound values.
 const CHUNK: usize = 500;
@@ -196,24 +193,11 @@ pub(super) async fn view(pool: &SqlitePool) -> anyhow::Result<DatabaseView> {
             .fetch_all(&mut *tx)
             .await?;
     tx.commit().await?;
-    let id = |v: i64| BudgetLineId(u64::try_from(v).unwrap_or(0));
-    let mut ledger = BTreeMap::<BudgetLineId, Balance>::new();
-    for (line, kind, sum) in sums {
-        let kind =
-            ledger_kind_named(&kind).with_context(|| format!("unknown ledger kind {kind}"))?;
-        ledger.entry(id(line)).or_default().apply(kind, Amount::from_minor(sum));
-    }
-    let balances = lines
+    let sums =
+        sums.into_iter().map(|(line, kind, sum)| (line, kind, Amount::from_minor(sum))).collect();
+    let lines = lines
         .into_iter()
-        .map(|(line, allocated, held, committed, paid)| {
-            let balance = Balance {
-                allocated: Amount::from_minor(allocated),
-                held: Amount::from_minor(held),
-                committed: Amount::from_minor(committed),
-                paid: Amount::from_minor(paid),
-            };
-            (id(line), balance)
-        })
+        .map(|(id, a, h, c, p)| (id, [a, h, c, p].map(Amount::from_minor)))
         .collect();
-    Ok(DatabaseView { offset: Seq(u64::try_from(offset).unwrap_or(0)), ledger, balances })
+    fold_view(offset, sums, lines)
 }
