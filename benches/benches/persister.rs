@@ -2,15 +2,15 @@
 //!
 //! Workload: the demo province at benchmark size is loaded into a fresh database first (untimed);
 //! then a trading day of `COMMANDS` direct-order commands becomes journal records. Persister: those
-//! records through `Database::write`, `persister::BATCH_RECORDS` records per transaction (trades,
-//! ledger entries, settlement steps, balance and offset updates, synchronous commit on). Baseline:
-//! `COPY ... FROM STDIN` of the same trade and ledger rows, in batches of the same size, into tables
-//! with the same columns and indexes (without foreign keys). Rows counted: trades + ledger entries.
+//! records through `Database::write`, `persister::BATCH_RECORDS` records per transaction (trades and
+//! ledger entries by COPY inside the transaction, settlement steps, balance and offset updates,
+//! foreign keys checked, synchronous commit on). Baseline: bare `COPY ... FROM STDIN` of the same
+//! trade and ledger rows, in batches of the same size, into tables with the same columns and indexes
+//! (without foreign keys). Rows counted: trades + ledger entries.
 //!
 //! Needs PostgreSQL: `BENCH_DATABASE_URL` (a server URL without database), or the machine's
 //! `postgres://postgres@127.0.0.1:5432`. Each round uses a fresh database, dropped afterwards.
 
-use std::fmt::Write as _;
 use std::time::Instant;
 
 use benches::workload::{DAY, PROVINCE};
@@ -19,8 +19,9 @@ use engine::{Command, Engine, EventEnvelope};
 use gateway::demo::{self, CommandSink};
 use gateway::journal::record::{ChainHash, JournalRecord};
 use gateway::persist::Database;
+use gateway::persist::copy_rows;
 use gateway::persist::persister::BATCH_RECORDS;
-use gateway::persist::rows::{RowBatch, trade_mode};
+use gateway::persist::rows::RowBatch;
 use sqlx::Connection;
 
 /// Commands of the trading day.
@@ -57,48 +58,6 @@ fn batches(records: &[JournalRecord]) -> Vec<RowBatch> {
         .collect()
 }
 
-fn copy_text(batch: &RowBatch) -> (String, String) {
-    let mut trades = String::new();
-    for r in &batch.trades {
-        let t = &r.trade;
-        let agreement = t.agreement.map_or("\\N".to_string(), |a| a.0.to_string());
-        let _ = writeln!(
-            trades,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{agreement}\t{}\t{}\t{}\t{}\t{}\t{}\tstruck",
-            t.id.seq.0,
-            t.id.leg,
-            r.idx,
-            trade_mode(t.mode),
-            t.deal.0,
-            t.purchaser.0,
-            t.supplier.0,
-            t.product.0,
-            t.quantity.to_decimal(),
-            t.unit_price.to_decimal(),
-            t.amount.to_decimal(),
-            t.budget_line.0,
-            t.region.get(),
-            t.ts.ms()
-        );
-    }
-    let mut ledger = String::new();
-    for e in &batch.ledger {
-        let deal = e.deal.map_or("\\N".to_string(), |d| d.to_string());
-        let _ = writeln!(
-            ledger,
-            "{}\t{}\t{}\t{}\t{}\t{deal}\t{}\t{}",
-            e.seq,
-            e.idx,
-            e.line,
-            e.kind,
-            e.amount.to_decimal(),
-            e.user,
-            e.ts_ms
-        );
-    }
-    (trades, ledger)
-}
-
 async fn fresh(server: &str, name: &str) -> anyhow::Result<Database> {
     let mut admin = sqlx::PgConnection::connect(&format!("{server}/postgres")).await?;
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -133,7 +92,7 @@ async fn round(server: &str, load: &[RowBatch], day: &[RowBatch]) -> anyhow::Res
     )
     .execute(pool)
     .await?;
-    let texts: Vec<_> = day.iter().map(copy_text).collect();
+    let texts: Vec<_> = day.iter().map(copy_rows).collect();
 
     let start = Instant::now();
     for batch in day {

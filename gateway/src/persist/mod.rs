@@ -10,6 +10,8 @@
 
 pub mod persister;
 mod postgres;
+
+pub use postgres::copy_rows;
 pub mod rows;
 mod sqlite;
 

@@ -1,4 +1,5 @@
-//! PostgreSQL: batched `INSERT ... SELECT FROM UNNEST(...)` per table, one transaction per batch,
+//! PostgreSQL: one transaction per batch; the two big tables (trades, ledger entries) arrive by
+//! `COPY ... FROM STDIN` inside that transaction, the rest by `INSERT ... SELECT FROM UNNEST(...)`;
 //! money as NUMERIC through `rust_decimal`.
 
 use anyhow::Context;
@@ -27,8 +28,14 @@ pub(super) async fn write(
         return Ok(false);
     }
     insert_reference(&mut tx, batch).await?;
-    insert_ledger(&mut tx, batch).await?;
-    insert_trades(&mut tx, batch).await?;
+    let (trades, ledger) = copy_rows(batch);
+    copy_in(&mut tx, "COPY ledger_entries FROM STDIN (FORMAT text)", &ledger)
+        .await
+        .context("copying ledger entries")?;
+    copy_in(&mut tx, "COPY trades FROM STDIN (FORMAT text)", &trades)
+        .await
+        .context("copying trades")?;
+    insert_steps(&mut tx, batch).await?;
     update_balances(&mut tx, batch).await?;
     sqlx::query("UPDATE journal_offsets SET seq = $2 WHERE consumer = $1")
         .bind(PERSISTER)
@@ -87,60 +94,7 @@ async fn insert_reference(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> a
     Ok(())
 }
 
-async fn insert_ledger(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> anyhow::Result<()> {
-    if b.ledger.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO ledger_entries (seq, idx, line, kind, amount, deal, user_id, ts_ms)
-         SELECT * FROM UNNEST($1::bigint[], $2::int[], $3::bigint[], $4::text[], $5::numeric[],
-                              $6::bigint[], $7::bigint[], $8::bigint[])",
-    )
-    .bind(b.ledger.iter().map(|e| e.seq).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.idx).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.line).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.kind).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.amount.to_decimal()).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.deal).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.user).collect::<Vec<_>>())
-    .bind(b.ledger.iter().map(|e| e.ts_ms).collect::<Vec<_>>())
-    .execute(&mut **tx)
-    .await
-    .context("inserting ledger entries")?;
-    Ok(())
-}
-
-async fn insert_trades(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> anyhow::Result<()> {
-    if !b.trades.is_empty() {
-        let t = |f: fn(&engine::settlement::Trade) -> i64| {
-            b.trades.iter().map(|r| f(&r.trade)).collect::<Vec<_>>()
-        };
-        sqlx::query(
-            "INSERT INTO trades (seq, leg, idx, mode, deal, purchaser, supplier, product, agreement,
-                                 quantity, unit_price, amount, budget_line, region, ts_ms, state)
-             SELECT *, 'struck' FROM UNNEST($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bigint[],
-                 $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::numeric[], $11::numeric[],
-                 $12::numeric[], $13::bigint[], $14::int[], $15::bigint[])",
-        )
-        .bind(t(|x| i64::try_from(x.id.seq.0).unwrap_or(i64::MAX)))
-        .bind(b.trades.iter().map(|r| i32::try_from(r.trade.id.leg).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-        .bind(b.trades.iter().map(|r| r.idx).collect::<Vec<_>>())
-        .bind(b.trades.iter().map(|r| trade_mode(r.trade.mode)).collect::<Vec<_>>())
-        .bind(t(|x| i64::try_from(x.deal.0).unwrap_or(i64::MAX)))
-        .bind(t(|x| i64::try_from(x.purchaser.0).unwrap_or(i64::MAX)))
-        .bind(t(|x| i64::try_from(x.supplier.0).unwrap_or(i64::MAX)))
-        .bind(t(|x| i64::try_from(x.product.0).unwrap_or(i64::MAX)))
-        .bind(b.trades.iter().map(|r| r.trade.agreement.map(|a| i64::try_from(a.0).unwrap_or(i64::MAX))).collect::<Vec<_>>())
-        .bind(b.trades.iter().map(|r| r.trade.quantity.to_decimal()).collect::<Vec<_>>())
-        .bind(b.trades.iter().map(|r| r.trade.unit_price.to_decimal()).collect::<Vec<_>>())
-        .bind(b.trades.iter().map(|r| r.trade.amount.to_decimal()).collect::<Vec<_>>())
-        .bind(t(|x| i64::try_from(x.budget_line.0).unwrap_or(i64::MAX)))
-        .bind(b.trades.iter().map(|r| i32::try_from(r.trade.region.get()).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-        .bind(t(|x| x.ts.ms()))
-        .execute(&mut **tx)
-        .await
-        .context("inserting trades")?;
-    }
+async fn insert_steps(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> anyhow::Result<()> {
     if !b.steps.is_empty() {
         sqlx::query(
             "INSERT INTO settlement_steps (seq, idx, trade_seq, trade_leg, step, state, reason, ts_ms)
@@ -208,6 +162,67 @@ async fn update_balances(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> an
     .await
     .context("updating budget balances")?;
     Ok(())
+}
+
+/// Streams `rows`, in COPY text format, into the table `statement` names.
+async fn copy_in(
+    tx: &mut Transaction<'_, Postgres>,
+    statement: &str,
+    rows: &str,
+) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut copy = tx.copy_in_raw(statement).await?;
+    copy.send(rows.as_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// The batch's trades and ledger entries as COPY text rows, in the tables' column order. Every field
+/// is a number or a fixed name, so nothing needs escaping.
+pub fn copy_rows(batch: &RowBatch) -> (String, String) {
+    use std::fmt::Write as _;
+    let null = |v: Option<i64>| v.map_or_else(|| "\\N".to_string(), |v| v.to_string());
+    let mut trades = String::with_capacity(batch.trades.len() * 120);
+    for r in &batch.trades {
+        let t = &r.trade;
+        let agreement = null(t.agreement.map(|a| i64::try_from(a.0).unwrap_or(i64::MAX)));
+        let _ = writeln!(
+            trades,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{agreement}\t{}\t{}\t{}\t{}\t{}\t{}\tstruck",
+            t.id.seq.0,
+            t.id.leg,
+            r.idx,
+            trade_mode(t.mode),
+            t.deal.0,
+            t.purchaser.0,
+            t.supplier.0,
+            t.product.0,
+            t.quantity.to_decimal(),
+            t.unit_price.to_decimal(),
+            t.amount.to_decimal(),
+            t.budget_line.0,
+            t.region.get(),
+            t.ts.ms()
+        );
+    }
+    let mut ledger = String::with_capacity(batch.ledger.len() * 60);
+    for e in &batch.ledger {
+        let _ = writeln!(
+            ledger,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            e.seq,
+            e.idx,
+            e.line,
+            e.kind,
+            e.amount.to_decimal(),
+            null(e.deal),
+            e.user,
+            e.ts_ms
+        );
+    }
+    (trades, ledger)
 }
 
 fn amount(value: Decimal) -> anyhow::Result<Amount> {
