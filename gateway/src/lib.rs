@@ -12,5 +12,6 @@ pub mod demo;
 pub mod journal;
 pub mod node;
 pub mod persist;
+pub mod read;
 pub mod reconcile;
 pub mod runtime;

@@ -49,8 +49,27 @@ impl Default for RuntimeConfig {
     }
 }
 
-/// The events of one durable batch, in order.
-pub type ReleasedBatch = Arc<Vec<EventEnvelope>>;
+/// A durable command as released: what read models replay and feeds fan out.
+#[derive(Clone, Debug)]
+pub struct Released {
+    /// Its sequence.
+    pub seq: Seq,
+    /// The engine time it was applied at.
+    pub ts: engine::types::Timestamp,
+    /// The command.
+    pub command: engine::Command,
+    /// The events it produced.
+    pub events: Vec<EventEnvelope>,
+}
+
+/// The commands of one durable batch, in order.
+pub type ReleasedBatch = Arc<Vec<Released>>;
+
+/// A command applied and journaled, waiting for its batch's fsync.
+struct Pending {
+    reply: oneshot::Sender<Outcome>,
+    released: Released,
+}
 
 /// The running engine task.
 #[derive(Debug)]
@@ -177,7 +196,7 @@ impl Runtime {
         self.durable.clone()
     }
 
-    /// Released batches of events, for feeds and read models.
+    /// Released batches of durable commands with their events, for read models and feeds.
     pub fn subscribe(&self) -> broadcast::Receiver<ReleasedBatch> {
         self.released.subscribe()
     }
@@ -252,8 +271,7 @@ impl EngineThread {
 
 impl JournalThread {
     fn run(mut self, rx: std::sync::mpsc::Receiver<ToJournal>) -> anyhow::Result<()> {
-        let mut replies: Vec<(oneshot::Sender<Outcome>, Outcome)> =
-            Vec::with_capacity(self.config.max_batch);
+        let mut replies: Vec<Pending> = Vec::with_capacity(self.config.max_batch);
         let mut after_commit: Vec<Deferred> = Vec::new();
         let mut stop = None;
         while stop.is_none() {
@@ -263,7 +281,10 @@ impl JournalThread {
                 match item {
                     ToJournal::Record { seq, ts, command, events, reply } => {
                         self.writer.push(seq, ts, &command, &events)?;
-                        replies.push((reply, Outcome { seq, events }));
+                        replies.push(Pending {
+                            reply,
+                            released: Released { seq, ts, command, events },
+                        });
                     }
                     ToJournal::Snapshot { seq, engine } => {
                         // Records arrive in order, so the head now is that of record `seq`.
@@ -313,18 +334,22 @@ impl JournalThread {
         Ok(())
     }
 
-    fn release(&mut self, replies: &mut Vec<(oneshot::Sender<Outcome>, Outcome)>) {
-        if let Some((_, last)) = replies.last() {
-            self.durable.send_replace(last.seq);
-        }
-        if self.released.receiver_count() > 0 && !replies.is_empty() {
-            let events: Vec<_> =
-                replies.iter().flat_map(|(_, o)| o.events.iter().cloned()).collect();
-            let _ = self.released.send(Arc::new(events));
-        }
-        for (reply, outcome) in replies.drain(..) {
+    fn release(&mut self, pending: &mut Vec<Pending>) {
+        let Some(last) = pending.last().map(|p| p.released.seq) else { return };
+        self.durable.send_replace(last);
+        let mut released = Vec::new();
+        let publish = self.released.receiver_count() > 0;
+        for Pending { reply, released: record } in pending.drain(..) {
             // A caller that gave up waiting no longer needs its answer; the command stands.
-            let _ = reply.send(outcome);
+            if publish {
+                let _ = reply.send(Outcome { seq: record.seq, events: record.events.clone() });
+                released.push(record);
+            } else {
+                let _ = reply.send(Outcome { seq: record.seq, events: record.events });
+            }
+        }
+        if publish {
+            let _ = self.released.send(Arc::new(released));
         }
     }
 }
