@@ -125,10 +125,8 @@ fn main() -> anyhow::Result<()> {
     let mut recorder = Recorder { now: Timestamp::shanghai_midnight(DAY), ..Recorder::default() };
     let province = demo::load(&mut recorder, DAY, PROVINCE)?;
     let loaded = recorder.records.len();
-    for (command, at) in demo::day_commands(&province, DAY, COMMANDS * 2, 13)
-        .into_iter()
-        .filter(|(c, _)| !matches!(c.action, engine::Action::RecordDelivery { .. }))
-        .take(COMMANDS)
+    for (command, at) in
+        demo::day_commands(&province, DAY, COMMANDS * 2, 13).into_iter().take(COMMANDS)
     {
         recorder.now = at;
         recorder.submit(command)?;

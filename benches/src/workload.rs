@@ -1,7 +1,7 @@
 //! A province-sized market and a trading day's commands for it, built outside any timing.
 
 use engine::types::Timestamp;
-use engine::{Action, Command, Engine};
+use engine::{Command, Engine};
 use gateway::demo::{self, DemoSizes, Driver};
 use time::Date;
 
@@ -24,10 +24,7 @@ pub struct Workload {
 pub fn direct_orders(sizes: DemoSizes, count: usize) -> Workload {
     let mut driver = Driver { now: Timestamp::shanghai_midnight(DAY), ..Driver::default() };
     let province = demo::load(&mut driver, DAY, sizes).expect("the demo province loads");
-    let commands = demo::day_commands(&province, DAY, count * 2, 11)
-        .into_iter()
-        .filter(|(c, _)| matches!(c.action, Action::PlaceOrder(_) | Action::SetOffer { .. }))
-        .take(count)
-        .collect();
+    let commands =
+        demo::day_commands(&province, DAY, count * 2, 11).into_iter().take(count).collect();
     Workload { engine: driver.engine, commands }
 }

@@ -9,7 +9,6 @@ use crate::reconcile::reconcile;
 use crate::runtime::RuntimeConfig;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use engine::Action;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "The provincial government procurement marketplace")]
@@ -27,24 +26,39 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Runs the marketplace: the demo province on first start, then a scripted trading session.
-    Run {
-        /// Commands in the session.
-        #[arg(long, default_value_t = 20_000)]
-        commands: usize,
-        /// Clients trading at once.
-        #[arg(long, default_value_t = 32)]
-        clients: usize,
-        /// Print `ack <seq>` for every acknowledged command.
-        #[arg(long)]
-        print_acks: bool,
-        /// Start empty instead of loading the demo province.
-        #[arg(long)]
-        no_demo: bool,
-    },
+    Run(RunArgs),
     /// Checks the journal end to end: checksums, sequence and hash chain.
     Verify,
     /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
     Reconcile,
+}
+
+/// How `run` trades.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Commands in the session.
+    #[arg(long, default_value_t = RunArgs::COMMANDS)]
+    commands: usize,
+    /// Clients trading at once.
+    #[arg(long, default_value_t = RunArgs::CLIENTS)]
+    clients: usize,
+    /// Print `ack <seq>` for every acknowledged command.
+    #[arg(long)]
+    print_acks: bool,
+    /// Start empty instead of loading the demo province.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+impl RunArgs {
+    const COMMANDS: usize = 20_000;
+    const CLIENTS: usize = 32;
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        Self { commands: Self::COMMANDS, clients: Self::CLIENTS, print_acks: false, no_demo: false }
+    }
 }
 
 /// Parses the command line and runs what it asks for.
@@ -65,15 +79,8 @@ async fn async_main() -> anyhow::Result<()> {
         database_url: cli.database_url.clone(),
         runtime: RuntimeConfig::default(),
     };
-    match cli.command.unwrap_or(Command::Run {
-        commands: 20_000,
-        clients: 32,
-        print_acks: false,
-        no_demo: false,
-    }) {
-        Command::Run { commands, clients, print_acks, no_demo } => {
-            run(&settings, commands, clients, print_acks, no_demo).await
-        }
+    match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
+        Command::Run(args) => run(&settings, args).await,
         Command::Verify => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
             println!("journal ok: {}", describe(&report));
@@ -90,13 +97,8 @@ async fn async_main() -> anyhow::Result<()> {
     }
 }
 
-async fn run(
-    settings: &Settings,
-    commands: usize,
-    clients: usize,
-    print_acks: bool,
-    no_demo: bool,
-) -> anyhow::Result<()> {
+async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
+    let RunArgs { commands, clients, print_acks, no_demo } = args;
     let (node, loaded) = Node::open(settings, !no_demo).await?;
     let recovery = &node.runtime.recovery;
     eprintln!(
@@ -127,7 +129,6 @@ async fn run(
         let script: Vec<_> = demo::day_commands(&province, today, commands, engine.seq().0)
             .into_iter()
             .map(|(command, _)| command)
-            .filter(|c| !matches!(c.action, Action::RecordDelivery { .. }))
             .collect();
         let summary = live::trade(handle, script, clients, print_acks).await;
         let per_second = summary.commands * 1_000

@@ -25,11 +25,8 @@ async fn the_replica_equals_the_engine_after_a_trading_session() {
     let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
     let copy = runtime.handle().copy_engine().await.expect("copy");
     let province = DemoProvince::from_engine(&copy);
-    let script: Vec<_> = day_commands(&province, today, 3_000, 21)
-        .into_iter()
-        .map(|(c, _)| c)
-        .filter(|c| !matches!(c.action, engine::Action::RecordDelivery { .. }))
-        .collect();
+    let script: Vec<_> =
+        day_commands(&province, today, 3_000, 21).into_iter().map(|(c, _)| c).collect();
     let summary = live::trade(runtime.handle(), script, 8, false).await;
     assert!(summary.trades > 100, "{summary:?}");
     let durable = *runtime.durable().borrow();

@@ -25,11 +25,8 @@ async fn the_engine_keeps_trading_while_postgresql_is_down_and_nothing_is_lost_o
     let engine = handle.copy_engine().await.expect("engine");
     let province = DemoProvince::from_engine(&engine);
     let today = engine::types::shanghai_date(engine.clock());
-    let mut script: Vec<_> = day_commands(&province, today, 6_000, 5)
-        .into_iter()
-        .map(|(c, _)| c)
-        .filter(|c| !matches!(c.action, engine::Action::RecordDelivery { .. }))
-        .collect();
+    let mut script: Vec<_> =
+        day_commands(&province, today, 6_000, 5).into_iter().map(|(c, _)| c).collect();
     let second_half = script.split_off(script.len() / 2);
 
     live::trade(handle.clone(), script, 8, false).await;

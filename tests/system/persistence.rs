@@ -17,11 +17,8 @@ async fn trade_and_reconcile(node: &Node, commands: usize) {
     let engine = handle.copy_engine().await.expect("engine");
     let province = DemoProvince::from_engine(&engine);
     let today = engine::types::shanghai_date(engine.clock());
-    let script: Vec<_> = day_commands(&province, today, commands, 9)
-        .into_iter()
-        .map(|(c, _)| c)
-        .filter(|c| !matches!(c.action, Action::RecordDelivery { .. }))
-        .collect();
+    let script: Vec<_> =
+        day_commands(&province, today, commands, 9).into_iter().map(|(c, _)| c).collect();
     let summary = live::trade(handle, script, 8, false).await;
     assert!(summary.trades > 500, "{summary:?}");
     within(Duration::from_secs(120), "the persister catching up", node.persisted()).await;

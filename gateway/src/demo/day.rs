@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 
 use engine::direct::OrderRequest;
-use engine::types::{
-    Actor, Amount, CategoryCode, Quantity, RegionCode, Timestamp, TradeId, UnitPrice,
-};
+use engine::types::{Amount, CategoryCode, Quantity, RegionCode, Timestamp, UnitPrice};
 use engine::{Action, Command, Event};
 use rand::Rng;
 use rand::seq::IndexedRandom;
@@ -45,13 +43,44 @@ pub struct DaySummary {
     pub by_category: BTreeMap<CategoryCode, (u64, Amount)>,
 }
 
-/// The commands of one trading day, generated deterministically from `seed`.
+/// One step of a scripted day.
+#[derive(Clone, Debug)]
+pub enum ScriptStep {
+    /// A command as a participant sends it.
+    Command(Box<Command>),
+    /// The next settlement step of an earlier trade, the `pick`-th modulo the trades struck so far;
+    /// who takes it (supplier or purchaser) depends on where that trade stands by then.
+    Settle {
+        /// Which trade.
+        pick: u64,
+    },
+}
+
+/// The commands of one trading day, without the settlement steps: for sessions whose clients
+/// settle their own trades as they learn of them.
 pub fn day_commands(
     province: &DemoProvince,
     day: Date,
     count: usize,
     seed: u64,
 ) -> Vec<(Command, Timestamp)> {
+    day_script(province, day, count, seed)
+        .into_iter()
+        .filter_map(|(step, at)| match step {
+            ScriptStep::Command(command) => Some((*command, at)),
+            ScriptStep::Settle { .. } => None,
+        })
+        .collect()
+}
+
+/// The steps of one trading day between 08:30 and 17:30 in Shanghai, generated deterministically
+/// from `seed`: orders, offer changes and settlement steps.
+pub fn day_script(
+    province: &DemoProvince,
+    day: Date,
+    count: usize,
+    seed: u64,
+) -> Vec<(ScriptStep, Timestamp)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let opening = Timestamp::shanghai_midnight(day).plus_ms(8 * 3_600_000 + 30 * 60_000);
     let spacing_ms = (9 * 3_600_000) / i64::try_from(count.max(1)).unwrap_or(i64::MAX);
@@ -59,13 +88,13 @@ pub fn day_commands(
     for agreement in &province.agreements {
         by_product.entry(agreement.product).or_default().push(agreement);
     }
-    let mut commands = Vec::with_capacity(count);
+    let mut steps = Vec::with_capacity(count);
     let mut i = 0_i64;
-    while commands.len() < count {
+    while steps.len() < count {
         let at = opening.plus_ms(i * spacing_ms);
         i += 1;
         let roll = rng.random_range(0..100);
-        let command = if roll < 75 {
+        let step = if roll < 75 {
             let Some(purchaser) = province.purchasers.choose(&mut rng) else {
                 break;
             };
@@ -112,16 +141,13 @@ pub fn day_commands(
                 Action::SetOffer { agreement: agreement.id, price },
             )
         } else {
-            // A settlement step on some earlier trade; its parties are looked up when applied.
-            let seq = rng.random_range(1..=u64::try_from(commands.len()).unwrap_or(1).max(1));
-            Command::new(
-                Actor::SYSTEM,
-                Action::RecordDelivery { trade: TradeId { seq: engine::types::Seq(seq), leg: 0 } },
-            )
+            let pick = rng.random_range(1..=u64::try_from(steps.len()).unwrap_or(1).max(1));
+            steps.push((ScriptStep::Settle { pick }, at));
+            continue;
         };
-        commands.push((command, at));
+        steps.push((ScriptStep::Command(Box::new(step)), at));
     }
-    commands
+    steps
 }
 
 /// Trades a day: `count` commands between 08:30 and 17:30 in Shanghai on `day`.
@@ -133,16 +159,14 @@ pub fn trade_a_day(
     seed: u64,
 ) -> DaySummary {
     let mut summary = DaySummary::default();
-    for (command, at) in day_commands(province, day, count, seed) {
+    for (step, at) in day_script(province, day, count, seed) {
         driver.now = at;
-        let command = match command.action {
-            // Settlement steps are scripted as placeholders naming a trade by position; take the
-            // next step of that trade as the right party would.
-            Action::RecordDelivery { trade } => match next_settlement_step(driver, trade) {
+        let command = match step {
+            ScriptStep::Command(command) => *command,
+            ScriptStep::Settle { pick } => match next_settlement_step(driver, pick) {
                 Some(command) => command,
                 None => continue,
             },
-            _ => command,
         };
         let start = driver.events.len();
         driver.engine.apply(command, at, &mut driver.events);
@@ -152,13 +176,13 @@ pub fn trade_a_day(
     summary
 }
 
-/// The next settlement step of the `trade.seq`-th trade struck, if any.
-fn next_settlement_step(driver: &Driver, pick: TradeId) -> Option<Command> {
+/// The next settlement step of the `pick`-th trade struck (modulo their number), if any.
+fn next_settlement_step(driver: &Driver, pick: u64) -> Option<Command> {
     let count = driver.engine.trades().count();
     if count == 0 {
         return None;
     }
-    let index = usize::try_from(pick.seq.0).unwrap_or(0) % count;
+    let index = usize::try_from(pick).unwrap_or(0) % count;
     let record = driver.engine.trades().nth(index)?;
     let trade = record.trade.id;
     use engine::settlement::TradeState as S;

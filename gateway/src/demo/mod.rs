@@ -10,7 +10,7 @@ mod journal_sink;
 pub mod live;
 mod names;
 
-pub use day::{DaySummary, day_commands, trade_a_day};
+pub use day::{DaySummary, ScriptStep, day_commands, day_script, trade_a_day};
 pub use journal_sink::JournalSink;
 
 use std::collections::BTreeMap;
@@ -409,13 +409,18 @@ pub fn load(
     // Purchasing units: a few at province and city level, the rest spread over the counties.
     let mut purchasers = Vec::new();
     let upper: Vec<RegionCode> = std::iter::once(province).chain(cities.iter().copied()).collect();
+    // One unit in ten sits at province or city level; the others go round the counties in turn.
+    let (mut upper_units, mut county_units) = (0, 0);
     for n in 0..sizes.purchasers {
-        let (region, county) = if n % 10 == 0 {
-            (upper[(n / 10) % upper.len()], false)
+        let (region, county, nth) = if n % 10 == 0 {
+            upper_units += 1;
+            let k = upper_units - 1;
+            (upper[k % upper.len()], false, k / upper.len())
         } else {
-            (counties[n % counties.len()], true)
+            county_units += 1;
+            let k = county_units - 1;
+            (counties[k % counties.len()], true, k / counties.len())
         };
-        let nth = n / if county { counties.len() } else { upper.len() * 10 };
         let name = names::purchaser_name(&regions[&region], county, nth);
         let id = register(
             &mut submit,
