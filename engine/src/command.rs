@@ -6,14 +6,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auction::AuctionSpec;
 use crate::budget::Allocation;
 use crate::catalog::{AffiliationBasis, Grant, ProductSpec, Registration};
 use crate::direct::OrderRequest;
 use crate::event::{Event, EventEnvelope};
 use crate::idempotency::IdempotencyKey;
 use crate::types::{
-    Actor, AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, Quantity, RegionCode,
-    Seq, Timestamp, TradeId, UnitPrice,
+    Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, Quantity,
+    RegionCode, Seq, Timestamp, TradeId, UnitPrice,
 };
 
 /// A command: who acts, and what they ask for.
@@ -166,6 +167,24 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// Purchaser: open a reverse auction.
+    OpenAuction(AuctionSpec),
+    /// Supplier: bid in an auction.
+    SubmitBid {
+        /// The auction.
+        auction: DealId,
+        /// Unit price.
+        price: UnitPrice,
+    },
+    /// Purchaser before the first bid, operator with a reason after it: cancel an auction.
+    CancelAuction {
+        /// The auction.
+        auction: DealId,
+        /// Why.
+        reason: String,
+    },
+    /// Nothing but the deadlines due: what the gateway sends at the engine's next deadline.
+    Tick,
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -193,6 +212,10 @@ pub enum ActionKind {
     RecordPayment,
     DeclineContract,
     CancelTrade,
+    OpenAuction,
+    SubmitBid,
+    CancelAuction,
+    Tick,
 }
 
 impl Action {
@@ -220,6 +243,10 @@ impl Action {
             Action::RecordPayment { .. } => ActionKind::RecordPayment,
             Action::DeclineContract { .. } => ActionKind::DeclineContract,
             Action::CancelTrade { .. } => ActionKind::CancelTrade,
+            Action::OpenAuction(_) => ActionKind::OpenAuction,
+            Action::SubmitBid { .. } => ActionKind::SubmitBid,
+            Action::CancelAuction { .. } => ActionKind::CancelAuction,
+            Action::Tick => ActionKind::Tick,
         }
     }
 }
@@ -236,6 +263,7 @@ pub(crate) struct Ctx<'a> {
     pub fiscal_year: i32,
     out: &'a mut Vec<EventEnvelope>,
     start: usize,
+    legs: u32,
 }
 
 impl<'a> Ctx<'a> {
@@ -246,13 +274,20 @@ impl<'a> Ctx<'a> {
         out: &'a mut Vec<EventEnvelope>,
     ) -> Self {
         let start = out.len();
-        Self { seq, now, fiscal_year, out, start }
+        Self { seq, now, fiscal_year, out, start, legs: 0 }
     }
 
     /// Appends an event of this command.
     pub fn emit(&mut self, event: Event) {
         let index = u32::try_from(self.out.len() - self.start).unwrap_or(u32::MAX);
         self.out.push(EventEnvelope { seq: self.seq, index, ts: self.now, event });
+    }
+
+    /// The id of the next trade this command strikes.
+    pub fn next_trade_id(&mut self) -> crate::types::TradeId {
+        let leg = self.legs;
+        self.legs += 1;
+        crate::types::TradeId { seq: self.seq, leg }
     }
 
     /// Number of events this command has emitted so far.

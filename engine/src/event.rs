@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::auction::AuctionSpec;
 use crate::budget::{Allocation, LedgerEntry};
 use crate::catalog::{AffiliationBasis, Grant, ProductSpec, RegionLevel, Registration};
 use crate::command::ActionKind;
@@ -84,6 +85,32 @@ pub enum Event {
     TradeSettled { trade: TradeId, step: SettlementStep, state: TradeState, reason: String },
     /// A command was refused; the rule is in the reason.
     Rejected { action: ActionKind, reason: Reason },
+    /// An auction was opened; the budget is held (A-1, B-2).
+    AuctionOpened {
+        auction: DealId,
+        purchaser: ParticipantId,
+        spec: AuctionSpec,
+        step: UnitPrice,
+        hold: Amount,
+    },
+    /// An auction started taking bids.
+    AuctionStarted { auction: DealId },
+    /// A bid was accepted. Raw: names the bidder; feeds show each audience its own view.
+    BidAccepted { auction: DealId, bidder: ParticipantId, price: UnitPrice, receipt: Seq },
+    /// A bid in the last window moved the end.
+    AuctionExtended { auction: DealId, end: Timestamp },
+    /// The auction closed with a winner; a trade follows.
+    AuctionAwarded {
+        auction: DealId,
+        winner: ParticipantId,
+        price: UnitPrice,
+        amount: Amount,
+        bidders: u32,
+    },
+    /// The auction closed without enough bidders (流标); the budget is released.
+    AuctionFailed { auction: DealId, bidders: u32 },
+    /// The auction was cancelled.
+    AuctionCancelled { auction: DealId, reason: String },
     /// A retry with an idempotency key already seen: nothing happened again; the first result is
     /// that of the command with sequence `original`.
     AlreadyApplied { original: Seq },

@@ -22,6 +22,7 @@
 #![deny(clippy::float_arithmetic, clippy::cast_possible_truncation)]
 
 mod arena;
+pub mod auction;
 pub mod budget;
 pub mod catalog;
 mod command;

@@ -33,6 +33,8 @@ pub enum Entity {
     Trade,
     /// A unified social credit code already registered.
     CreditCode,
+    /// An auction.
+    Auction,
 }
 
 /// A field of a command that fails its own rule of form.
@@ -62,6 +64,12 @@ pub enum Field {
     CreditCode,
     /// The engine indexes at most 256 regions, enough for any province.
     Capacity,
+    /// An auction's times: start before end, end in the future, windows not negative.
+    Schedule,
+    /// An auction's minimum step must be positive (a percentage at most 100%).
+    Step,
+    /// An auction needs at least one bidder counted, and an invited list at least one supplier.
+    Bidders,
 }
 
 /// Why the engine refused a command.
@@ -143,6 +151,27 @@ pub enum Reason {
         /// The current fiscal year.
         current_year: i32,
     },
+    /// `must_beat_best` would let a bidder probe for the best price that `rank_only` hides.
+    MustBeatBestHidesNothing,
+    /// the auction does not take bids now (not started, closed, failed or cancelled).
+    AuctionNotOpen,
+    /// the supplier may not bid in this auction.
+    NotEligible,
+    /// an affiliate of the supplier already bids in this auction (实施条例 Art. 18).
+    AffiliateBidding,
+    /// a bid may not be above the auction's ceiling.
+    BidAboveCeiling {
+        /// The ceiling.
+        ceiling: UnitPrice,
+    },
+    /// a bid must be at least one step below the bidder's own previous bid (and, with
+    /// `must_beat_best`, below the best bid).
+    StepTooSmall {
+        /// The highest price that would be accepted.
+        at_most: UnitPrice,
+    },
+    /// after the first bid only an operator may cancel, with a stated reason.
+    CancelAfterBids,
     /// The settlement step does not follow from the trade's state.
     SettlementStep {
         /// The trade's state.
@@ -173,6 +202,13 @@ impl Reason {
             Reason::BudgetShort { .. } | Reason::BelowUsed { .. } => "B-1",
             Reason::FiscalYear { .. } => "B-2",
             Reason::SettlementStep { .. } => "settlement",
+            Reason::MustBeatBestHidesNothing => "A-1",
+            Reason::AuctionNotOpen
+            | Reason::NotEligible
+            | Reason::AffiliateBidding
+            | Reason::BidAboveCeiling { .. }
+            | Reason::StepTooSmall { .. } => "A-2",
+            Reason::CancelAfterBids => "A-7",
         }
     }
 
@@ -196,6 +232,13 @@ impl Reason {
             Reason::BelowUsed { .. } => "below_used",
             Reason::FiscalYear { .. } => "fiscal_year",
             Reason::SettlementStep { .. } => "settlement_step",
+            Reason::MustBeatBestHidesNothing => "must_beat_best_hidden",
+            Reason::AuctionNotOpen => "auction_not_open",
+            Reason::NotEligible => "not_eligible",
+            Reason::AffiliateBidding => "affiliate_bidding",
+            Reason::BidAboveCeiling { .. } => "above_ceiling",
+            Reason::StepTooSmall { .. } => "step_too_small",
+            Reason::CancelAfterBids => "cancel_after_bids",
         }
     }
 }
@@ -242,6 +285,21 @@ impl fmt::Display for Reason {
                 f,
                 "the budget line belongs to fiscal year {line_year}; the current year is {current_year}"
             ),
+            Reason::MustBeatBestHidesNothing => f.write_str(
+                "an auction that shows bidders only their rank cannot also require beating the best price",
+            ),
+            Reason::AuctionNotOpen => f.write_str("the auction does not take bids now"),
+            Reason::NotEligible => f.write_str("you may not bid in this auction"),
+            Reason::AffiliateBidding => f.write_str("an affiliated supplier already bids in this auction"),
+            Reason::BidAboveCeiling { ceiling } => {
+                write!(f, "the bid is above the auction's ceiling price of {ceiling}")
+            }
+            Reason::StepTooSmall { at_most } => {
+                write!(f, "the bid must be at most {at_most}: one minimum step below the price to beat")
+            }
+            Reason::CancelAfterBids => {
+                f.write_str("bids have been placed: only an operator may cancel, with a reason")
+            }
             Reason::SettlementStep { state, step } => {
                 write!(f, "a trade that is {state:?} cannot be {step:?}")
             }

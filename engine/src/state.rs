@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::arena::{Arena, Ix};
+use crate::auction::{Auction, Deadline};
 use crate::budget::BudgetLine;
 use crate::catalog::{
     AffiliationGroup, Agreement, Category, DirectOrderLimits, Participant, ParticipantKind,
@@ -16,8 +17,8 @@ use crate::idempotency::IdempotencyKeys;
 use crate::reject::{Entity, Reason};
 use crate::settlement::TradeTable;
 use crate::types::{
-    Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, GroupId, ParticipantId, ProductId,
-    RegionCode, Seq, Timestamp,
+    Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, DealId, GroupId, ParticipantId,
+    ProductId, RegionCode, Seq, Timestamp,
 };
 
 /// Everything the engine knows.
@@ -40,6 +41,8 @@ pub(crate) struct State {
     pub budget_keys: BTreeSet<(ParticipantId, i32, String, String)>,
     pub trades: TradeTable,
     pub idempotency: IdempotencyKeys,
+    pub auctions: Arena<DealId, Auction>,
+    pub deadlines: BTreeSet<Deadline>,
 }
 
 impl State {
@@ -66,6 +69,28 @@ impl State {
         let ix = self.participants.index_of(supplier).ok_or(not_found)?;
         if self.participants.at(ix).kind != ParticipantKind::Supplier {
             return Err(not_found);
+        }
+        Ok(ix)
+    }
+
+    /// The index of a budget line the acting purchaser owns and may spend in `fiscal_year`.
+    pub fn owned_line(
+        &self,
+        actor: Actor,
+        line: BudgetLineId,
+        fiscal_year: i32,
+    ) -> Result<Ix, Reason> {
+        let ix =
+            self.budgets.index_of(line).ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
+        let line = self.budgets.at(ix);
+        if line.purchaser != actor.participant {
+            return Err(Reason::NotPermitted);
+        }
+        if line.fiscal_year != fiscal_year {
+            return Err(Reason::FiscalYear {
+                line_year: line.fiscal_year,
+                current_year: fiscal_year,
+            });
         }
         Ok(ix)
     }

@@ -129,7 +129,7 @@ impl State {
             }
         }
         let id = AgreementId::from_seq(ctx.seq);
-        self.agreements.push(
+        let ix = self.agreements.push(
             id,
             Agreement {
                 id,
@@ -146,6 +146,7 @@ impl State {
                 revoked: false,
             },
         );
+        self.products.at_mut(product_ix).agreements.push(ix);
         ctx.emit(Event::AgreementGranted { agreement: id, grant });
         Ok(())
     }

@@ -32,6 +32,8 @@ pub struct Product {
     pub scale: u8,
     /// Live offers in price-time priority.
     pub book: OfferBook,
+    /// Every agreement granted for the product, by index: who may bid in its auctions.
+    pub(crate) agreements: Vec<crate::arena::Ix>,
 }
 
 /// What an operator gives to define a product.
@@ -91,6 +93,7 @@ impl State {
                 unit: spec.unit.clone(),
                 scale: spec.scale,
                 book: OfferBook::default(),
+                agreements: Vec::new(),
             },
         );
         ctx.emit(Event::ProductDefined { product: id, spec });

@@ -15,7 +15,7 @@ use crate::reject::{Entity, Field, Reason};
 use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
 use crate::types::{
-    Actor, Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, TradeId, UnitPrice,
+    Actor, Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, UnitPrice,
 };
 
 /// What a purchaser asks for (D-1).
@@ -80,18 +80,8 @@ impl State {
         if !request.quantity.fits_scale(product.scale) {
             return Err(Reason::QuantityScale { scale: product.scale });
         }
-        let line_ix = self
-            .budgets
-            .index_of(request.budget_line)
-            .ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
+        let line_ix = self.owned_line(actor, request.budget_line, ctx.fiscal_year)?;
         let line = self.budgets.at(line_ix);
-        if line.purchaser != actor.participant {
-            return Err(Reason::NotPermitted);
-        }
-        let current_year = ctx.fiscal_year;
-        if line.fiscal_year != current_year {
-            return Err(Reason::FiscalYear { line_year: line.fiscal_year, current_year });
-        }
         if let Some(supplier) = request.supplier
             && !self.participants.at(self.supplier_ix(supplier)?).is_active()
         {
@@ -176,13 +166,13 @@ impl State {
         // Every check passed: hold, strike each leg, commit (B-2, B-3).
         let deal = DealId::from_seq(ctx.seq);
         self.move_budget(line_ix, LedgerKind::Held, total, Some(deal), actor.user, ctx);
-        for (leg, fill) in (0_u32..).zip(plan.iter()) {
+        for fill in plan.iter() {
             let agreement = self.agreements.at_mut(fill.agreement);
             if let Some(stock) = agreement.stock.as_mut() {
                 *stock = stock.minus(fill.quantity);
             }
             let trade = Trade {
-                id: TradeId { seq: ctx.seq, leg },
+                id: ctx.next_trade_id(),
                 mode: TradeMode::DirectOrder,
                 deal,
                 purchaser: actor.participant,

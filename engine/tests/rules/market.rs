@@ -113,17 +113,18 @@ impl Market {
     /// Applies a command that must succeed.
     pub fn ok(&mut self, actor: Actor, action: Action) -> Vec<Event> {
         let events = self.exec(actor, action);
-        if let Some(Event::Rejected { reason, .. }) = events.first() {
+        if let Some(Event::Rejected { reason, .. }) = events.last() {
             panic!("refused: {reason} ({})", reason.code());
         }
         events
     }
 
-    /// Applies a command that must be refused, and returns why.
+    /// Applies a command that must be refused, and returns why. Deadlines due may have run first;
+    /// the refusal is the command's last event and its only one of its own.
     pub fn refused(&mut self, actor: Actor, action: Action) -> Reason {
         let events = self.exec(actor, action);
         match events.as_slice() {
-            [Event::Rejected { reason, .. }] => *reason,
+            [.., Event::Rejected { reason, .. }] => *reason,
             other => panic!("expected a rejection, got {other:?}"),
         }
     }

@@ -90,6 +90,21 @@ enum Op {
     Wait {
         hours: i64,
     },
+    Auction {
+        who: usize,
+        product: usize,
+        quantity: i64,
+        hours: i64,
+    },
+    Bid {
+        auction: usize,
+        supplier: usize,
+        price: i64,
+    },
+    CancelAuction {
+        auction: usize,
+        operator: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -103,6 +118,11 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..64_usize, 0..5_u8).prop_map(|(trade, step)| Op::Settle { trade, step }),
         1 => (0..4_usize, any::<bool>()).prop_map(|(supplier, suspend)| Op::Suspend { supplier, suspend }),
         1 => (0..2000_i64).prop_map(|hours| Op::Wait { hours }),
+        1 => (0..3_usize, 0..3_usize, 1..10_i64, 1..48_i64)
+            .prop_map(|(who, product, quantity, hours)| Op::Auction { who, product, quantity, hours }),
+        3 => (0..8_usize, 0..4_usize, 3000..5001_i64)
+            .prop_map(|(auction, supplier, price)| Op::Bid { auction, supplier, price }),
+        1 => (0..8_usize, any::<bool>()).prop_map(|(auction, operator)| Op::CancelAuction { auction, operator }),
     ]
 }
 
@@ -178,6 +198,40 @@ fn run(w: &mut World, op: &Op) {
         Op::Wait { hours } => {
             m.now = m.now.plus_ms(hours * 3_600_000);
             return;
+        }
+        Op::Auction { who, product, quantity, hours } => {
+            let (p, line) = w.purchasers[who];
+            let spec = engine::auction::AuctionSpec {
+                product: w.products[product],
+                quantity: Quantity::from_minor(quantity * 1000),
+                budget_line: line,
+                ceiling: UnitPrice::from_minor(50_000_000),
+                starts: m.now,
+                ends: m.now.plus_ms(hours * 3_600_000),
+                min_step: engine::auction::MinStep::Price(UnitPrice::from_minor(100_000)),
+                soft_close_ms: 600_000,
+                extension_ms: 600_000,
+                max_extension_ms: 3_600_000,
+                min_bidders: 2,
+                disclosure: engine::auction::Disclosure::BestPrice,
+                must_beat_best: false,
+                eligibility: engine::auction::Eligibility::AgreementHolders,
+            };
+            (as_user(p), Action::OpenAuction(spec))
+        }
+        Op::Bid { auction, supplier, price } => {
+            let ids: Vec<_> = m.engine.auctions().map(|a| a.id).collect();
+            let Some(id) = ids.get(auction % ids.len().max(1)).copied() else { return };
+            let price = UnitPrice::from_minor(price * 10_000);
+            (as_user(w.suppliers[supplier]), Action::SubmitBid { auction: id, price })
+        }
+        Op::CancelAuction { auction, operator } => {
+            let found: Vec<_> = m.engine.auctions().map(|a| (a.id, a.purchaser)).collect();
+            let Some((id, purchaser)) = found.get(auction % found.len().max(1)).copied() else {
+                return;
+            };
+            let actor = if operator { Actor::SYSTEM } else { as_user(purchaser) };
+            (actor, Action::CancelAuction { auction: id, reason: "需求变更".into() })
         }
     };
     m.exec(actor, action);

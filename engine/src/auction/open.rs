@@ -1,0 +1,139 @@
+//! Opening and cancelling an auction, with the budget held and released (B-2, B-3).
+
+use super::{Auction, AuctionSpec, AuctionState, AuctionStep, Disclosure, Eligibility, MinStep};
+use crate::budget::LedgerKind;
+use crate::catalog::ParticipantKind;
+use crate::command::Ctx;
+use crate::event::Event;
+use crate::reject::{Entity, Field, Reason};
+use crate::state::State;
+use crate::types::{Actor, DealId, UnitPrice};
+
+/// Basis points in a whole.
+const BASIS: i64 = 10_000;
+
+impl State {
+    pub(crate) fn open_auction(
+        &mut self,
+        actor: Actor,
+        mut spec: AuctionSpec,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let purchaser_ix = self.require_kind(actor, ParticipantKind::Purchaser)?;
+        let region = self.participants.at(purchaser_ix).region.unwrap_or_default();
+        let product =
+            self.products.get(spec.product).ok_or(Reason::NotFound { what: Entity::Product })?;
+        if !spec.quantity.is_positive() {
+            return Err(Reason::Invalid { field: Field::Quantity });
+        }
+        if !spec.quantity.fits_scale(product.scale) {
+            return Err(Reason::QuantityScale { scale: product.scale });
+        }
+        let line_ix = self.owned_line(actor, spec.budget_line, ctx.fiscal_year)?;
+        if !spec.ceiling.is_positive() {
+            return Err(Reason::Invalid { field: Field::Price });
+        }
+        let windows_ok =
+            spec.soft_close_ms >= 0 && spec.extension_ms >= 0 && spec.max_extension_ms >= 0;
+        if spec.starts >= spec.ends || spec.ends <= ctx.now || !windows_ok {
+            return Err(Reason::Invalid { field: Field::Schedule });
+        }
+        let step = match spec.min_step {
+            MinStep::Price(step) => step,
+            MinStep::Basis(bp) if bp <= 10_000 => {
+                UnitPrice::from_minor(spec.ceiling.minor().saturating_mul(i64::from(bp)) / BASIS)
+            }
+            MinStep::Basis(_) => UnitPrice::ZERO,
+        };
+        if !step.is_positive() || step >= spec.ceiling {
+            return Err(Reason::Invalid { field: Field::Step });
+        }
+        if spec.min_bidders == 0 {
+            return Err(Reason::Invalid { field: Field::Bidders });
+        }
+        if spec.must_beat_best && spec.disclosure == Disclosure::RankOnly {
+            return Err(Reason::MustBeatBestHidesNothing);
+        }
+        if let Eligibility::Invited(list) = &mut spec.eligibility {
+            list.sort_unstable();
+            list.dedup();
+            if list.is_empty() {
+                return Err(Reason::Invalid { field: Field::Bidders });
+            }
+            for supplier in list.iter() {
+                self.supplier_ix(*supplier)?;
+            }
+        }
+        let hold =
+            spec.ceiling.times(spec.quantity).ok_or(Reason::Invalid { field: Field::Quantity })?;
+        let available = self.budgets.at(line_ix).balance.available();
+        if hold > available {
+            return Err(Reason::BudgetShort { needed: hold, available });
+        }
+
+        let id = DealId::from_seq(ctx.seq);
+        let started = spec.starts <= ctx.now;
+        self.move_budget(line_ix, LedgerKind::Held, hold, Some(id), actor.user, ctx);
+        let auction = Auction {
+            id,
+            purchaser: actor.participant,
+            region,
+            end: spec.ends,
+            spec: spec.clone(),
+            step,
+            hold,
+            state: if started { AuctionState::Open } else { AuctionState::Scheduled },
+            standings: Vec::new(),
+        };
+        if let Some(deadline) = auction.deadline() {
+            self.deadlines.insert(deadline);
+        }
+        self.auctions.push(id, auction);
+        ctx.emit(Event::AuctionOpened {
+            auction: id,
+            purchaser: actor.participant,
+            spec,
+            step,
+            hold,
+        });
+        if started {
+            ctx.emit(Event::AuctionStarted { auction: id });
+        }
+        Ok(())
+    }
+
+    /// before the first bid the purchaser (or an operator) may cancel; after it only an
+    /// operator, with a stated reason.
+    pub(crate) fn cancel_auction(
+        &mut self,
+        actor: Actor,
+        auction: DealId,
+        reason: String,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let ix =
+            self.auctions.index_of(auction).ok_or(Reason::NotFound { what: Entity::Auction })?;
+        let a = self.auctions.at(ix);
+        let operator = self.require_operator(actor).is_ok();
+        let owner = actor.participant == a.purchaser;
+        match (a.standings.is_empty(), owner, operator) {
+            (true, true, _) | (_, _, true) => {}
+            (false, true, false) => return Err(Reason::CancelAfterBids),
+            (_, false, false) => return Err(Reason::NotPermitted),
+        }
+        if operator && !a.standings.is_empty() && !crate::catalog::text_ok(&reason) {
+            return Err(Reason::Invalid { field: Field::Name });
+        }
+        let next = a.state.after(AuctionStep::Cancel).ok_or(Reason::AuctionNotOpen)?;
+        let (deadline, hold, line) = (a.deadline(), a.hold, a.spec.budget_line);
+        let line_ix =
+            self.budgets.index_of(line).ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
+        if let Some(deadline) = deadline {
+            self.deadlines.remove(&deadline);
+        }
+        self.auctions.at_mut(ix).state = next;
+        ctx.emit(Event::AuctionCancelled { auction, reason });
+        self.move_budget(line_ix, LedgerKind::Released, hold, Some(auction), actor.user, ctx);
+        Ok(())
+    }
+}
