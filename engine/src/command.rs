@@ -185,6 +185,15 @@ pub enum Action {
     },
     /// Nothing but the deadlines due: what the gateway sends at the engine's next deadline.
     Tick,
+    /// Operator: open a user account for a participant.
+    RegisterUser {
+        /// The participant it acts for.
+        participant: ParticipantId,
+        /// Login name.
+        login: String,
+        /// Password hash, PHC string.
+        password_hash: String,
+    },
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -216,6 +225,7 @@ pub enum ActionKind {
     SubmitBid,
     CancelAuction,
     Tick,
+    RegisterUser,
 }
 
 impl Action {
@@ -247,6 +257,7 @@ impl Action {
             Action::SubmitBid { .. } => ActionKind::SubmitBid,
             Action::CancelAuction { .. } => ActionKind::CancelAuction,
             Action::Tick => ActionKind::Tick,
+            Action::RegisterUser { .. } => ActionKind::RegisterUser,
         }
     }
 }

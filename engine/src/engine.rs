@@ -160,12 +160,25 @@ impl Engine {
                 state.cancel_auction(actor, auction, reason, ctx)
             }
             Action::Tick => Ok(()),
+            Action::RegisterUser { participant, login, password_hash } => {
+                state.register_user(actor, participant, login, password_hash, ctx)
+            }
         }
     }
 
     /// When the engine next needs a command (a `Tick` will do) to start or close an auction.
     pub fn next_deadline(&self) -> Option<Timestamp> {
         self.state.next_deadline()
+    }
+
+    /// The user account with a login name.
+    pub fn user_by_login(&self, login: &str) -> Option<&crate::catalog::UserAccount> {
+        self.state.logins.get(login).and_then(|id| self.state.users.get(*id))
+    }
+
+    /// A user account.
+    pub fn user(&self, id: crate::types::UserId) -> Option<&crate::catalog::UserAccount> {
+        self.state.users.get(id)
     }
 
     /// An auction.

@@ -12,7 +12,7 @@ use crate::reject::Reason;
 use crate::settlement::{SettlementStep, Trade, TradeState};
 use crate::types::{
     AgreementId, Amount, BudgetLineId, CategoryCode, DealId, GroupId, ParticipantId, ProductId,
-    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice,
+    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice, UserId,
 };
 
 /// An event with the sequence and engine time of its command and its index among that command's
@@ -111,6 +111,8 @@ pub enum Event {
     AuctionFailed { auction: DealId, bidders: u32 },
     /// The auction was cancelled.
     AuctionCancelled { auction: DealId, reason: String },
+    /// A user account was opened.
+    UserRegistered { user: UserId, participant: ParticipantId, login: String },
     /// A retry with an idempotency key already seen: nothing happened again; the first result is
     /// that of the command with sequence `original`.
     AlreadyApplied { original: Seq },

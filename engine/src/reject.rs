@@ -35,6 +35,8 @@ pub enum Entity {
     CreditCode,
     /// An auction.
     Auction,
+    /// A user account.
+    User,
 }
 
 /// A field of a command that fails its own rule of form.

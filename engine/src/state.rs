@@ -11,14 +11,14 @@ use crate::auction::{Auction, Deadline};
 use crate::budget::BudgetLine;
 use crate::catalog::{
     AffiliationGroup, Agreement, Category, DirectOrderLimits, Participant, ParticipantKind,
-    Product, Region,
+    Product, Region, UserAccount,
 };
 use crate::idempotency::IdempotencyKeys;
 use crate::reject::{Entity, Reason};
 use crate::settlement::TradeTable;
 use crate::types::{
     Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, DealId, GroupId, ParticipantId,
-    ProductId, RegionCode, Seq, Timestamp,
+    ProductId, RegionCode, Seq, Timestamp, UserId,
 };
 
 /// Everything the engine knows.
@@ -42,6 +42,8 @@ pub(crate) struct State {
     pub trades: TradeTable,
     pub idempotency: IdempotencyKeys,
     pub auctions: Arena<DealId, Auction>,
+    pub users: Arena<UserId, UserAccount>,
+    pub logins: BTreeMap<String, UserId>,
     pub deadlines: BTreeSet<Deadline>,
 }
 

@@ -8,6 +8,7 @@ mod limits;
 mod participants;
 mod products;
 mod regions;
+mod users;
 
 pub use agreements::{Agreement, Grant, Offer};
 pub use categories::{Category, CategoryChain};
@@ -18,6 +19,7 @@ pub use participants::{
 };
 pub use products::{Product, ProductSpec};
 pub use regions::{MAX_REGIONS, Region, RegionChain, RegionLevel, RegionSet};
+pub use users::UserAccount;
 
 /// Longest name, SKU, brand, model or specification accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 500;

@@ -73,13 +73,19 @@ seq_id!(
     GroupId, "G"
 );
 
-/// A user account of a participant; the gateway's directory assigns it and the engine only records it
-/// in the ledger and events, for audit.
+/// A user account of a participant, recorded in the ledger and events for audit.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(transparent)]
 pub struct UserId(pub u64);
+
+impl UserId {
+    /// The id of the account created by the command with sequence `seq`.
+    pub const fn from_seq(seq: Seq) -> Self {
+        Self(seq.0)
+    }
+}
 
 /// A trade: the sequence of the command that struck it and its leg within that command (a direct order
 /// split across suppliers strikes several trades in one command).

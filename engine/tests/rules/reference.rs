@@ -193,3 +193,28 @@ fn product_skus_are_unique_and_scales_at_most_three_decimals() {
     );
     assert_eq!(reason, Reason::Invalid { field: Field::Scale });
 }
+
+#[test]
+fn user_accounts_have_unique_well_formed_logins_and_are_opened_by_operators() {
+    let mut s = Scene::new();
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_string();
+    let open = |participant, login: &str| Action::RegisterUser {
+        participant,
+        login: login.into(),
+        password_hash: hash.clone(),
+    };
+    s.market.operator(open(s.school, "xihu-school-1"));
+    let account = s.market.engine.user_by_login("xihu-school-1").expect("account");
+    assert_eq!(account.participant, s.school);
+    assert_eq!(s.market.engine.user(account.id).map(|u| u.login.as_str()), Some("xihu-school-1"));
+    let reason = s.market.refused(Actor::SYSTEM, open(s.lenovo, "xihu-school-1"));
+    assert_eq!(reason, Reason::AlreadyExists { what: Entity::User });
+    assert_eq!(
+        s.market.refused(Actor::SYSTEM, open(s.lenovo, "No Spaces")),
+        Reason::Invalid { field: Field::Name }
+    );
+    assert_eq!(
+        s.market.refused(as_user(s.school), open(s.school, "self-made")),
+        Reason::NotPermitted
+    );
+}
