@@ -176,6 +176,11 @@ impl Engine {
         self.state.logins.get(login).and_then(|id| self.state.users.get(*id))
     }
 
+    /// All user accounts, in the order opened.
+    pub fn users(&self) -> impl Iterator<Item = &crate::catalog::UserAccount> {
+        self.state.users.iter().map(|(_, u)| u)
+    }
+
     /// A user account.
     pub fn user(&self, id: crate::types::UserId) -> Option<&crate::catalog::UserAccount> {
         self.state.users.get(id)

@@ -64,3 +64,16 @@ fn a_scripted_day_trades_and_keeps_every_budget_rule() {
         assert_eq!(rebuilt.get(&line.id), Some(&line.balance));
     }
 }
+
+#[test]
+fn every_demo_participant_has_an_account_whose_id_follows_its_own() {
+    let (driver, province) = loaded(DemoSizes { suppliers: 10, purchasers: 30, variants: 1 });
+    let engine = &driver.engine;
+    for participant in province.suppliers.iter().chain(province.purchasers.iter().map(|p| &p.id)) {
+        let actor = demo::demo_user(*participant);
+        assert_eq!(engine.user(actor.user).map(|u| u.participant), Some(*participant));
+    }
+    let centre = engine.user_by_login("centre").expect("the operator's account");
+    assert_eq!(centre.participant, province.operator);
+    assert!(engine.user_by_login("unit1").is_some() && engine.user_by_login("supplier1").is_some());
+}

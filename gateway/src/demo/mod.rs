@@ -204,10 +204,25 @@ struct CategoryRow {
     parent_code: String,
 }
 
-/// The user id the demo acts with for a participant; the gateway's directory uses the same rule for
-/// the first user of each demo participant.
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "demo";
+
+/// The user the demo acts with for a participant: the loader opens each demo participant's account
+/// in the command right after registering it, so the account's id is the participant's plus one.
 pub fn demo_user(participant: ParticipantId) -> Actor {
-    Actor::new(participant, UserId(participant.0))
+    Actor::new(participant, UserId(participant.0 + 1))
+}
+
+/// The hash of [`DEMO_PASSWORD`], computed once per load: demo accounts share a public password,
+/// so they may share its hash too. Real accounts get a salt of their own.
+fn demo_password_hash() -> anyhow::Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt =
+        SaltString::encode_b64(b"zhejiang-demo-accounts").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = argon2::Argon2::default()
+        .hash_password(DEMO_PASSWORD.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?;
+    Ok(hash.to_string())
 }
 
 fn yuan(yuan: u32) -> UnitPrice {
@@ -278,8 +293,16 @@ pub fn load(
         pending = later;
     }
 
-    let register = |sink: &mut dyn FnMut(Command) -> anyhow::Result<Seq>, registration| {
-        sink(system(Action::RegisterParticipant(registration))).map(|seq| ParticipantId(seq.0))
+    // Every participant gets its demo account in the very next command (see `demo_user`).
+    let password_hash = demo_password_hash()?;
+    let register = |sink: &mut dyn FnMut(Command) -> anyhow::Result<Seq>,
+                    registration,
+                    login: String|
+     -> anyhow::Result<ParticipantId> {
+        let participant = ParticipantId(sink(system(Action::RegisterParticipant(registration)))?.0);
+        let password_hash = password_hash.clone();
+        sink(system(Action::RegisterUser { participant, login, password_hash }))?;
+        Ok(participant)
     };
     let mut submit = |command| sink.submit(command);
     let operator = register(
@@ -290,6 +313,7 @@ pub fn load(
             credit_code: Some(names::credit_code("12", province, 1)),
             region: Some(province),
         },
+        "centre".into(),
     )?;
     let analyst = register(
         &mut submit,
@@ -299,6 +323,7 @@ pub fn load(
             credit_code: Some(names::credit_code("11", province, 2)),
             region: Some(province),
         },
+        "supervisor".into(),
     )?;
 
     // Direct-order limits: province-wide for goods, works and services; Hangzhou stricter on computers.
@@ -360,6 +385,7 @@ pub fn load(
                 credit_code: Some(names::credit_code("91", city, 1_000 + n)),
                 region: None,
             },
+            format!("supplier{}", n + 1),
         )?;
         suppliers.push(id);
     }
@@ -430,6 +456,7 @@ pub fn load(
                 credit_code: Some(names::credit_code("12", region, 100_000 + n)),
                 region: Some(region),
             },
+            format!("unit{}", n + 1),
         )?;
         let mut lines = Vec::new();
         for (project, code) in [("办公设备购置", "01"), ("日常公用经费", "02")] {
