@@ -25,15 +25,38 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs the marketplace: the demo province on first start, then a scripted trading session.
-    Run(RunArgs),
+    /// Serves the marketplace over HTTP (the default): the demo province on first start.
+    Run(ServeArgs),
+    /// Runs a scripted trading session against the marketplace, reconciles, and exits.
+    Simulate(RunArgs),
     /// Checks the journal end to end: checksums, sequence and hash chain.
     Verify,
     /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
     Reconcile,
 }
 
-/// How `run` trades.
+/// Where `run` listens.
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "APP_LISTEN", default_value = ServeArgs::LISTEN)]
+    listen: String,
+    /// Start empty instead of loading the demo province.
+    #[arg(long)]
+    no_demo: bool,
+}
+
+impl ServeArgs {
+    const LISTEN: &'static str = "127.0.0.1:8080";
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self { listen: Self::LISTEN.into(), no_demo: false }
+    }
+}
+
+/// How `simulate` trades.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// Commands in the session.
@@ -79,8 +102,9 @@ async fn async_main() -> anyhow::Result<()> {
         database_url: cli.database_url.clone(),
         runtime: RuntimeConfig::default(),
     };
-    match cli.command.unwrap_or(Command::Run(RunArgs::default())) {
-        Command::Run(args) => run(&settings, args).await,
+    match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
+        Command::Run(args) => serve(&settings, args).await,
+        Command::Simulate(args) => run(&settings, args).await,
         Command::Verify => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
             println!("journal ok: {}", describe(&report));
@@ -95,6 +119,45 @@ async fn async_main() -> anyhow::Result<()> {
             if report.differences.is_empty() { Ok(()) } else { std::process::exit(2) }
         }
     }
+}
+
+async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
+    let (node, loaded) = Node::open(settings, !args.no_demo).await?;
+    if let Some(province) = &loaded {
+        eprintln!(
+            "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
+            province.regions.len(),
+            province.products.len(),
+            province.suppliers.len(),
+            province.agreements.len(),
+            province.purchasers.len()
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    eprintln!("Marketplace at http://{address}/ (journal at seq {}, data in {})", node.durable(), settings.data_dir.display());
+    let (accounts, _) = node.replica.read(|engine| {
+        ["centre", "supervisor", "unit1", "supplier1"]
+            .iter()
+            .filter_map(|login| {
+                let user = engine.user_by_login(login)?;
+                let p = engine.participant(user.participant)?;
+                Some(format!("  {login:<12} {:<10} {}", crate::http::role_name(p.kind), p.name))
+            })
+            .collect::<Vec<_>>()
+    });
+    if !accounts.is_empty() {
+        eprintln!("Demo accounts (password \"{}\"):", crate::demo::DEMO_PASSWORD);
+        accounts.iter().for_each(|a| eprintln!("{a}"));
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::http::serve(listener, node.app_state(), shutdown).await?;
+    eprintln!("Stopping: final snapshot, database catching up");
+    node.shutdown().await
 }
 
 async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {

@@ -45,6 +45,8 @@ pub struct Node {
     pub db: Database,
     /// The persister.
     pub persister: Persister,
+    /// The read replica.
+    pub replica: crate::read::Replica,
     /// The journal's storage.
     pub storage: Arc<dyn Storage>,
     /// The data folder's layout.
@@ -116,6 +118,7 @@ impl Node {
         if let Some(torn) = &runtime.recovery.torn {
             tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
         }
+        let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
         let db = Database::connect(&settings.database_url()).await?;
         let persister = Persister::start(
             db.clone(),
@@ -124,7 +127,22 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
-        Ok((Self { runtime, db, persister, storage, layout, _lock: lock }, province))
+        Ok((Self { runtime, db, persister, replica, storage, layout, _lock: lock }, province))
+    }
+
+    /// The state the HTTP API serves from, with fresh token keys.
+    pub fn app_state(&self) -> crate::http::AppState {
+        crate::http::AppState {
+            handle: self.runtime.handle(),
+            replica: self.replica.clone(),
+            tokens: Arc::new(crate::http::Tokens::random()),
+            logins: Arc::default(),
+            books: Some(crate::http::Books {
+                db: self.db.clone(),
+                storage: self.storage.clone(),
+                layout: self.layout.clone(),
+            }),
+        }
     }
 
     /// The sequence up to which everything is durable.

@@ -21,7 +21,7 @@ fn trade_and_kill(dir: &std::path::Path, database_url: Option<&str>) -> Vec<Seq>
         .args([
             "--data-dir",
             dir.to_str().expect("utf-8"),
-            "run",
+            "simulate",
             "--commands",
             "500000",
             "--clients",

@@ -11,7 +11,7 @@ use crate::helpers::*;
 /// Runs a short session to completion in `dir` and returns the last durable sequence.
 fn short_session(dir: &std::path::Path) -> Seq {
     let status = Command::new(node_binary())
-        .args(["--data-dir", dir.to_str().expect("utf-8"), "run", "--commands", "300"])
+        .args(["--data-dir", dir.to_str().expect("utf-8"), "simulate", "--commands", "300"])
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

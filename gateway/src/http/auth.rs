@@ -1,0 +1,253 @@
+//! Authentication: a login checks the password against the account's hash and issues a signed
+//! token (HMAC-SHA256 with a key id, valid 15 minutes), as a bearer token for API clients and an
+//! HttpOnly cookie for the browser. Every request's session is checked against current data: the
+//! account and its participant must exist, and a suspended supplier is refused at once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use engine::catalog::{ParticipantKind, RegionChain};
+use engine::types::{Actor, ParticipantId, UserId};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use super::error::ApiError;
+use super::state::AppState;
+
+/// How long a token is valid.
+pub const TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+/// Failed logins allowed per login name within [`LOGIN_WINDOW`].
+const LOGIN_ATTEMPTS: u32 = 5;
+const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+/// The browser's session cookie.
+const COOKIE: &str = "session";
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The signing keys of tokens.
+pub struct Tokens {
+    kid: String,
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tokens({})", self.kid)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Claims {
+    kid: String,
+    uid: u64,
+    pid: u64,
+    exp: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Tokens {
+    /// Keys from 32 random bytes, named `kid`.
+    pub fn new(kid: impl Into<String>, key: [u8; 32]) -> Self {
+        Self { kid: kid.into(), key }
+    }
+
+    /// Fresh random keys.
+    pub fn random() -> Self {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut key = [0_u8; 32];
+        OsRng.fill_bytes(&mut key);
+        let kid = URL_SAFE_NO_PAD.encode(&key[..6]);
+        Self::new(kid, key)
+    }
+
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length; 32 bytes always fit.
+        HmacSha256::new_from_slice(&self.key).expect("HMAC accepts any key length")
+    }
+
+    /// A token for a user of a participant, and when it expires (Unix seconds).
+    pub fn issue(&self, user: UserId, participant: ParticipantId) -> (String, u64) {
+        let exp = unix_now() + TOKEN_TTL.as_secs();
+        let claims = Claims { kid: self.kid.clone(), uid: user.0, pid: participant.0, exp };
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        (format!("{payload}.{signature}"), exp)
+    }
+
+    /// The actor a token stands for, if it is ours, intact and not expired.
+    pub fn verify(&self, token: &str) -> Option<Actor> {
+        let (payload, signature) = token.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&signature).ok()?;
+        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        (claims.kid == self.kid && claims.exp > unix_now())
+            .then_some(Actor::new(ParticipantId(claims.pid), UserId(claims.uid)))
+    }
+}
+
+/// Counts failed logins per login name, so guessing passwords is slow.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, SystemTime)>>,
+}
+
+impl LoginLimiter {
+    fn blocked(&self, login: &str) -> bool {
+        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        failures.get(login).is_some_and(|(count, since)| {
+            *count >= LOGIN_ATTEMPTS && since.elapsed().unwrap_or_default() < LOGIN_WINDOW
+        })
+    }
+
+    fn failed(&self, login: &str) {
+        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let entry = failures.entry(login.to_string()).or_insert((0, SystemTime::now()));
+        if entry.1.elapsed().unwrap_or_default() >= LOGIN_WINDOW {
+            *entry = (0, SystemTime::now());
+        }
+        entry.0 += 1;
+    }
+
+    fn succeeded(&self, login: &str) {
+        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(login);
+    }
+}
+
+/// Who is calling, checked against current data.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    /// The acting user and participant.
+    pub actor: Actor,
+    /// The participant's role.
+    pub role: ParticipantKind,
+    /// The participant's region, when it has one.
+    pub region: Option<RegionChain>,
+}
+
+fn token_from(headers: &HeaderMap) -> Option<&str> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return Some(bearer.trim());
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix("session="))
+}
+
+impl<S> FromRequestParts<S> for Session
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let token = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let actor = state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
+        let (session, _) = state.replica.read(|engine| {
+            let user = engine.user(actor.user)?;
+            let participant = engine.participant(user.participant)?;
+            (user.participant == actor.participant).then_some((participant.kind, participant.region, participant.is_active()))
+        });
+        let (role, region, active) = session.ok_or_else(ApiError::unauthenticated)?;
+        if !active {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "supplier_suspended", "your organisation is suspended"));
+        }
+        Ok(Session { actor, role, region })
+    }
+}
+
+impl Session {
+    /// Refuses unless the session's role is one of `roles`.
+    pub fn require(&self, roles: &[ParticipantKind]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+}
+
+/// What a client logs in with.
+#[derive(Debug, Deserialize)]
+pub struct Login {
+    login: String,
+    password: String,
+}
+
+/// What a login answers.
+#[derive(Debug, Serialize)]
+pub struct LoggedIn {
+    token: String,
+    expires_at: u64,
+    participant: u64,
+    name: String,
+    role: &'static str,
+}
+
+/// Stored name of a role.
+pub fn role_name(kind: ParticipantKind) -> &'static str {
+    match kind {
+        ParticipantKind::Purchaser => "purchaser",
+        ParticipantKind::Supplier => "supplier",
+        ParticipantKind::Analyst => "analyst",
+        ParticipantKind::Operator => "operator",
+    }
+}
+
+/// `POST /api/v1/login`.
+pub async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<Response, ApiError> {
+    if state.logins.blocked(&body.login) {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait a minute"));
+    }
+    let (account, _) = state.replica.read(|engine| {
+        let user = engine.user_by_login(&body.login)?;
+        let participant = engine.participant(user.participant)?;
+        Some((user.id, user.participant, user.password_hash.clone(), participant.name.clone(), participant.kind))
+    });
+    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
+    let Some((user, participant, hash, name, kind)) = account else {
+        state.logins.failed(&body.login);
+        return Err(refused());
+    };
+    let password = body.password;
+    let ok = tokio::task::spawn_blocking(move || {
+        use argon2::password_hash::{PasswordHash, PasswordVerifier};
+        PasswordHash::new(&hash)
+            .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false);
+    if !ok {
+        state.logins.failed(&body.login);
+        return Err(refused());
+    }
+    state.logins.succeeded(&body.login);
+    let (token, expires_at) = state.tokens.issue(user, participant);
+    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", TOKEN_TTL.as_secs());
+    let mut response =
+        Json(LoggedIn { token, expires_at, participant: participant.0, name, role: role_name(kind) }).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,79 @@
+//! Budgets and reconciliation.
+
+use axum::Json;
+use axum::extract::State;
+use engine::catalog::ParticipantKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::Query;
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Session, read_after};
+use crate::reconcile::{Scope, reconcile};
+
+/// Query of `GET /api/v1/budgets`.
+#[derive(Debug, Deserialize)]
+pub struct BudgetQuery {
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/budgets`: a purchasing unit's own budget lines with their figures.
+pub async fn budgets(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<BudgetQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    read_after(&state, query.min_seq).await?;
+    let me = session.actor.participant;
+    let (lines, seq) = state.replica.read(|engine| {
+        engine
+            .budget_lines()
+            .filter(|l| l.purchaser == me)
+            .map(|l| {
+                json!({
+                    "id": l.id.0,
+                    "fiscal_year": l.fiscal_year,
+                    "project": l.project,
+                    "line_code": l.line_code,
+                    "allocated": l.balance.allocated.to_string(),
+                    "held": l.balance.held.to_string(),
+                    "committed": l.balance.committed.to_string(),
+                    "paid": l.balance.paid.to_string(),
+                    "available": l.balance.available().to_string(),
+                })
+            })
+            .collect::<Vec<_>>()
+    });
+    Ok(Json(json!({ "lines": lines, "as_of_seq": seq.0 })))
+}
+
+/// `GET /api/v1/reconciliation`: engine, ledger and database side by side as of the persister's
+/// watermark, for analysts, regulators and operators; differences listed.
+pub async fn reconciliation(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+    session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
+    let books = state.books.as_ref().ok_or_else(|| ApiError::not_found("reconciliation on this node"))?;
+    let report = reconcile(&books.db, books.storage.clone(), &books.layout).await.map_err(|e| ApiError::internal(&e))?;
+    let differences: Vec<_> = report
+        .differences
+        .iter()
+        .map(|d| {
+            json!({
+                "scope": d.scope.to_string(),
+                "figure": d.figure,
+                "engine": d.engine.to_string(),
+                "ledger": d.ledger.to_string(),
+                "database": d.database.to_string(),
+            })
+        })
+        .collect();
+    let count = |pick: fn(&Scope) -> bool| report.rows.keys().filter(|s| pick(s)).count();
+    Ok(Json(json!({
+        "as_of_seq": report.as_of.0,
+        "budget_lines": count(|s| matches!(s, Scope::Line(_))),
+        "purchasers": count(|s| matches!(s, Scope::Purchaser(_))),
+        "regions": count(|s| matches!(s, Scope::Region(_))),
+        "differences": differences,
+    })))
+}

@@ -1,0 +1,185 @@
+//! Direct orders (D-1 to D-5), trades and their settlement steps.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use engine::catalog::ParticipantKind;
+use engine::direct::OrderRequest;
+use engine::settlement::{Trade, TradeRecord};
+use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity, Seq, TradeId, UnitPrice};
+use engine::{Action, Event};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::{Body, Query};
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Done, Session, read_after, submit};
+use crate::persist::rows::{settlement_step, trade_mode, trade_state};
+
+/// Body of `POST /api/v1/orders`.
+#[derive(Debug, Deserialize)]
+pub struct PlaceOrder {
+    product: u64,
+    quantity: String,
+    budget_line: u64,
+    supplier: Option<u64>,
+    limit_price: Option<String>,
+    #[serde(default)]
+    all_or_nothing: bool,
+}
+
+fn trade_view(t: &Trade, state: Option<&TradeRecord>) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "mode": trade_mode(t.mode),
+        "deal": t.deal.0,
+        "purchaser": t.purchaser.0,
+        "supplier": t.supplier.0,
+        "product": t.product.0,
+        "quantity": t.quantity.to_string(),
+        "unit_price": t.unit_price.to_string(),
+        "amount": t.amount.to_string(),
+        "budget_line": t.budget_line.0,
+        "region": t.region.to_string(),
+        "ts_ms": t.ts.ms(),
+        "seq": t.seq.0,
+        "state": state.map_or("struck", |r| trade_state(r.state)),
+    })
+}
+
+/// `POST /api/v1/orders`: a purchasing unit orders catalog goods directly.
+pub async fn place_order(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<PlaceOrder>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let quantity = Quantity::parse(&body.quantity).map_err(|e| ApiError::invalid(format!("quantity: {e}")))?;
+    let limit_price = match body.limit_price.as_deref() {
+        Some(p) => Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("limit_price: {e}")))?),
+        None => None,
+    };
+    let request = OrderRequest {
+        product: ProductId(body.product),
+        quantity,
+        budget_line: BudgetLineId(body.budget_line),
+        supplier: body.supplier.map(ParticipantId),
+        limit_price,
+        all_or_nothing: body.all_or_nothing,
+    };
+    match submit(&state, &session, &headers, Action::PlaceOrder(request)).await? {
+        Done::Retried { original } => Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 })))),
+        Done::Applied { seq, events } => {
+            let trades: Vec<_> = events
+                .iter()
+                .filter_map(|e| match &e.event {
+                    Event::TradeStruck(t) => Some(trade_view(t, None)),
+                    _ => None,
+                })
+                .collect();
+            let filled = events.iter().find_map(|e| match &e.event {
+                Event::OrderFilled { order, filled, amount, request, .. } => Some(json!({
+                    "order": order.0,
+                    "requested": request.quantity.to_string(),
+                    "filled": filled.to_string(),
+                    "cancelled": request.quantity.minus(*filled).to_string(),
+                    "amount": amount.to_string(),
+                })),
+                _ => None,
+            });
+            Ok((StatusCode::CREATED, Json(json!({ "order": filled, "trades": trades, "seq": seq.0 }))))
+        }
+    }
+}
+
+/// Query of `GET /api/v1/trades`.
+#[derive(Debug, Deserialize)]
+pub struct TradeQuery {
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/trades`: a purchaser's or supplier's own trades; an analyst's or operator's in the
+/// region it oversees. Newest first.
+pub async fn trades(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<TradeQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
+    let page = query.page.unwrap_or(1).max(1);
+    let me = session.actor.participant;
+    let ((total, items), seq) = state.replica.read(|engine| {
+        let visible: Vec<_> = engine
+            .trades()
+            .filter(|r| match session.role {
+                ParticipantKind::Purchaser => r.trade.purchaser == me,
+                ParticipantKind::Supplier => r.trade.supplier == me,
+                ParticipantKind::Analyst | ParticipantKind::Operator => session.region.is_none_or(|oversees| {
+                    engine.region(r.trade.region).is_some_and(|region| region.chain.contains(oversees.region()))
+                }),
+            })
+            .collect();
+        let total = visible.len();
+        let items: Vec<_> =
+            visible.iter().rev().skip((page - 1) * per_page).take(per_page).map(|r| trade_view(&r.trade, Some(r))).collect();
+        (total, items)
+    });
+    Ok(Json(json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 })))
+}
+
+/// Body of a settlement step: a reason, required to decline or cancel.
+#[derive(Debug, Default, Deserialize)]
+pub struct StepBody {
+    #[serde(default)]
+    reason: String,
+}
+
+fn parse_trade(text: &str) -> Option<TradeId> {
+    let (seq, leg) = text.strip_prefix('T')?.split_once('-')?;
+    Some(TradeId { seq: Seq(seq.parse().ok()?), leg: leg.parse().ok()? })
+}
+
+/// `POST /api/v1/trades/{trade}/{step}`: deliver, decline (supplier); accept, pay (purchaser);
+/// cancel (operator, with a reason).
+pub async fn settle(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path((trade, step)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let trade = parse_trade(&trade).ok_or_else(|| ApiError::invalid("a trade id looks like T1234-0"))?;
+    // The body is optional: only declining and cancelling need a reason.
+    let reason = if body.is_empty() {
+        String::new()
+    } else {
+        serde_json::from_slice::<StepBody>(&body).map_err(|e| ApiError::invalid(e.to_string()))?.reason
+    };
+    let action = match step.as_str() {
+        "deliver" => Action::RecordDelivery { trade },
+        "accept" => Action::AcceptDelivery { trade },
+        "pay" => Action::RecordPayment { trade },
+        "decline" => Action::DeclineContract { trade, reason },
+        "cancel" => Action::CancelTrade { trade, reason },
+        _ => return Err(ApiError::not_found("settlement step")),
+    };
+    match submit(&state, &session, &headers, action).await? {
+        Done::Retried { original } => Ok(Json(json!({ "already_applied": original.0 }))),
+        Done::Applied { seq, events } => {
+            let settled = events.iter().find_map(|e| match &e.event {
+                Event::TradeSettled { trade, step, state, .. } => Some(json!({
+                    "trade": trade.to_string(),
+                    "step": settlement_step(*step),
+                    "state": trade_state(*state),
+                })),
+                _ => None,
+            });
+            Ok(Json(json!({ "settled": settled, "seq": seq.0 })))
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! One error type for every endpoint: a status, a machine-readable code, a message a person can
+//! read, and the rule of ARCHITECTURE that refused the request when there is one. Internal detail
+//! never reaches the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use engine::Reason;
+use serde_json::json;
+
+use crate::runtime::SubmitError;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    rule: Option<&'static str>,
+}
+
+impl ApiError {
+    /// An error with its status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into(), rule: None }
+    }
+
+    /// 400: the request is malformed.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+
+    /// 401: no valid session.
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first, or your session has expired")
+    }
+
+    /// 403: the session's role may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "not_permitted", "your role may not do this")
+    }
+
+    /// 404: nothing here.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    /// 500 without detail; the detail goes to the log.
+    pub fn internal(error: &anyhow::Error) -> Self {
+        tracing::error!(error = %format!("{error:#}"), "request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+    }
+}
+
+impl From<Reason> for ApiError {
+    fn from(reason: Reason) -> Self {
+        let status = match reason {
+            Reason::NotPermitted => StatusCode::FORBIDDEN,
+            Reason::NotFound { .. } => StatusCode::NOT_FOUND,
+            Reason::AlreadyExists { .. } => StatusCode::CONFLICT,
+            Reason::Invalid { .. } | Reason::QuantityScale { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let rule = Some(reason.rule()).filter(|r| !matches!(*r, "auth" | "input"));
+        Self { status, code: reason.code(), message: reason.to_string(), rule }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        let code = match error {
+            SubmitError::Overloaded => "overloaded",
+            SubmitError::Unavailable => "unavailable",
+        };
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(rule) = self.rule {
+            error["rule"] = json!(rule);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}

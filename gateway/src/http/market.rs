@@ -1,0 +1,164 @@
+//! The catalog as a purchaser sees it (products of a category, a text search, a price limit, the
+//! best offer eligible in its region), the offers of a product, and suppliers setting their offers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use engine::Engine;
+use engine::catalog::{Agreement, ParticipantKind, RegionChain};
+use engine::types::{AgreementId, CategoryCode, ProductId, Timestamp, UnitPrice};
+use engine::{Action, Event};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::{Body, Query};
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Done, Session, read_after, submit};
+
+/// Most items on one page.
+const MAX_PER_PAGE: usize = 100;
+
+/// Query of `GET /api/v1/catalog/products`.
+#[derive(Debug, Deserialize)]
+pub struct ProductQuery {
+    category: Option<String>,
+    q: Option<String>,
+    max_price: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+/// True when an offer under `agreement` can fill an order from `region` now (D-2).
+fn eligible(engine: &Engine, agreement: &Agreement, price: UnitPrice, region: Option<&RegionChain>, now: Timestamp) -> bool {
+    let supplier_active = engine.participant(agreement.supplier).is_some_and(|p| p.is_active());
+    let stock = agreement.stock.is_none_or(|s| s.is_positive());
+    let covered = region.is_none_or(|r| agreement.covers(r));
+    covered && agreement.is_valid(now) && supplier_active && price <= agreement.ceiling && stock
+}
+
+/// `GET /api/v1/catalog/products`.
+pub async fn products(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ProductQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let category = match query.category.as_deref() {
+        Some(code) => Some(code.parse::<CategoryCode>().map_err(|e| ApiError::invalid(e.to_string()))?),
+        None => None,
+    };
+    let max_price = match query.max_price.as_deref() {
+        Some(p) => Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("max_price: {e}")))?),
+        None => None,
+    };
+    let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
+    let page = query.page.unwrap_or(1).max(1);
+    let text = query.q.map(|q| q.to_lowercase());
+    let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
+    let ((total, items), seq) = state.replica.read(|engine| {
+        let now = engine.clock();
+        let matching: Vec<Value> = engine
+            .products()
+            .filter(|p| category.is_none_or(|c| p.category.codes().contains(&c)))
+            .filter(|p| {
+                text.as_deref().is_none_or(|t| {
+                    [&p.sku, &p.brand, &p.model, &p.spec].iter().any(|f| f.to_lowercase().contains(t))
+                })
+            })
+            .filter_map(|p| {
+                let best = engine
+                    .offers(p.id)
+                    .find(|(key, a)| eligible(engine, a, key.price, region.as_ref(), now))
+                    .map(|(key, _)| key.price);
+                if max_price.is_some_and(|m| best.is_none_or(|b| b > m)) {
+                    return None;
+                }
+                let category_name = engine.category(p.category.category()).map(|c| c.name.clone());
+                Some(json!({
+                    "id": p.id.0,
+                    "sku": p.sku,
+                    "category": p.category.category().to_string(),
+                    "category_name": category_name,
+                    "brand": p.brand,
+                    "model": p.model,
+                    "spec": p.spec,
+                    "unit": p.unit,
+                    "quantity_decimals": p.scale,
+                    "best_offer": best.map(|b| b.to_string()),
+                }))
+            })
+            .collect();
+        let total = matching.len();
+        (total, matching.into_iter().skip((page - 1) * per_page).take(per_page).collect::<Vec<_>>())
+    });
+    Ok(Json(json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 })))
+}
+
+/// `GET /api/v1/catalog/products/{product}/offers`: live offers in price-time order; for a
+/// purchaser, whether each can fill its orders.
+pub async fn offers(
+    State(state): State<AppState>,
+    session: Session,
+    Path(product): Path<u64>,
+) -> Result<Json<Value>, ApiError> {
+    let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
+    let (offers, seq) = state.replica.read(|engine| {
+        engine.product(ProductId(product))?;
+        let now = engine.clock();
+        Some(
+            engine
+                .offers(ProductId(product))
+                .map(|(key, a)| {
+                    json!({
+                        "agreement": a.id.0,
+                        "supplier": a.supplier.0,
+                        "supplier_name": engine.participant(a.supplier).map(|p| p.name.clone()),
+                        "price": key.price.to_string(),
+                        "ceiling": a.ceiling.to_string(),
+                        "stock": a.stock.map(|s| s.to_string()),
+                        "since_seq": key.since.0,
+                        "eligible": eligible(engine, a, key.price, region.as_ref(), now),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+    });
+    let offers = offers.ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(Json(json!({ "product": product, "offers": offers, "as_of_seq": seq.0 })))
+}
+
+/// Body of `POST /api/v1/offers`.
+#[derive(Debug, Deserialize)]
+pub struct SetOffer {
+    agreement: u64,
+    price: String,
+}
+
+/// `POST /api/v1/offers`: a supplier sets its offer under one of its agreements (D-6).
+pub async fn set_offer(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<SetOffer>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Supplier])?;
+    let price = UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
+    let action = Action::SetOffer { agreement: AgreementId(body.agreement), price };
+    match submit(&state, &session, &headers, action).await? {
+        Done::Retried { original } => Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 })))),
+        Done::Applied { seq, events } => {
+            let offer = events.iter().find_map(|e| match &e.event {
+                Event::OfferChanged { agreement, product, price, since, .. } => Some(json!({
+                    "agreement": agreement.0,
+                    "product": product.0,
+                    "price": price.to_string(),
+                    "since_seq": since.0,
+                })),
+                _ => None,
+            });
+            Ok((StatusCode::OK, Json(json!({ "offer": offer, "seq": seq.0 }))))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The HTTP API under `/api/v1` (ARCHITECTURE 10): JSON in and out, money as decimal strings,
+//! errors as `{"error": {"code", "message", "rule"}}` with a 4xx status. Commands go to the engine
+//! task through its handle; reads come from the replica, stamped with the sequence they answer as
+//! of, and wait for `min_seq` when a client asks to read its own writes.
+//!
+//! - `auth`: login, tokens, the session of every request.
+//! - `market`: catalog search and offers.
+//! - `deals`: direct orders, trades and their settlement steps.
+//! - `books`: budgets and reconciliation.
+//! - `system`: health, readiness, the caller.
+
+mod auth;
+mod body;
+mod books;
+mod deals;
+mod error;
+mod market;
+mod state;
+mod system;
+
+pub use auth::{Session, Tokens, role_name};
+pub use error::ApiError;
+pub use state::{AppState, Books};
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use engine::idempotency::IdempotencyKey;
+use engine::types::Seq;
+use engine::{Action, Command, Event, EventEnvelope};
+
+/// The API.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(system::health))
+        .route("/ready", get(system::ready))
+        .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/me", get(system::me))
+        .route("/api/v1/catalog/products", get(market::products))
+        .route("/api/v1/catalog/products/{product}/offers", get(market::offers))
+        .route("/api/v1/offers", post(market::set_offer))
+        .route("/api/v1/orders", post(deals::place_order))
+        .route("/api/v1/trades", get(deals::trades))
+        .route("/api/v1/trades/{trade}/{step}", post(deals::settle))
+        .route("/api/v1/budgets", get(books::budgets))
+        .route("/api/v1/reconciliation", get(books::reconciliation))
+        .fallback(system::not_found)
+        .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}
+
+/// What a command came to, once durable.
+pub(crate) enum Done {
+    /// Applied now, with its events.
+    Applied { seq: Seq, events: Vec<EventEnvelope> },
+    /// A retry of the command with sequence `original`.
+    Retried { original: Seq },
+}
+
+/// Submits `action` for the session, with the request's `Idempotency-Key` if any; a refusal
+/// becomes the matching API error.
+pub(crate) async fn submit(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<Done, ApiError> {
+    let mut command = Command::new(session.actor, action);
+    if let Some(key) = headers.get("idempotency-key") {
+        let key = key
+            .to_str()
+            .ok()
+            .and_then(|k| IdempotencyKey::parse(k).ok())
+            .ok_or_else(|| ApiError::invalid("Idempotency-Key must be 1 to 64 printable ASCII characters"))?;
+        command = command.with_key(key);
+    }
+    let outcome = state.handle.submit(command).await?;
+    // Deadlines due may have run first; the command's own outcome is its last event.
+    match outcome.events.last().map(|e| &e.event) {
+        Some(Event::Rejected { reason, .. }) => Err((*reason).into()),
+        Some(Event::AlreadyApplied { original }) => Ok(Done::Retried { original: *original }),
+        _ => Ok(Done::Applied { seq: outcome.seq, events: outcome.events }),
+    }
+}
+
+/// Waits, briefly, until the replica has applied `min_seq`: reading one's own writes.
+pub(crate) async fn read_after(state: &AppState, min_seq: Option<u64>) -> Result<(), ApiError> {
+    let Some(seq) = min_seq else { return Ok(()) };
+    tokio::time::timeout(Duration::from_secs(5), state.replica.caught_up(Seq(seq)))
+        .await
+        .map_err(|_| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_caught_up", "reads have not reached that sequence yet"))
+}

@@ -1,0 +1,37 @@
+//! What every handler can reach: cheap, cloneable handles only.
+
+use std::sync::Arc;
+
+use crate::journal::Layout;
+use crate::journal::storage::Storage;
+use crate::persist::Database;
+use crate::read::Replica;
+use crate::runtime::EngineHandle;
+
+use super::auth::{LoginLimiter, Tokens};
+
+/// Where reconciliation reads from.
+#[derive(Clone, Debug)]
+pub struct Books {
+    /// The database.
+    pub db: Database,
+    /// The journal's storage.
+    pub storage: Arc<dyn Storage>,
+    /// The data folder.
+    pub layout: Layout,
+}
+
+/// The gateway's shared state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Commands go here.
+    pub handle: EngineHandle,
+    /// Reads come from here.
+    pub replica: Replica,
+    /// Token keys.
+    pub tokens: Arc<Tokens>,
+    /// Failed-login counts.
+    pub logins: Arc<LoginLimiter>,
+    /// Database and journal, for reconciliation; absent on a node without a database.
+    pub books: Option<Books>,
+}
