@@ -137,7 +137,11 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
-    eprintln!("Marketplace at http://{address}/ (journal at seq {}, data in {})", node.durable(), settings.data_dir.display());
+    eprintln!(
+        "Marketplace at http://{address}/ (journal at seq {}, data in {})",
+        node.durable(),
+        settings.data_dir.display()
+    );
     let (accounts, _) = node.replica.read(|engine| {
         ["centre", "supervisor", "unit1", "supplier1"]
             .iter()

@@ -35,9 +35,29 @@ pub enum MoneyError {
 }
 
 /// Parses a non-negative decimal string into minor units of `scale` decimals, refusing finer input.
+/// Only plain decimals are money: digits with at most one point, no exponent, no sign but a
+/// leading minus (refused as negative).
 fn parse_minor(text: &str, scale: u32) -> Result<i64, MoneyError> {
-    let value = Decimal::from_str(text.trim()).map_err(|_| MoneyError::NotDecimal)?;
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix('-')
+        && plain_decimal(rest)
+    {
+        return Err(MoneyError::Negative);
+    }
+    if !plain_decimal(text) {
+        return Err(MoneyError::NotDecimal);
+    }
+    let value = Decimal::from_str(text).map_err(|_| MoneyError::NotDecimal)?;
     from_decimal_minor(value, scale)
+}
+
+fn plain_decimal(text: &str) -> bool {
+    let mut parts = text.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 fn from_decimal_minor(value: Decimal, scale: u32) -> Result<i64, MoneyError> {
@@ -224,6 +244,11 @@ mod tests {
         assert_eq!(UnitPrice::parse("-1"), Err(MoneyError::Negative));
         assert_eq!(UnitPrice::parse("abc"), Err(MoneyError::NotDecimal));
         assert_eq!(UnitPrice::parse("1e400"), Err(MoneyError::NotDecimal));
+        assert_eq!(UnitPrice::parse("1e9"), Err(MoneyError::NotDecimal));
+        assert_eq!(UnitPrice::parse("+1"), Err(MoneyError::NotDecimal));
+        assert_eq!(UnitPrice::parse("1."), Err(MoneyError::NotDecimal));
+        assert_eq!(UnitPrice::parse(".5"), Err(MoneyError::NotDecimal));
+        assert_eq!(UnitPrice::parse("1,000"), Err(MoneyError::NotDecimal));
         assert_eq!(UnitPrice::parse("99999999999999999"), Err(MoneyError::OutOfRange));
     }
 

@@ -7,11 +7,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use engine::catalog::{ParticipantKind, RegionChain};
@@ -170,11 +170,19 @@ where
         let (session, _) = state.replica.read(|engine| {
             let user = engine.user(actor.user)?;
             let participant = engine.participant(user.participant)?;
-            (user.participant == actor.participant).then_some((participant.kind, participant.region, participant.is_active()))
+            (user.participant == actor.participant).then_some((
+                participant.kind,
+                participant.region,
+                participant.is_active(),
+            ))
         });
         let (role, region, active) = session.ok_or_else(ApiError::unauthenticated)?;
         if !active {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "supplier_suspended", "your organisation is suspended"));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "supplier_suspended",
+                "your organisation is suspended",
+            ));
         }
         Ok(Session { actor, role, region })
     }
@@ -215,16 +223,30 @@ pub fn role_name(kind: ParticipantKind) -> &'static str {
 }
 
 /// `POST /api/v1/login`.
-pub async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
     if state.logins.blocked(&body.login) {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", "too many failed logins; wait a minute"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many failed logins; wait a minute",
+        ));
     }
     let (account, _) = state.replica.read(|engine| {
         let user = engine.user_by_login(&body.login)?;
         let participant = engine.participant(user.participant)?;
-        Some((user.id, user.participant, user.password_hash.clone(), participant.name.clone(), participant.kind))
+        Some((
+            user.id,
+            user.participant,
+            user.password_hash.clone(),
+            participant.name.clone(),
+            participant.kind,
+        ))
     });
-    let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
+    let refused =
+        || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
     let Some((user, participant, hash, name, kind)) = account else {
         state.logins.failed(&body.login);
         return Err(refused());
@@ -232,8 +254,9 @@ pub async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Re
     let password = body.password;
     let ok = tokio::task::spawn_blocking(move || {
         use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash)
-            .is_ok_and(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
+        })
     })
     .await
     .unwrap_or(false);
@@ -243,9 +266,18 @@ pub async fn login(State(state): State<AppState>, Json(body): Json<Login>) -> Re
     }
     state.logins.succeeded(&body.login);
     let (token, expires_at) = state.tokens.issue(user, participant);
-    let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}", TOKEN_TTL.as_secs());
-    let mut response =
-        Json(LoggedIn { token, expires_at, participant: participant.0, name, role: role_name(kind) }).into_response();
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        TOKEN_TTL.as_secs()
+    );
+    let mut response = Json(LoggedIn {
+        token,
+        expires_at,
+        participant: participant.0,
+        name,
+        role: role_name(kind),
+    })
+    .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

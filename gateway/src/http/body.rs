@@ -23,7 +23,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .map(|axum::Json(value)| Body(value))
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(rejection.status(), "too_large", format!("a request body is at most {MAX_BODY_BYTES} bytes"))
+                    ApiError::new(
+                        rejection.status(),
+                        "too_large",
+                        format!("a request body is at most {MAX_BODY_BYTES} bytes"),
+                    )
                 } else {
                     ApiError::invalid(rejection.body_text())
                 }

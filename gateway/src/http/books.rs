@@ -51,10 +51,16 @@ pub async fn budgets(
 
 /// `GET /api/v1/reconciliation`: engine, ledger and database side by side as of the persister's
 /// watermark, for analysts, regulators and operators; differences listed.
-pub async fn reconciliation(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+pub async fn reconciliation(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
     session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
-    let books = state.books.as_ref().ok_or_else(|| ApiError::not_found("reconciliation on this node"))?;
-    let report = reconcile(&books.db, books.storage.clone(), &books.layout).await.map_err(|e| ApiError::internal(&e))?;
+    let books =
+        state.books.as_ref().ok_or_else(|| ApiError::not_found("reconciliation on this node"))?;
+    let report = reconcile(&books.db, books.storage.clone(), &books.layout)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
     let differences: Vec<_> = report
         .differences
         .iter()

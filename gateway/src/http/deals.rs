@@ -56,9 +56,12 @@ pub async fn place_order(
     Body(body): Body<PlaceOrder>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
-    let quantity = Quantity::parse(&body.quantity).map_err(|e| ApiError::invalid(format!("quantity: {e}")))?;
+    let quantity =
+        Quantity::parse(&body.quantity).map_err(|e| ApiError::invalid(format!("quantity: {e}")))?;
     let limit_price = match body.limit_price.as_deref() {
-        Some(p) => Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("limit_price: {e}")))?),
+        Some(p) => {
+            Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("limit_price: {e}")))?)
+        }
         None => None,
     };
     let request = OrderRequest {
@@ -70,7 +73,9 @@ pub async fn place_order(
         all_or_nothing: body.all_or_nothing,
     };
     match submit(&state, &session, &headers, Action::PlaceOrder(request)).await? {
-        Done::Retried { original } => Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 })))),
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
         Done::Applied { seq, events } => {
             let trades: Vec<_> = events
                 .iter()
@@ -89,7 +94,10 @@ pub async fn place_order(
                 })),
                 _ => None,
             });
-            Ok((StatusCode::CREATED, Json(json!({ "order": filled, "trades": trades, "seq": seq.0 }))))
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "order": filled, "trades": trades, "seq": seq.0 })),
+            ))
         }
     }
 }
@@ -119,17 +127,28 @@ pub async fn trades(
             .filter(|r| match session.role {
                 ParticipantKind::Purchaser => r.trade.purchaser == me,
                 ParticipantKind::Supplier => r.trade.supplier == me,
-                ParticipantKind::Analyst | ParticipantKind::Operator => session.region.is_none_or(|oversees| {
-                    engine.region(r.trade.region).is_some_and(|region| region.chain.contains(oversees.region()))
-                }),
+                ParticipantKind::Analyst | ParticipantKind::Operator => {
+                    session.region.is_none_or(|oversees| {
+                        engine
+                            .region(r.trade.region)
+                            .is_some_and(|region| region.chain.contains(oversees.region()))
+                    })
+                }
             })
             .collect();
         let total = visible.len();
-        let items: Vec<_> =
-            visible.iter().rev().skip((page - 1) * per_page).take(per_page).map(|r| trade_view(&r.trade, Some(r))).collect();
+        let items: Vec<_> = visible
+            .iter()
+            .rev()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|r| trade_view(&r.trade, Some(r)))
+            .collect();
         (total, items)
     });
-    Ok(Json(json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 })))
+    Ok(Json(
+        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
+    ))
 }
 
 /// Body of a settlement step: a reason, required to decline or cancel.
@@ -153,12 +172,15 @@ pub async fn settle(
     Path((trade, step)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let trade = parse_trade(&trade).ok_or_else(|| ApiError::invalid("a trade id looks like T1234-0"))?;
+    let trade =
+        parse_trade(&trade).ok_or_else(|| ApiError::invalid("a trade id looks like T1234-0"))?;
     // The body is optional: only declining and cancelling need a reason.
     let reason = if body.is_empty() {
         String::new()
     } else {
-        serde_json::from_slice::<StepBody>(&body).map_err(|e| ApiError::invalid(e.to_string()))?.reason
+        serde_json::from_slice::<StepBody>(&body)
+            .map_err(|e| ApiError::invalid(e.to_string()))?
+            .reason
     };
     let action = match step.as_str() {
         "deliver" => Action::RecordDelivery { trade },

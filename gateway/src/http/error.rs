@@ -32,7 +32,11 @@ impl ApiError {
 
     /// 401: no valid session.
     pub fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "log in first, or your session has expired")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "log in first, or your session has expired",
+        )
     }
 
     /// 403: the session's role may not do this.

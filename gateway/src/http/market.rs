@@ -31,7 +31,13 @@ pub struct ProductQuery {
 }
 
 /// True when an offer under `agreement` can fill an order from `region` now (D-2).
-fn eligible(engine: &Engine, agreement: &Agreement, price: UnitPrice, region: Option<&RegionChain>, now: Timestamp) -> bool {
+fn eligible(
+    engine: &Engine,
+    agreement: &Agreement,
+    price: UnitPrice,
+    region: Option<&RegionChain>,
+    now: Timestamp,
+) -> bool {
     let supplier_active = engine.participant(agreement.supplier).is_some_and(|p| p.is_active());
     let stock = agreement.stock.is_none_or(|s| s.is_positive());
     let covered = region.is_none_or(|r| agreement.covers(r));
@@ -46,11 +52,15 @@ pub async fn products(
 ) -> Result<Json<Value>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let category = match query.category.as_deref() {
-        Some(code) => Some(code.parse::<CategoryCode>().map_err(|e| ApiError::invalid(e.to_string()))?),
+        Some(code) => {
+            Some(code.parse::<CategoryCode>().map_err(|e| ApiError::invalid(e.to_string()))?)
+        }
         None => None,
     };
     let max_price = match query.max_price.as_deref() {
-        Some(p) => Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("max_price: {e}")))?),
+        Some(p) => {
+            Some(UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("max_price: {e}")))?)
+        }
         None => None,
     };
     let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
@@ -64,7 +74,9 @@ pub async fn products(
             .filter(|p| category.is_none_or(|c| p.category.codes().contains(&c)))
             .filter(|p| {
                 text.as_deref().is_none_or(|t| {
-                    [&p.sku, &p.brand, &p.model, &p.spec].iter().any(|f| f.to_lowercase().contains(t))
+                    [&p.sku, &p.brand, &p.model, &p.spec]
+                        .iter()
+                        .any(|f| f.to_lowercase().contains(t))
                 })
             })
             .filter_map(|p| {
@@ -93,7 +105,9 @@ pub async fn products(
         let total = matching.len();
         (total, matching.into_iter().skip((page - 1) * per_page).take(per_page).collect::<Vec<_>>())
     });
-    Ok(Json(json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 })))
+    Ok(Json(
+        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
+    ))
 }
 
 /// `GET /api/v1/catalog/products/{product}/offers`: live offers in price-time order; for a
@@ -144,10 +158,13 @@ pub async fn set_offer(
     Body(body): Body<SetOffer>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Supplier])?;
-    let price = UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
+    let price =
+        UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
     let action = Action::SetOffer { agreement: AgreementId(body.agreement), price };
     match submit(&state, &session, &headers, action).await? {
-        Done::Retried { original } => Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 })))),
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
         Done::Applied { seq, events } => {
             let offer = events.iter().find_map(|e| match &e.event {
                 Event::OfferChanged { agreement, product, price, since, .. } => Some(json!({

@@ -80,11 +80,10 @@ pub(crate) async fn submit(
 ) -> Result<Done, ApiError> {
     let mut command = Command::new(session.actor, action);
     if let Some(key) = headers.get("idempotency-key") {
-        let key = key
-            .to_str()
-            .ok()
-            .and_then(|k| IdempotencyKey::parse(k).ok())
-            .ok_or_else(|| ApiError::invalid("Idempotency-Key must be 1 to 64 printable ASCII characters"))?;
+        let key =
+            key.to_str().ok().and_then(|k| IdempotencyKey::parse(k).ok()).ok_or_else(|| {
+                ApiError::invalid("Idempotency-Key must be 1 to 64 printable ASCII characters")
+            })?;
         command = command.with_key(key);
     }
     let outcome = state.handle.submit(command).await?;
@@ -99,7 +98,13 @@ pub(crate) async fn submit(
 /// Waits, briefly, until the replica has applied `min_seq`: reading one's own writes.
 pub(crate) async fn read_after(state: &AppState, min_seq: Option<u64>) -> Result<(), ApiError> {
     let Some(seq) = min_seq else { return Ok(()) };
-    tokio::time::timeout(Duration::from_secs(5), state.replica.caught_up(Seq(seq)))
-        .await
-        .map_err(|_| ApiError::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "not_caught_up", "reads have not reached that sequence yet"))
+    tokio::time::timeout(Duration::from_secs(5), state.replica.caught_up(Seq(seq))).await.map_err(
+        |_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_caught_up",
+                "reads have not reached that sequence yet",
+            )
+        },
+    )
 }

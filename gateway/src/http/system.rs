@@ -23,7 +23,8 @@ pub async fn ready(State(state): State<AppState>) -> Json<Value> {
 
 /// `GET /api/v1/me`.
 pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> {
-    let (name, seq) = state.replica.read(|e| e.participant(session.actor.participant).map(|p| p.name.clone()));
+    let (name, seq) =
+        state.replica.read(|e| e.participant(session.actor.participant).map(|p| p.name.clone()));
     Json(json!({
         "participant": session.actor.participant.0,
         "user": session.actor.user.0,

@@ -1,0 +1,443 @@
+//! The HTTP API in process: authentication, the authorisation matrix, hostile input, idempotent
+//! retries, suspension taking effect at once, reading one's own writes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use engine::types::{Actor, ParticipantId, Timestamp};
+use engine::{Action, Command};
+use gateway::demo::{self, DemoSizes, JournalSink, demo_user};
+use gateway::http::{self, AppState, Tokens};
+use gateway::journal::Layout;
+use gateway::journal::storage::FaultyStorage;
+use gateway::read::Replica;
+use gateway::runtime::{ManualClock, Runtime, RuntimeConfig};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    state: AppState,
+    runtime: Runtime,
+    province: demo::DemoProvince,
+}
+
+async fn app() -> App {
+    let disk = Arc::new(FaultyStorage::new());
+    let layout = Layout::new("/data");
+    let today = time::macros::date!(2026 - 06 - 15);
+    let now = Timestamp::shanghai_midnight(today).plus_ms(10 * 3_600_000);
+    let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
+    let province =
+        demo::load(&mut sink, today, DemoSizes { suppliers: 20, purchasers: 40, variants: 1 })
+            .expect("demo");
+    sink.finish().expect("finish");
+    let runtime =
+        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
+            .expect("start");
+    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
+    let state = AppState {
+        handle: runtime.handle(),
+        replica,
+        tokens: Arc::new(Tokens::new("test", [7; 32])),
+        logins: Arc::default(),
+        books: None,
+    };
+    App { router: http::router(state.clone()), state, runtime, province }
+}
+
+impl App {
+    fn token(&self, participant: ParticipantId) -> String {
+        let actor = demo_user(participant);
+        self.state.tokens.issue(actor.user, actor.participant).0
+    }
+
+    fn purchaser(&self) -> ParticipantId {
+        self.province.purchasers[1].id
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_with(method, uri, token, body.map(|b| b.to_string()), &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        method: &str,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(body) => {
+                request.header(header::CONTENT_TYPE, "application/json").body(Body::from(body))
+            }
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()));
+        (status, value)
+    }
+
+    /// A valid order body for the purchaser: one unit of the first product with an offer in its region.
+    async fn order_body(&self, token: &str) -> Value {
+        let (_, catalog) =
+            self.call("GET", "/api/v1/catalog/products?per_page=100", Some(token), None).await;
+        let product = catalog["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|p| p["best_offer"].is_string())
+            .expect("a product on offer")["id"]
+            .clone();
+        let (_, budgets) = self.call("GET", "/api/v1/budgets", Some(token), None).await;
+        json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] })
+    }
+}
+
+/// A hostile request: method, path, body, extra headers, and the status and code it must get.
+type Hostile<'a> = (&'a str, &'a str, Option<String>, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+
+fn code(body: &Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_issues_a_token_and_cookie_and_repeated_failures_are_rate_limited() {
+    let app = app().await;
+    let (status, body) = app
+        .call("POST", "/api/v1/login", None, Some(json!({"login": "unit2", "password": "demo"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "purchaser");
+    let token = body["token"].as_str().expect("token").to_string();
+    let (status, me) = app.call("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!((status, me["role"].as_str()), (StatusCode::OK, Some("purchaser")));
+
+    for _ in 0..5 {
+        let (status, body) = app
+            .call(
+                "POST",
+                "/api/v1/login",
+                None,
+                Some(json!({"login": "unit3", "password": "wrong"})),
+            )
+            .await;
+        assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "bad_credentials"));
+    }
+    let (status, body) = app
+        .call("POST", "/api/v1/login", None, Some(json!({"login": "unit3", "password": "demo"})))
+        .await;
+    assert_eq!((status, code(&body)), (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"));
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_refuses_a_missing_or_forged_session() {
+    let app = app().await;
+    let forged = {
+        let other = Tokens::new("test", [8; 32]);
+        let actor = demo_user(app.purchaser());
+        other.issue(actor.user, actor.participant).0
+    };
+    for (method, uri) in [
+        ("GET", "/api/v1/me"),
+        ("GET", "/api/v1/catalog/products"),
+        ("GET", "/api/v1/catalog/products/1/offers"),
+        ("POST", "/api/v1/offers"),
+        ("POST", "/api/v1/orders"),
+        ("GET", "/api/v1/trades"),
+        ("POST", "/api/v1/trades/T1-0/deliver"),
+        ("GET", "/api/v1/budgets"),
+        ("GET", "/api/v1/reconciliation"),
+    ] {
+        for token in [None, Some(forged.as_str()), Some("garbage.token")] {
+            let (status, body) = app.call(method, uri, token, Some(json!({}))).await;
+            assert_eq!(
+                (status, code(&body)),
+                (StatusCode::UNAUTHORIZED, "unauthenticated"),
+                "{method} {uri}"
+            );
+        }
+    }
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_reaches_only_what_it_may() {
+    let app = app().await;
+    let purchaser = app.token(app.purchaser());
+    let supplier = app.token(app.province.suppliers[0]);
+    let analyst = app.token(app.province.analyst);
+    let operator = app.token(app.province.operator);
+    let order = app.order_body(&purchaser).await;
+    let own_agreement = app
+        .province
+        .agreements
+        .iter()
+        .find(|a| a.supplier == app.province.suppliers[0])
+        .expect("agreement");
+    let others_agreement = app
+        .province
+        .agreements
+        .iter()
+        .find(|a| a.supplier != app.province.suppliers[0])
+        .expect("agreement");
+    let offer =
+        |a: &demo::DemoAgreement| json!({ "agreement": a.id.0, "price": a.ceiling.to_string() });
+
+    // (who, method, uri, body, expected status)
+    let matrix: Vec<(&str, &str, &str, Option<Value>, StatusCode)> = vec![
+        (&purchaser, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::CREATED),
+        (&supplier, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::FORBIDDEN),
+        (&analyst, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::FORBIDDEN),
+        (&operator, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::FORBIDDEN),
+        (&supplier, "POST", "/api/v1/offers", Some(offer(own_agreement)), StatusCode::OK),
+        (&supplier, "POST", "/api/v1/offers", Some(offer(others_agreement)), StatusCode::FORBIDDEN),
+        (&purchaser, "POST", "/api/v1/offers", Some(offer(own_agreement)), StatusCode::FORBIDDEN),
+        (&analyst, "POST", "/api/v1/offers", Some(offer(own_agreement)), StatusCode::FORBIDDEN),
+        (&purchaser, "GET", "/api/v1/budgets", None, StatusCode::OK),
+        (&supplier, "GET", "/api/v1/budgets", None, StatusCode::FORBIDDEN),
+        (&analyst, "GET", "/api/v1/budgets", None, StatusCode::FORBIDDEN),
+        (&purchaser, "GET", "/api/v1/reconciliation", None, StatusCode::FORBIDDEN),
+        (&supplier, "GET", "/api/v1/reconciliation", None, StatusCode::FORBIDDEN),
+        // Allowed, but this node keeps no database: not found rather than forbidden.
+        (&analyst, "GET", "/api/v1/reconciliation", None, StatusCode::NOT_FOUND),
+        (&operator, "GET", "/api/v1/reconciliation", None, StatusCode::NOT_FOUND),
+    ];
+    for (who, method, uri, body, expected) in matrix {
+        let (status, reply) = app.call(method, uri, Some(who), body).await;
+        assert_eq!(status, expected, "{method} {uri}: {reply}");
+    }
+    for who in [&purchaser, &supplier, &analyst, &operator] {
+        let (status, _) = app.call("GET", "/api/v1/catalog/products", Some(who), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app.call("GET", "/api/v1/trades", Some(who), None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // A supplier sees its own trades only; the purchaser's trade is not the other supplier's.
+    let (_, trades) = app.call("GET", "/api/v1/trades", Some(&purchaser), None).await;
+    let seller = trades["items"][0]["supplier"].as_u64().expect("a trade");
+    let stranger = app.province.suppliers.iter().find(|s| s.0 != seller).expect("another supplier");
+    let (_, theirs) = app.call("GET", "/api/v1/trades", Some(&app.token(*stranger)), None).await;
+    assert!(
+        theirs["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|t| t["supplier"].as_u64() == Some(stranger.0))
+    );
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_oversized_and_hostile_input_gets_a_4xx_with_a_code() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await;
+    let with = |field: &str, value: Value| {
+        let mut body = order.clone();
+        body[field] = value;
+        body.to_string()
+    };
+    let cases: Vec<Hostile> = vec![
+        (
+            "POST",
+            "/api/v1/orders",
+            Some("{\"product\": ".into()),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("quantity", json!(3))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("quantity", json!("-1"))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("quantity", json!("1e9"))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("quantity", json!("0.5"))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "quantity_scale",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("quantity", json!("0.00001"))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("product", json!(u64::MAX))),
+            vec![],
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(with("budget_line", json!(-5))),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some("x".repeat(100_000)),
+            vec![],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(order.to_string()),
+            vec![("idempotency-key", "has space")],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/trades/not-a-trade/deliver",
+            None,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        ("POST", "/api/v1/trades/T1-0/teleport", None, vec![], StatusCode::NOT_FOUND, "not_found"),
+        (
+            "POST",
+            "/api/v1/trades/T999999-0/accept",
+            None,
+            vec![],
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/api/v1/catalog/products?category=Z99",
+            None,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "GET",
+            "/api/v1/catalog/products?page=abc",
+            None,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "GET",
+            "/api/v1/catalog/products?max_price=-3",
+            None,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        ("GET", "/api/v1/nowhere", None, vec![], StatusCode::NOT_FOUND, "not_found"),
+    ];
+    for (method, uri, body, headers, expected, expected_code) in cases {
+        let (status, reply) = app.call_with(method, uri, Some(&token), body, &headers).await;
+        assert_eq!((status, code(&reply)), (expected, expected_code), "{method} {uri}: {reply}");
+    }
+    let (status, page) =
+        app.call("GET", "/api/v1/catalog/products?page=999999", Some(&token), None).await;
+    assert_eq!((status, page["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)));
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_order_is_not_placed_twice_and_the_buyer_reads_its_own_write() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await.to_string();
+    let key = [("idempotency-key", "order-2026-0615-0001")];
+    let (status, first) =
+        app.call_with("POST", "/api/v1/orders", Some(&token), Some(order.clone()), &key).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    let (status, retry) =
+        app.call_with("POST", "/api/v1/orders", Some(&token), Some(order), &key).await;
+    assert_eq!((status, &retry["already_applied"]), (StatusCode::OK, &first["seq"]));
+    let seq = first["seq"].as_u64().expect("seq");
+    let (_, trades) =
+        app.call("GET", &format!("/api/v1/trades?min_seq={seq}"), Some(&token), None).await;
+    assert_eq!(trades["total"], 1, "one order, one trade: {trades}");
+    let line = first["trades"][0]["budget_line"].clone();
+    let (_, budgets) =
+        app.call("GET", &format!("/api/v1/budgets?min_seq={seq}"), Some(&token), None).await;
+    let line = budgets["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["id"] == line)
+        .expect("line")
+        .clone();
+    assert_eq!(line["committed"], first["order"]["amount"]);
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspension_bites_at_once_on_a_session_already_open() {
+    let app = app().await;
+    let supplier = app.province.suppliers[0];
+    let token = app.token(supplier);
+    let (status, _) = app.call("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let suspend = Command::new(
+        Actor::SYSTEM,
+        Action::SuspendSupplier { supplier, reason: "围标调查".into() },
+    );
+    let outcome = app.state.handle.submit(suspend).await.expect("suspended");
+    app.state.replica.caught_up(outcome.seq).await;
+    let (status, body) = app.call("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "supplier_suspended"));
+    app.runtime.shutdown().await.expect("shutdown");
+}
