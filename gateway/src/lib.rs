@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod feed;
 pub mod http;
 pub mod journal;
 pub mod node;

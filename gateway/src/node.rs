@@ -47,6 +47,8 @@ pub struct Node {
     pub persister: Persister,
     /// The read replica.
     pub replica: crate::read::Replica,
+    /// The live feed hub.
+    pub hub: Arc<crate::feed::Hub>,
     /// The journal's storage.
     pub storage: Arc<dyn Storage>,
     /// The data folder's layout.
@@ -118,7 +120,9 @@ impl Node {
         if let Some(torn) = &runtime.recovery.torn {
             tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
         }
+        let released_for_hub = runtime.subscribe();
         let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
+        let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
         let db = Database::connect(&settings.database_url()).await?;
         let persister = Persister::start(
             db.clone(),
@@ -127,7 +131,7 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
-        Ok((Self { runtime, db, persister, replica, storage, layout, _lock: lock }, province))
+        Ok((Self { runtime, db, persister, replica, hub, storage, layout, _lock: lock }, province))
     }
 
     /// The state the HTTP API serves from, with fresh token keys.
@@ -142,6 +146,7 @@ impl Node {
                 storage: self.storage.clone(),
                 layout: self.layout.clone(),
             }),
+            hub: Some(self.hub.clone()),
         }
     }
 

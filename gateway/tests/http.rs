@@ -45,6 +45,7 @@ async fn app() -> App {
         tokens: Arc::new(Tokens::new("test", [7; 32])),
         logins: Arc::default(),
         books: None,
+        hub: None,
     };
     App { router: http::router(state.clone()), state, runtime, province }
 }

@@ -47,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/trades/{trade}/{step}", post(deals::settle))
         .route("/api/v1/budgets", get(books::budgets))
         .route("/api/v1/reconciliation", get(books::reconciliation))
+        .route("/api/v1/ws/ticket", post(crate::feed::ticket))
+        .route("/api/v1/ws", get(crate::feed::connect))
         .fallback(system::not_found)
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .with_state(state)

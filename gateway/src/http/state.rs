@@ -34,4 +34,6 @@ pub struct AppState {
     pub logins: Arc<LoginLimiter>,
     /// Database and journal, for reconciliation; absent on a node without a database.
     pub books: Option<Books>,
+    /// Live feeds; absent on a node that serves none.
+    pub hub: Option<Arc<crate::feed::Hub>>,
 }

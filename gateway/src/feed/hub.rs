@@ -1,0 +1,170 @@
+//! The hub: topic -> bounded broadcast of ready-to-send JSON texts, fed by one task that reads the
+//! released batches in order.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use engine::Event;
+use engine::types::{BudgetLineId, CategoryCode, ParticipantId, ProductId, TradeId};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::http::Session;
+use crate::persist::rows::{ledger_kind, settlement_step, trade_mode, trade_state};
+use crate::read::Replica;
+use crate::runtime::ReleasedBatch;
+
+/// Messages a topic holds for a slow subscriber before it counts as lagging.
+const TOPIC_CAPACITY: usize = 512;
+/// How long a WebSocket ticket may wait to be used.
+const TICKET_TTL: Duration = Duration::from_secs(30);
+
+/// The feed hub.
+#[derive(Debug)]
+pub struct Hub {
+    topics: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    tickets: Mutex<HashMap<String, (Session, Instant)>>,
+    /// Reads for snapshots.
+    pub replica: Replica,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What the hub remembers to route events: which purchaser owns a line or a trade, which category
+/// a product is in. Filled from the replica at start and kept current from the events themselves.
+#[derive(Default)]
+struct Routes {
+    line_owner: HashMap<BudgetLineId, ParticipantId>,
+    trade_owner: HashMap<TradeId, ParticipantId>,
+    category: HashMap<ProductId, CategoryCode>,
+    counters: HashMap<String, u64>,
+}
+
+impl Hub {
+    /// Starts the hub on the released batches. `released` must be subscribed before the replica
+    /// copy it reads its routes from was taken, so no event falls between.
+    pub fn start(replica: Replica, released: broadcast::Receiver<ReleasedBatch>) -> Arc<Self> {
+        let hub = Arc::new(Self { topics: Mutex::default(), tickets: Mutex::default(), replica });
+        let (routes, _) = hub.replica.read(|engine| Routes {
+            line_owner: engine.budget_lines().map(|l| (l.id, l.purchaser)).collect(),
+            trade_owner: engine.trades().map(|t| (t.trade.id, t.trade.purchaser)).collect(),
+            category: engine.products().map(|p| (p.id, p.category.category())).collect(),
+            counters: HashMap::new(),
+        });
+        tokio::spawn(run(hub.clone(), routes, released));
+        hub
+    }
+
+    /// A receiver of a topic's messages, from now on.
+    pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Arc<str>> {
+        lock(&self.topics)
+            .entry(topic.to_string())
+            .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
+            .subscribe()
+    }
+
+    /// A single-use ticket that opens a WebSocket as `session`.
+    pub fn issue_ticket(&self, session: Session) -> String {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
+        let mut bytes = [0_u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        let ticket: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut tickets = lock(&self.tickets);
+        tickets.retain(|_, (_, issued)| issued.elapsed() < TICKET_TTL);
+        tickets.insert(ticket.clone(), (session, Instant::now()));
+        ticket
+    }
+
+    /// The session a ticket was issued to, once, while fresh.
+    pub fn redeem(&self, ticket: &str) -> Option<Session> {
+        let (session, issued) = lock(&self.tickets).remove(ticket)?;
+        (issued.elapsed() < TICKET_TTL).then_some(session)
+    }
+
+    fn publish(&self, routes: &mut Routes, topic: String, seq: u64, event: Value) {
+        let sender = match lock(&self.topics).get(&topic) {
+            Some(sender) if sender.receiver_count() > 0 => sender.clone(),
+            _ => return,
+        };
+        let counter = routes.counters.entry(topic.clone()).or_default();
+        *counter += 1;
+        let text =
+            json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
+                .to_string();
+        let _ = sender.send(Arc::from(text));
+    }
+}
+
+async fn run(hub: Arc<Hub>, mut routes: Routes, mut released: broadcast::Receiver<ReleasedBatch>) {
+    loop {
+        let batch = match released.recv().await {
+            Ok(batch) => batch,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                // The hub itself fell behind: subscribers learn through their counters' gap.
+                tracing::warn!(missed, "feed hub lagged behind released batches");
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        for record in batch.iter() {
+            let seq = record.seq.0;
+            for envelope in &record.events {
+                route(&hub, &mut routes, seq, &envelope.event);
+            }
+        }
+    }
+}
+
+fn route(hub: &Hub, routes: &mut Routes, seq: u64, event: &Event) {
+    match event {
+        Event::ProductDefined { product, spec } => {
+            routes.category.insert(*product, spec.category);
+        }
+        Event::BudgetLineOpened { line, allocation } => {
+            routes.line_owner.insert(*line, allocation.purchaser);
+        }
+        Event::OfferChanged { agreement, supplier, product, price, since } => {
+            let view = json!({ "kind": "offer", "agreement": agreement.0, "supplier": supplier.0,
+                "price": price.to_string(), "since_seq": since.0 });
+            hub.publish(routes, format!("offers:{}", product.0), seq, view);
+        }
+        Event::StockChanged { agreement, product, stock } => {
+            let view = json!({ "kind": "stock", "agreement": agreement.0, "stock": stock.map(|s| s.to_string()) });
+            hub.publish(routes, format!("offers:{}", product.0), seq, view);
+        }
+        Event::TradeStruck(t) => {
+            routes.trade_owner.insert(t.id, t.purchaser);
+            let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": trade_mode(t.mode),
+                "product": t.product.0, "supplier": t.supplier.0, "purchaser": t.purchaser.0,
+                "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
+                "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
+            if let Some(category) = routes.category.get(&t.product).copied() {
+                hub.publish(routes, format!("trades:{category}"), seq, view.clone());
+            }
+            hub.publish(routes, format!("orders:{}", t.purchaser.0), seq, view);
+        }
+        Event::BudgetMoved(entry) => {
+            if let Some(owner) = routes.line_owner.get(&entry.line).copied() {
+                let view = json!({ "kind": "budget", "line": entry.line.0, "movement": ledger_kind(entry.kind),
+                    "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
+                hub.publish(routes, format!("budget:{}", owner.0), seq, view);
+            }
+        }
+        Event::OrderFilled { order, purchaser, filled, amount, request } => {
+            let view = json!({ "kind": "order", "order": order.0, "requested": request.quantity.to_string(),
+                "filled": filled.to_string(), "amount": amount.to_string() });
+            hub.publish(routes, format!("orders:{}", purchaser.0), seq, view);
+        }
+        Event::TradeSettled { trade, step, state, .. } => {
+            if let Some(owner) = routes.trade_owner.get(trade).copied() {
+                let view = json!({ "kind": "settlement", "trade": trade.to_string(),
+                    "step": settlement_step(*step), "state": trade_state(*state) });
+                hub.publish(routes, format!("orders:{}", owner.0), seq, view);
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,14 @@
+//! Live feeds over WebSocket (ARCHITECTURE 9, 10): the hub turns released (durable) events into
+//! per-topic views and fans them out; each message carries its topic, the engine sequence and a
+//! gap-free per-topic counter. A subscriber that falls behind is told it lagged and sent a fresh
+//! snapshot; it never slows the engine or other subscribers, since every topic is a bounded
+//! broadcast and every client has its own send task.
+//!
+//! Topics: `offers:<product>` and `trades:<category>` for anyone logged in; `budget:<purchaser>`
+//! and `orders:<purchaser>` for that purchasing unit only.
+
+mod hub;
+mod socket;
+
+pub use hub::Hub;
+pub use socket::{connect, ticket};

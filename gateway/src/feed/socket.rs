@@ -1,0 +1,202 @@
+//! One WebSocket connection: opened with a single-use ticket, then `subscribe` / `unsubscribe`
+//! messages from the client and events, lag notices, snapshots and pings to it. Sending has a task
+//! of its own (a slow reader never holds up receiving), and each subscription forwards from its
+//! topic into a bounded outbox.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use engine::catalog::ParticipantKind;
+use engine::types::ProductId;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::Hub;
+use crate::http::{ApiError, AppState, Session};
+
+/// Messages waiting for a client before its subscriptions count as lagging.
+const OUTBOX: usize = 1_024;
+/// How often the server pings an idle client.
+const HEARTBEAT: Duration = Duration::from_secs(20);
+
+/// `POST /api/v1/ws/ticket`: a single-use ticket to open the WebSocket with.
+pub async fn ticket(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<Value>, ApiError> {
+    let hub = state.hub.as_ref().ok_or_else(|| ApiError::not_found("live feeds on this node"))?;
+    Ok(Json(json!({ "ticket": hub.issue_ticket(session) })))
+}
+
+/// Query of `GET /api/v1/ws`.
+#[derive(Debug, Deserialize)]
+pub struct Ticket {
+    ticket: String,
+}
+
+/// `GET /api/v1/ws?ticket=...`: the live feeds.
+pub async fn connect(
+    State(state): State<AppState>,
+    Query(query): Query<Ticket>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Some(hub) = state.hub.clone() else {
+        return ApiError::not_found("live feeds on this node").into_response();
+    };
+    let Some(session) = hub.redeem(&query.ticket) else {
+        return ApiError::unauthenticated().into_response();
+    };
+    upgrade.on_upgrade(move |socket| serve(socket, hub, session))
+}
+
+/// Whether `session` may follow `topic`, and the topic in canonical form.
+fn authorise(session: &Session, topic: &str) -> Result<String, &'static str> {
+    let (kind, key) = topic.split_once(':').ok_or("a topic looks like offers:267")?;
+    match kind {
+        "offers" => {
+            key.parse::<u64>().map(|p| format!("offers:{p}")).map_err(|_| "offers:<product id>")
+        }
+        "trades" => key
+            .parse::<engine::types::CategoryCode>()
+            .map(|c| format!("trades:{c}"))
+            .map_err(|_| "trades:<category code>"),
+        "budget" | "orders" => {
+            let owner: u64 = key.parse().map_err(|_| "budget:<purchaser id>")?;
+            let own =
+                session.role == ParticipantKind::Purchaser && session.actor.participant.0 == owner;
+            if own {
+                Ok(format!("{kind}:{owner}"))
+            } else {
+                Err("only the purchasing unit itself follows that topic")
+            }
+        }
+        _ => Err("topics are offers, trades, budget and orders"),
+    }
+}
+
+/// What a subscriber is sent after lagging: the current state of what it follows.
+fn snapshot(hub: &Hub, topic: &str) -> Value {
+    let (view, seq) = hub.replica.read(|engine| match topic.split_once(':') {
+        Some(("offers", product)) => {
+            let product = ProductId(product.parse().unwrap_or(0));
+            json!(engine.offers(product).map(|(key, a)| json!({
+                "agreement": a.id.0, "supplier": a.supplier.0, "price": key.price.to_string(),
+                "stock": a.stock.map(|s| s.to_string()), "since_seq": key.since.0,
+            })).collect::<Vec<_>>())
+        }
+        Some(("budget", owner)) => {
+            let owner: u64 = owner.parse().unwrap_or(0);
+            json!(engine.budget_lines().filter(|l| l.purchaser.0 == owner).map(|l| json!({
+                "line": l.id.0, "allocated": l.balance.allocated.to_string(), "held": l.balance.held.to_string(),
+                "committed": l.balance.committed.to_string(), "paid": l.balance.paid.to_string(),
+                "available": l.balance.available().to_string(),
+            })).collect::<Vec<_>>())
+        }
+        // Trades and orders are histories: the client re-reads them over REST.
+        _ => Value::Null,
+    });
+    json!({ "type": "snapshot", "topic": topic, "as_of_seq": seq.0, "state": view })
+}
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    op: String,
+    topic: String,
+}
+
+async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
+    let (mut sink, mut stream) = socket.split();
+    let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
+    let sender = tokio::spawn(async move {
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            let message = tokio::select! {
+                message = outgoing.recv() => match message { Some(m) => m, None => break },
+                _ = heartbeat.tick() => Message::Ping(Default::default()),
+            };
+            if sink.send(message).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut subscriptions: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let reply = |value: Value| Message::Text(Utf8Bytes::from(value.to_string()));
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Close(_) => break,
+            _ => continue,
+        };
+        let Ok(request) = serde_json::from_str::<ClientMessage>(&text) else {
+            let error = json!({ "type": "error", "code": "invalid_input", "message": "send {\"op\": \"subscribe\", \"topic\": \"offers:267\"}" });
+            if outbox.send(reply(error)).await.is_err() {
+                break;
+            }
+            continue;
+        };
+        let answer = match (request.op.as_str(), authorise(&session, &request.topic)) {
+            (_, Err(why)) => {
+                json!({ "type": "error", "code": "not_permitted", "topic": request.topic, "message": why })
+            }
+            ("subscribe", Ok(topic)) => {
+                if !subscriptions.contains_key(&topic) {
+                    let receiver = hub.subscribe(&topic);
+                    let task =
+                        tokio::spawn(forward(hub.clone(), topic.clone(), receiver, outbox.clone()));
+                    subscriptions.insert(topic.clone(), task);
+                }
+                json!({ "type": "subscribed", "topic": topic })
+            }
+            ("unsubscribe", Ok(topic)) => {
+                if let Some(task) = subscriptions.remove(&topic) {
+                    task.abort();
+                }
+                json!({ "type": "unsubscribed", "topic": topic })
+            }
+            (_, Ok(_)) => {
+                json!({ "type": "error", "code": "invalid_input", "message": "op is subscribe or unsubscribe" })
+            }
+        };
+        if outbox.send(reply(answer)).await.is_err() {
+            break;
+        }
+    }
+    for task in subscriptions.into_values() {
+        task.abort();
+    }
+    drop(outbox);
+    let _ = sender.await;
+}
+
+/// Forwards one topic to one client; tells it when it lagged, and sends a snapshot to resync.
+async fn forward(
+    hub: Arc<Hub>,
+    topic: String,
+    mut receiver: broadcast::Receiver<Arc<str>>,
+    outbox: mpsc::Sender<Message>,
+) {
+    loop {
+        let message = match receiver.recv().await {
+            Ok(text) => Message::Text(Utf8Bytes::from(text.as_ref())),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                let notice = json!({ "type": "lagged", "topic": topic, "missed": missed });
+                if outbox.send(Message::Text(Utf8Bytes::from(notice.to_string()))).await.is_err() {
+                    return;
+                }
+                Message::Text(Utf8Bytes::from(snapshot(&hub, &topic).to_string()))
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        if outbox.send(message).await.is_err() {
+            return;
+        }
+    }
+}

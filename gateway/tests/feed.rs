@@ -1,0 +1,159 @@
+//! Live feeds over a real WebSocket: tickets, topic authorisation, messages with topic, engine
+//! sequence and a gap-free counter.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine::types::{Timestamp, UnitPrice};
+use engine::{Action, Command};
+use futures_util::{SinkExt, StreamExt};
+use gateway::demo::{self, DemoSizes, JournalSink, demo_user};
+use gateway::feed::Hub;
+use gateway::http::{self, AppState, Tokens};
+use gateway::journal::Layout;
+use gateway::journal::storage::FaultyStorage;
+use gateway::read::Replica;
+use gateway::runtime::{ManualClock, Runtime, RuntimeConfig};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+struct Live {
+    state: AppState,
+    runtime: Runtime,
+    address: std::net::SocketAddr,
+    province: demo::DemoProvince,
+}
+
+async fn live() -> Live {
+    let disk = Arc::new(FaultyStorage::new());
+    let layout = Layout::new("/data");
+    let today = time::macros::date!(2026 - 06 - 15);
+    let now = Timestamp::shanghai_midnight(today).plus_ms(10 * 3_600_000);
+    let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
+    let province =
+        demo::load(&mut sink, today, DemoSizes { suppliers: 20, purchasers: 20, variants: 1 })
+            .expect("demo");
+    sink.finish().expect("finish");
+    let runtime =
+        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
+            .expect("start");
+    let for_hub = runtime.subscribe();
+    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
+    let hub = Hub::start(replica.clone(), for_hub);
+    let state = AppState {
+        handle: runtime.handle(),
+        replica,
+        tokens: Arc::new(Tokens::new("test", [9; 32])),
+        logins: Arc::default(),
+        books: None,
+        hub: Some(hub),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
+    Live { state, runtime, address, province }
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Live {
+    async fn open(&self, participant: engine::types::ParticipantId) -> Socket {
+        let ticket = self.ticket(participant);
+        let (socket, _) = tokio_tungstenite::connect_async(format!(
+            "ws://{}/api/v1/ws?ticket={ticket}",
+            self.address
+        ))
+        .await
+        .expect("the socket opens");
+        socket
+    }
+
+    fn ticket(&self, participant: engine::types::ParticipantId) -> String {
+        let actor = demo_user(participant);
+        let session = http::Session {
+            actor,
+            role: self
+                .state
+                .replica
+                .read(|e| e.participant(participant).map(|p| p.kind))
+                .0
+                .expect("participant"),
+            region: self
+                .state
+                .replica
+                .read(|e| e.participant(participant).and_then(|p| p.region))
+                .0,
+        };
+        self.state.hub.as_ref().expect("hub").issue_ticket(session)
+    }
+}
+
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("open")
+            .expect("a frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}
+
+async fn send(socket: &mut Socket, value: Value) {
+    socket.send(Message::Text(value.to_string().into())).await.expect("sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offer_changes_reach_subscribers_with_sequence_and_a_gap_free_counter() {
+    let live = live().await;
+    let agreement = live.province.agreements[0].clone();
+    let purchaser = live.province.purchasers[0].id;
+    let mut socket = live.open(purchaser).await;
+    let topic = format!("offers:{}", agreement.product.0);
+    send(&mut socket, json!({ "op": "subscribe", "topic": topic })).await;
+    assert_eq!(next_json(&mut socket).await, json!({ "type": "subscribed", "topic": topic }));
+    let mut seqs = Vec::new();
+    for cents in [100, 200] {
+        let price = UnitPrice::from_minor(agreement.ceiling.minor() - cents * 100);
+        let command = Command::new(
+            demo_user(agreement.supplier),
+            Action::SetOffer { agreement: agreement.id, price },
+        );
+        seqs.push(live.state.handle.submit(command).await.expect("offer").seq.0);
+    }
+    for (n, seq) in seqs.iter().enumerate() {
+        let message = next_json(&mut socket).await;
+        assert_eq!(message["topic"], topic);
+        assert_eq!(message["seq"], *seq);
+        assert_eq!(message["n"], n as u64 + 1);
+        assert_eq!(message["event"]["kind"], "offer");
+    }
+    live.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchaser_follows_only_its_own_budget_and_a_ticket_opens_one_socket() {
+    let live = live().await;
+    let me = live.province.purchasers[0].id;
+    let other = live.province.purchasers[1].id;
+    let mut socket = live.open(me).await;
+    send(&mut socket, json!({ "op": "subscribe", "topic": format!("budget:{}", me.0) })).await;
+    assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+    send(&mut socket, json!({ "op": "subscribe", "topic": format!("budget:{}", other.0) })).await;
+    let refused = next_json(&mut socket).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("not_permitted"))
+    );
+    send(&mut socket, json!({ "op": "dance" , "topic": "offers:1" })).await;
+    assert_eq!(next_json(&mut socket).await["code"], "invalid_input");
+
+    let ticket = live.ticket(me);
+    let url = format!("ws://{}/api/v1/ws?ticket={ticket}", live.address);
+    tokio_tungstenite::connect_async(&url).await.expect("first use opens");
+    assert!(tokio_tungstenite::connect_async(&url).await.is_err(), "a ticket is single-use");
+    live.runtime.shutdown().await.expect("shutdown");
+}
