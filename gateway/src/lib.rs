@@ -12,6 +12,7 @@ pub mod demo;
 pub mod feed;
 pub mod http;
 pub mod journal;
+pub mod metrics;
 pub mod node;
 pub mod persist;
 pub mod read;

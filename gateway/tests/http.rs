@@ -442,3 +442,25 @@ async fn a_suspension_bites_at_once_on_a_session_already_open() {
     assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "supplier_suspended"));
     app.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_commands_and_time_the_journal() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await;
+    let (status, _) = app.call("POST", "/api/v1/orders", Some(&token), Some(order)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, text) = app.call("GET", "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = text.as_str().expect("text");
+    for metric in [
+        "marketplace_commands_total{outcome=\"applied\"}",
+        "marketplace_http_command_seconds_count",
+        "marketplace_journal_fsync_seconds_count",
+        "marketplace_queue_depth",
+        "marketplace_replica_seq",
+    ] {
+        assert!(text.contains(metric), "{metric} missing from:\n{text}");
+    }
+    app.runtime.shutdown().await.expect("shutdown");
+}

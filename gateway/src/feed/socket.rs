@@ -112,6 +112,13 @@ struct ClientMessage {
 }
 
 async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
+    let clients = &crate::metrics::METRICS.websocket_clients;
+    clients.inc();
+    serve_client(socket, hub, session).await;
+    clients.dec();
+}
+
+async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
     let (mut sink, mut stream) = socket.split();
     let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
     let sender = tokio::spawn(async move {

@@ -37,6 +37,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
+        .route("/metrics", get(system::metrics))
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/me", get(system::me))
         .route("/api/v1/catalog/products", get(market::products))
@@ -88,7 +89,9 @@ pub(crate) async fn submit(
             })?;
         command = command.with_key(key);
     }
+    let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;
+    timer.observe_duration();
     // Deadlines due may have run first; the command's own outcome is its last event.
     match outcome.events.last().map(|e| &e.event) {
         Some(Event::Rejected { reason, .. }) => Err((*reason).into()),

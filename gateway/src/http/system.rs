@@ -21,6 +21,20 @@ pub async fn ready(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// `GET /metrics`: Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> String {
+    let m = &crate::metrics::METRICS;
+    m.queue_depth.set(i64::try_from(state.handle.queue_depth()).unwrap_or(i64::MAX));
+    let replica = i64::try_from(state.replica.seq().0).unwrap_or(i64::MAX);
+    m.replica_seq.set(replica);
+    if let Some(books) = &state.books
+        && let Ok(offset) = books.db.offset(crate::persist::PERSISTER).await
+    {
+        m.persister_lag.set(replica - i64::try_from(offset.0).unwrap_or(0));
+    }
+    m.render()
+}
+
 /// `GET /api/v1/me`.
 pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> {
     let (name, seq) =

@@ -306,7 +306,9 @@ impl JournalThread {
                     next = rx.try_recv().ok();
                 }
             }
+            let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
             self.writer.commit().context("the journal could not be written; stopping")?;
+            timer.observe_duration();
             self.release(&mut replies);
             for item in after_commit.drain(..) {
                 match item {
@@ -340,6 +342,12 @@ impl JournalThread {
         let mut released = Vec::new();
         let publish = self.released.receiver_count() > 0;
         for Pending { reply, released: record } in pending.drain(..) {
+            let outcome = match record.events.last().map(|e| &e.event) {
+                Some(engine::Event::Rejected { .. }) => "refused",
+                Some(engine::Event::AlreadyApplied { .. }) => "retried",
+                _ => "applied",
+            };
+            crate::metrics::METRICS.commands.with_label_values(&[outcome]).inc();
             // A caller that gave up waiting no longer needs its answer; the command stands.
             if publish {
                 let _ = reply.send(Outcome { seq: record.seq, events: record.events.clone() });
