@@ -62,7 +62,8 @@ async fn round(
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for (token, body) in sessions.iter().cloned() {
+    for (token, body) in sessions {
+        let (token, body) = (token.clone(), body.clone());
         let (client, uri, next) = (client.clone(), uri.to_string(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
