@@ -121,17 +121,21 @@ async fn async_main() -> anyhow::Result<()> {
     }
 }
 
+fn report_loaded(province: &DemoProvince) {
+    eprintln!(
+        "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
+        province.regions.len(),
+        province.products.len(),
+        province.suppliers.len(),
+        province.agreements.len(),
+        province.purchasers.len()
+    );
+}
+
 async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     let (node, loaded) = Node::open(settings, !args.no_demo).await?;
     if let Some(province) = &loaded {
-        eprintln!(
-            "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
-            province.regions.len(),
-            province.products.len(),
-            province.suppliers.len(),
-            province.agreements.len(),
-            province.purchasers.len()
-        );
+        report_loaded(province);
     }
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
@@ -177,14 +181,7 @@ async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
         recovery.replayed,
     );
     if let Some(province) = &loaded {
-        eprintln!(
-            "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
-            province.regions.len(),
-            province.products.len(),
-            province.suppliers.len(),
-            province.agreements.len(),
-            province.purchasers.len()
-        );
+        report_loaded(province);
     }
     let handle = node.runtime.handle();
     let engine = handle.copy_engine().await?;

@@ -1,57 +1,40 @@
 //! Live feeds over a real WebSocket: tickets, topic authorisation, messages with topic, engine
 //! sequence and a gap-free counter.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::types::{Timestamp, UnitPrice};
+use engine::types::UnitPrice;
 use engine::{Action, Command};
 use futures_util::{SinkExt, StreamExt};
-use gateway::demo::{self, DemoSizes, JournalSink, demo_user};
-use gateway::feed::Hub;
+use gateway::demo::{self, DemoSizes, demo_user};
 use gateway::http::{self, AppState, Tokens};
-use gateway::journal::Layout;
-use gateway::journal::storage::FaultyStorage;
-use gateway::read::Replica;
-use gateway::runtime::{ManualClock, Runtime, RuntimeConfig};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 struct Live {
     state: AppState,
-    runtime: Runtime,
+    runtime: gateway::runtime::Runtime,
     address: std::net::SocketAddr,
     province: demo::DemoProvince,
 }
 
 async fn live() -> Live {
-    let disk = Arc::new(FaultyStorage::new());
-    let layout = Layout::new("/data");
-    let today = time::macros::date!(2026 - 06 - 15);
-    let now = Timestamp::shanghai_midnight(today).plus_ms(10 * 3_600_000);
-    let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
-    let province =
-        demo::load(&mut sink, today, DemoSizes { suppliers: 20, purchasers: 20, variants: 1 })
-            .expect("demo");
-    sink.finish().expect("finish");
-    let runtime =
-        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
-            .expect("start");
-    let for_hub = runtime.subscribe();
-    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
-    let hub = Hub::start(replica.clone(), for_hub);
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
     let state = AppState {
-        handle: runtime.handle(),
-        replica,
+        handle: market.runtime.handle(),
+        replica: market.replica,
         tokens: Arc::new(Tokens::new("test", [9; 32])),
         logins: Arc::default(),
         books: None,
-        hub: Some(hub),
+        hub: Some(market.hub),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
     let address = listener.local_addr().expect("address");
     tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
-    Live { state, runtime, address, province }
+    Live { state, runtime: market.runtime, address, province: market.province }
 }
 
 type Socket =

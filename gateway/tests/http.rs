@@ -1,19 +1,17 @@
 //! The HTTP API in process: authentication, the authorisation matrix, hostile input, idempotent
 //! retries, suspension taking effect at once, reading one's own writes.
 
+mod support;
+
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use engine::types::{Actor, ParticipantId, Timestamp};
+use engine::types::{Actor, ParticipantId};
 use engine::{Action, Command};
-use gateway::demo::{self, DemoSizes, JournalSink, demo_user};
+use gateway::demo::{self, DemoSizes, demo_user};
 use gateway::http::{self, AppState, Tokens};
-use gateway::journal::Layout;
-use gateway::journal::storage::FaultyStorage;
-use gateway::read::Replica;
-use gateway::runtime::{ManualClock, Runtime, RuntimeConfig};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -21,33 +19,26 @@ use tower::ServiceExt;
 struct App {
     router: Router,
     state: AppState,
-    runtime: Runtime,
+    runtime: gateway::runtime::Runtime,
     province: demo::DemoProvince,
 }
 
 async fn app() -> App {
-    let disk = Arc::new(FaultyStorage::new());
-    let layout = Layout::new("/data");
-    let today = time::macros::date!(2026 - 06 - 15);
-    let now = Timestamp::shanghai_midnight(today).plus_ms(10 * 3_600_000);
-    let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
-    let province =
-        demo::load(&mut sink, today, DemoSizes { suppliers: 20, purchasers: 40, variants: 1 })
-            .expect("demo");
-    sink.finish().expect("finish");
-    let runtime =
-        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
-            .expect("start");
-    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 40, variants: 1 }).await;
     let state = AppState {
-        handle: runtime.handle(),
-        replica,
+        handle: market.runtime.handle(),
+        replica: market.replica,
         tokens: Arc::new(Tokens::new("test", [7; 32])),
         logins: Arc::default(),
         books: None,
-        hub: None,
+        hub: Some(market.hub),
     };
-    App { router: http::router(state.clone()), state, runtime, province }
+    App {
+        router: http::router(state.clone()),
+        state,
+        runtime: market.runtime,
+        province: market.province,
+    }
 }
 
 impl App {

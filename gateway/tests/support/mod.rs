@@ -1,0 +1,39 @@
+//! What the gateway's tests share: a small demo market on a disk that loses unsynced writes, with
+//! its engine task, read replica and feed hub running.
+
+use std::sync::Arc;
+
+use engine::types::Timestamp;
+use gateway::demo::{self, DemoProvince, DemoSizes, JournalSink};
+use gateway::feed::Hub;
+use gateway::journal::Layout;
+use gateway::journal::storage::FaultyStorage;
+use gateway::read::Replica;
+use gateway::runtime::{ManualClock, Runtime, RuntimeConfig};
+
+/// A running market.
+pub struct Market {
+    pub runtime: Runtime,
+    pub replica: Replica,
+    pub hub: Arc<Hub>,
+    pub province: DemoProvince,
+}
+
+/// The demo province at `sizes`, loaded on 2026-06-15 and running at 10:00 that day.
+pub async fn market(sizes: DemoSizes) -> Market {
+    let disk = Arc::new(FaultyStorage::new());
+    let layout = Layout::new("/data");
+    let today = time::macros::date!(2026 - 06 - 15);
+    let now = Timestamp::shanghai_midnight(today).plus_ms(10 * 3_600_000);
+    let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
+    let province = demo::load(&mut sink, today, sizes).expect("demo");
+    sink.finish().expect("finish");
+    let runtime =
+        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
+            .expect("start");
+    // Subscribed before the replica's copy, so the hub misses no batch after it.
+    let for_hub = runtime.subscribe();
+    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
+    let hub = Hub::start(replica.clone(), for_hub);
+    Market { runtime, replica, hub, province }
+}
