@@ -196,7 +196,7 @@ impl Session {
 }
 
 /// What a client logs in with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Login {
     login: String,
     password: String,
@@ -223,6 +223,10 @@ pub fn role_name(kind: ParticipantKind) -> &'static str {
 }
 
 /// `POST /api/v1/login`.
+#[utoipa::path(post, path = "/api/v1/login", request_body = Login, tag = "auth",
+    responses((status = 200, description = "A token, also set as the session cookie"),
+              (status = 401, description = "Wrong login or password"),
+              (status = 429, description = "Too many failed logins")))]
 pub async fn login(
     State(state): State<AppState>,
     Json(body): Json<Login>,

@@ -13,12 +13,14 @@ use super::{Session, read_after};
 use crate::reconcile::{Scope, reconcile};
 
 /// Query of `GET /api/v1/budgets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct BudgetQuery {
     min_seq: Option<u64>,
 }
 
 /// `GET /api/v1/budgets`: a purchasing unit's own budget lines with their figures.
+#[utoipa::path(get, path = "/api/v1/budgets", params(BudgetQuery), tag = "budgets",
+    responses((status = 200, description = "The unit's budget lines"), (status = 403, description = "Not a purchasing unit")))]
 pub async fn budgets(
     State(state): State<AppState>,
     session: Session,
@@ -51,6 +53,8 @@ pub async fn budgets(
 
 /// `GET /api/v1/reconciliation`: engine, ledger and database side by side as of the persister's
 /// watermark, for analysts, regulators and operators; differences listed.
+#[utoipa::path(get, path = "/api/v1/reconciliation", tag = "budgets",
+    responses((status = 200, description = "Figures side by side, differences listed"), (status = 403, description = "Not an analyst or operator")))]
 pub async fn reconciliation(
     State(state): State<AppState>,
     session: Session,

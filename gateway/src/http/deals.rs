@@ -18,7 +18,7 @@ use super::{Done, Session, read_after, submit};
 use crate::persist::rows::{settlement_step, trade_mode, trade_state};
 
 /// Body of `POST /api/v1/orders`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PlaceOrder {
     product: u64,
     quantity: String,
@@ -49,6 +49,11 @@ fn trade_view(t: &Trade, state: Option<&TradeRecord>) -> Value {
 }
 
 /// `POST /api/v1/orders`: a purchasing unit orders catalog goods directly.
+#[utoipa::path(post, path = "/api/v1/orders", request_body = PlaceOrder, tag = "orders",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
+    responses((status = 201, description = "Filled, wholly or in part, with its trades"),
+              (status = 400, description = "Malformed, or finer than the product's quantity scale (D-5)"),
+              (status = 422, description = "Refused by a rule: no agreement, region, ceiling, stock, limit, budget (D-1 to D-5, B-1)")))]
 pub async fn place_order(
     State(state): State<AppState>,
     session: Session,
@@ -103,7 +108,7 @@ pub async fn place_order(
 }
 
 /// Query of `GET /api/v1/trades`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TradeQuery {
     page: Option<usize>,
     per_page: Option<usize>,
@@ -112,6 +117,8 @@ pub struct TradeQuery {
 
 /// `GET /api/v1/trades`: a purchaser's or supplier's own trades; an analyst's or operator's in the
 /// region it oversees. Newest first.
+#[utoipa::path(get, path = "/api/v1/trades", params(TradeQuery), tag = "trades",
+    responses((status = 200, description = "The caller's trades, newest first, a page of them")))]
 pub async fn trades(
     State(state): State<AppState>,
     session: Session,
@@ -152,7 +159,7 @@ pub async fn trades(
 }
 
 /// Body of a settlement step: a reason, required to decline or cancel.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct StepBody {
     #[serde(default)]
     reason: String,
@@ -165,6 +172,10 @@ fn parse_trade(text: &str) -> Option<TradeId> {
 
 /// `POST /api/v1/trades/{trade}/{step}`: deliver, decline (supplier); accept, pay (purchaser);
 /// cancel (operator, with a reason).
+#[utoipa::path(post, path = "/api/v1/trades/{trade}/{step}", tag = "trades", request_body(content = Option<StepBody>),
+    params(("trade" = String, Path, description = "Trade id, such as T1234-0"),
+           ("step" = String, Path, description = "deliver, accept, pay, decline or cancel")),
+    responses((status = 200, description = "The trade's new state"), (status = 422, description = "The step does not follow")))]
 pub async fn settle(
     State(state): State<AppState>,
     session: Session,

@@ -20,7 +20,7 @@ use super::{Done, Session, read_after, submit};
 const MAX_PER_PAGE: usize = 100;
 
 /// Query of `GET /api/v1/catalog/products`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ProductQuery {
     category: Option<String>,
     q: Option<String>,
@@ -45,6 +45,8 @@ fn eligible(
 }
 
 /// `GET /api/v1/catalog/products`.
+#[utoipa::path(get, path = "/api/v1/catalog/products", params(ProductQuery), tag = "catalog",
+    responses((status = 200, description = "Products with the best offer eligible in the caller's region, a page of them")))]
 pub async fn products(
     State(state): State<AppState>,
     session: Session,
@@ -112,6 +114,8 @@ pub async fn products(
 
 /// `GET /api/v1/catalog/products/{product}/offers`: live offers in price-time order; for a
 /// purchaser, whether each can fill its orders.
+#[utoipa::path(get, path = "/api/v1/catalog/products/{product}/offers", params(("product" = u64, Path, description = "Product id")),
+    tag = "catalog", responses((status = 200, description = "Live offers, best first"), (status = 404, description = "No such product")))]
 pub async fn offers(
     State(state): State<AppState>,
     session: Session,
@@ -144,13 +148,16 @@ pub async fn offers(
 }
 
 /// Body of `POST /api/v1/offers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SetOffer {
     agreement: u64,
     price: String,
 }
 
 /// `POST /api/v1/offers`: a supplier sets its offer under one of its agreements (D-6).
+#[utoipa::path(post, path = "/api/v1/offers", request_body = SetOffer, tag = "offers",
+    responses((status = 200, description = "The offer as set"), (status = 403, description = "Not a supplier, or not its agreement"),
+              (status = 422, description = "Refused by a rule, such as above the ceiling (D-6)")))]
 pub async fn set_offer(
     State(state): State<AppState>,
     session: Session,

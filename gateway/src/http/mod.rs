@@ -15,6 +15,7 @@ mod books;
 mod deals;
 mod error;
 mod market;
+mod openapi;
 mod state;
 mod system;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
         .route("/metrics", get(system::metrics))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/me", get(system::me))
         .route("/api/v1/catalog/products", get(market::products))

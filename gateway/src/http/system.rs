@@ -36,6 +36,7 @@ pub async fn metrics(State(state): State<AppState>) -> String {
 }
 
 /// `GET /api/v1/me`.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "The caller's participant, role and region")))]
 pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> {
     let (name, seq) =
         state.replica.read(|e| e.participant(session.actor.participant).map(|p| p.name.clone()));
