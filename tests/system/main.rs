@@ -1,5 +1,6 @@
 //! System tests of the marketplace node.
 
+mod api;
 mod crash;
 mod helpers;
 mod journal_files;

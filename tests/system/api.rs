@@ -1,0 +1,141 @@
+//! The API end to end over a real port, on PostgreSQL and on SQLite: log in, search, order,
+//! settle, read back, and reconcile with no difference.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use gateway::node::Node;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+async fn call(
+    client: &HttpClient,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+    let response =
+        client.request(request.body(Full::new(body)).expect("request")).await.expect("response");
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn trade_over_http(database_url: Option<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (node, _) = Node::open(&settings(dir.path(), database_url), true).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port 0");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(gateway::http::serve(listener, node.app_state(), std::future::pending()));
+    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+
+    let login = |who: &str| json!({ "login": who, "password": "demo" });
+    let (status, unit) =
+        call(&client, "POST", &format!("{base}/api/v1/login"), None, Some(login("unit7"))).await;
+    assert_eq!(status, 200, "{unit}");
+    let token = unit["token"].as_str().expect("token").to_string();
+    let (_, catalog) = call(
+        &client,
+        "GET",
+        &format!("{base}/api/v1/catalog/products?per_page=100"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let product = catalog["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["best_offer"].is_string())
+        .expect("on offer")["id"]
+        .clone();
+    let (_, budgets) =
+        call(&client, "GET", &format!("{base}/api/v1/budgets"), Some(&token), None).await;
+    let line = budgets["lines"][0]["id"].clone();
+    let (status, order) = call(
+        &client,
+        "POST",
+        &format!("{base}/api/v1/orders"),
+        Some(&token),
+        Some(json!({ "product": product, "quantity": "1", "budget_line": line })),
+    )
+    .await;
+    assert_eq!(status, 201, "{order}");
+    let trade = order["trades"][0]["id"].as_str().expect("a trade").to_string();
+    let supplier = order["trades"][0]["supplier"].as_u64().expect("supplier");
+    let seller_login = node
+        .replica
+        .read(|e| e.users().find(|u| u.participant.0 == supplier).map(|u| u.login.clone()))
+        .0
+        .expect("seller");
+    let (_, seller) =
+        call(&client, "POST", &format!("{base}/api/v1/login"), None, Some(login(&seller_login)))
+            .await;
+    let seller = seller["token"].as_str().expect("token").to_string();
+    let (status, _) = call(
+        &client,
+        "POST",
+        &format!("{base}/api/v1/trades/{trade}/deliver"),
+        Some(&seller),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    for step in ["accept", "pay"] {
+        let (status, reply) = call(
+            &client,
+            "POST",
+            &format!("{base}/api/v1/trades/{trade}/{step}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{step}: {reply}");
+    }
+    let seq = order["seq"].as_u64().expect("seq") + 3;
+    let (_, trades) =
+        call(&client, "GET", &format!("{base}/api/v1/trades?min_seq={seq}"), Some(&token), None)
+            .await;
+    assert_eq!(trades["items"][0]["state"], "paid");
+
+    within(Duration::from_secs(60), "the persister catching up", node.persisted()).await;
+    let (_, supervisor) =
+        call(&client, "POST", &format!("{base}/api/v1/login"), None, Some(login("supervisor")))
+            .await;
+    let supervisor = supervisor["token"].as_str().expect("token").to_string();
+    let (status, report) =
+        call(&client, "GET", &format!("{base}/api/v1/reconciliation"), Some(&supervisor), None)
+            .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["differences"], json!([]), "{report}");
+    assert_eq!(report["budget_lines"], 4_000);
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_placed_settled_and_reconciled_over_http_on_postgresql() {
+    let db = fresh_database().await;
+    trade_over_http(Some(db.url.clone())).await;
+    db.drop_now().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_is_placed_settled_and_reconciled_over_http_on_sqlite() {
+    trade_over_http(None).await;
+}
