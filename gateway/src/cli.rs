@@ -6,16 +6,18 @@ use crate::demo::{self, DemoProvince, live};
 use crate::journal::reader::describe;
 use crate::node::{self, Node, Settings};
 use crate::reconcile::reconcile;
-use crate::runtime::RuntimeConfig;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "The provincial government procurement marketplace")]
 struct Cli {
-    /// The data folder: journal, snapshots and the embedded database.
-    #[arg(long, env = "APP_DATA_DIR", default_value = "data", global = true)]
-    data_dir: PathBuf,
+    /// A settings file (TOML); `marketplace.toml` in the working folder is read when present.
+    #[arg(long, env = "APP_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// The data folder: journal, snapshots and the embedded database [default: data].
+    #[arg(long, env = "APP_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
     /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
@@ -36,11 +38,11 @@ enum Command {
 }
 
 /// Where `run` listens.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "APP_LISTEN", default_value = ServeArgs::LISTEN)]
-    listen: String,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "APP_LISTEN")]
+    listen: Option<String>,
     /// Start empty instead of loading the demo province.
     #[arg(long)]
     no_demo: bool,
@@ -48,12 +50,6 @@ struct ServeArgs {
 
 impl ServeArgs {
     const LISTEN: &'static str = "127.0.0.1:8080";
-}
-
-impl Default for ServeArgs {
-    fn default() -> Self {
-        Self { listen: Self::LISTEN.into(), no_demo: false }
-    }
 }
 
 /// How `simulate` trades.
@@ -97,13 +93,21 @@ async fn async_main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let file = crate::settings::FileSettings::load(cli.config.as_deref())?;
     let settings = Settings {
-        data_dir: cli.data_dir.clone(),
-        database_url: cli.database_url.clone(),
-        runtime: RuntimeConfig::default(),
+        data_dir: cli
+            .data_dir
+            .clone()
+            .or(file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from("data")),
+        database_url: cli.database_url.clone().or(file.database_url.clone()),
+        runtime: file.runtime(),
     };
     match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
-        Command::Run(args) => serve(&settings, args).await,
+        Command::Run(mut args) => {
+            args.listen = args.listen.or(file.listen.clone());
+            serve(&settings, args).await
+        }
         Command::Simulate(args) => run(&settings, args).await,
         Command::Verify => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
@@ -137,9 +141,10 @@ async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(province) = &loaded {
         report_loaded(province);
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
+    let listen = args.listen.unwrap_or_else(|| ServeArgs::LISTEN.to_string());
+    let listener = tokio::net::TcpListener::bind(&listen)
         .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+        .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
     eprintln!(
         "Marketplace at http://{address}/ (journal at seq {}, data in {})",

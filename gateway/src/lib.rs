@@ -18,3 +18,4 @@ pub mod persist;
 pub mod read;
 pub mod reconcile;
 pub mod runtime;
+pub mod settings;
