@@ -6,11 +6,13 @@
 //!
 //! # Layout
 //! - [`types`]: money (`UnitPrice`, `Amount`, `Quantity` in integer minor units), ids, codes, time.
-//! - [`catalog`]: regions, categories, products, participants and affiliation groups, framework
-//!   agreements with their offers, direct-order limits.
+//! - [`catalog`]: regions, categories, products, participants and affiliation groups, user
+//!   accounts, framework agreements with their offers, direct-order limits.
 //! - [`budget`]: budget lines, balances and the ledger (rules B-1 to B-4).
 //! - [`direct`]: offer books and direct orders (rules D-1 to D-6).
 //! - [`settlement`]: trades and their settlement lifecycle.
+//! - [`auction`]: reverse auctions (rules) and the deadlines that start and close them.
+//! - [`idempotency`]: idempotency keys, kept 24 hours per participant.
 //! - `command`, `event`, `reject`: what goes in, what comes out, why a command was refused.
 //! - `engine`, `state`, `snapshot`: the engine, its state, snapshots and the state hash.
 //!

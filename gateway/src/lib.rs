@@ -1,11 +1,19 @@
-//! The gateway of the provincial procurement marketplace: it owns the engine and, as the marketplace
-//! grows, its journal, persistence, HTTP API and live feeds.
+//! The gateway of the provincial procurement marketplace: the process that owns the engine, its
+//! journal and its database, and serves purchasers, suppliers and analysts over HTTP and WebSocket.
 //!
 //! # Layout
+//! - [`runtime`]: the engine task (engine thread and journal thread in a pipeline), its handle,
+//!   the clock.
 //! - [`journal`]: the command journal (segments, checksums, hash chain, group commit), snapshots
 //!   and recovery.
+//! - [`persist`]: the persister and the PostgreSQL and SQLite stores; [`reconcile`]: budget
+//!   reconciliation as of the persister's watermark.
+//! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
+//!   [`metrics`]: Prometheus metrics.
+//! - [`node`]: a node owning its data folder; [`settings`]: settings from a file; [`cli`]: the
+//!   command line.
 //! - [`demo`]: the demo province (Zhejiang's real regions and catalog, generated participants,
-//!   agreements, offers and budgets) and a scripted trading day.
+//!   accounts, agreements, offers and budgets), its scripted day and live sessions.
 
 pub mod cli;
 pub mod demo;
