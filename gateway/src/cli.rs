@@ -18,6 +18,9 @@ struct Cli {
     /// The data folder: journal, snapshots and the embedded database [default: data].
     #[arg(long, env = "APP_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// Address the API listens on [default: 127.0.0.1:8080].
+    #[arg(long, env = "APP_LISTEN", global = true)]
+    listen: Option<String>,
     /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
@@ -40,9 +43,6 @@ enum Command {
 /// Where `run` listens.
 #[derive(Debug, Default, clap::Args)]
 struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, env = "APP_LISTEN")]
-    listen: Option<String>,
     /// Start empty instead of loading the demo province.
     #[arg(long)]
     no_demo: bool,
@@ -104,9 +104,13 @@ async fn async_main() -> anyhow::Result<()> {
         runtime: file.runtime(),
     };
     match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
-        Command::Run(mut args) => {
-            args.listen = args.listen.or(file.listen.clone());
-            serve(&settings, args).await
+        Command::Run(args) => {
+            let listen = cli
+                .listen
+                .clone()
+                .or(file.listen.clone())
+                .unwrap_or_else(|| ServeArgs::LISTEN.into());
+            serve(&settings, &listen, args).await
         }
         Command::Simulate(args) => run(&settings, args).await,
         Command::Verify => {
@@ -136,13 +140,12 @@ fn report_loaded(province: &DemoProvince) {
     );
 }
 
-async fn serve(settings: &Settings, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Result<()> {
     let (node, loaded) = Node::open(settings, !args.no_demo).await?;
     if let Some(province) = &loaded {
         report_loaded(province);
     }
-    let listen = args.listen.unwrap_or_else(|| ServeArgs::LISTEN.to_string());
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let address = listener.local_addr()?;
