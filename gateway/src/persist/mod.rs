@@ -31,6 +31,14 @@ use rows::RowBatch;
 /// The consumer name of the persister's journal offset.
 pub const PERSISTER: &str = "persister";
 
+/// A consumer's committed journal offset; both stores speak this SQL.
+const OFFSET_SQL: &str = "SELECT seq FROM journal_offsets WHERE consumer = $1";
+/// The ledger summed per line and kind: the reconciliation's "by the ledger".
+const LEDGER_SUMS_SQL: &str =
+    "SELECT line, kind, SUM(amount) FROM ledger_entries GROUP BY line, kind";
+/// The balances the persister keeps: the reconciliation's "by the database".
+const BALANCES_SQL: &str = "SELECT id, allocated, held, committed, paid FROM budget_lines";
+
 /// The marketplace's database.
 #[derive(Clone, Debug)]
 pub enum Database {
@@ -100,13 +108,12 @@ impl Database {
 
     /// The journal offset a consumer has committed.
     pub async fn offset(&self, consumer: &str) -> anyhow::Result<Seq> {
-        let sql = "SELECT seq FROM journal_offsets WHERE consumer = $1";
         let seq: i64 = match self {
             Database::Postgres(pool) => {
-                sqlx::query_scalar(sql).bind(consumer).fetch_one(pool).await?
+                sqlx::query_scalar(OFFSET_SQL).bind(consumer).fetch_one(pool).await?
             }
             Database::Sqlite(pool) => {
-                sqlx::query_scalar(sql).bind(consumer).fetch_one(pool).await?
+                sqlx::query_scalar(OFFSET_SQL).bind(consumer).fetch_one(pool).await?
             }
         };
         Ok(Seq(u64::try_from(seq).unwrap_or(0)))

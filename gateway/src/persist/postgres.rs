@@ -9,7 +9,9 @@ use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::rows::{RowBatch, trade_mode};
-use super::{DatabaseView, PERSISTER, fold_view, to_i64};
+use super::{
+    BALANCES_SQL, DatabaseView, LEDGER_SUMS_SQL, OFFSET_SQL, PERSISTER, fold_view, to_i64,
+};
 
 pub(super) async fn write(
     pool: &PgPool,
@@ -235,18 +237,11 @@ pub(super) async fn view(pool: &PgPool) -> anyhow::Result<DatabaseView> {
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let offset: i64 = sqlx::query_scalar("SELECT seq FROM journal_offsets WHERE consumer = $1")
-        .bind(PERSISTER)
-        .fetch_one(&mut *tx)
-        .await?;
+    let offset: i64 = sqlx::query_scalar(OFFSET_SQL).bind(PERSISTER).fetch_one(&mut *tx).await?;
     let sums: Vec<(i64, String, Decimal)> =
-        sqlx::query_as("SELECT line, kind, SUM(amount) FROM ledger_entries GROUP BY line, kind")
-            .fetch_all(&mut *tx)
-            .await?;
+        sqlx::query_as(LEDGER_SUMS_SQL).fetch_all(&mut *tx).await?;
     let lines: Vec<(i64, Decimal, Decimal, Decimal, Decimal)> =
-        sqlx::query_as("SELECT id, allocated, held, committed, paid FROM budget_lines")
-            .fetch_all(&mut *tx)
-            .await?;
+        sqlx::query_as(BALANCES_SQL).fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let sums = sums
         .into_iter()

@@ -5,7 +5,9 @@ use engine::types::{Amount, Seq};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
 use super::rows::{RowBatch, trade_mode};
-use super::{DatabaseView, PERSISTER, fold_view, to_i64};
+use super::{
+    BALANCES_SQL, DatabaseView, LEDGER_SUMS_SQL, OFFSET_SQL, PERSISTER, fold_view, to_i64,
+};
 
 /// Rows per INSERT statement, well under SQLite's limit on bound values.
 const CHUNK: usize = 500;
@@ -17,10 +19,7 @@ fn n(v: u64) -> i64 {
 pub(super) async fn write(pool: &SqlitePool, after: Seq, batch: &RowBatch) -> anyhow::Result<bool> {
     let Some(last) = batch.last else { return Ok(true) };
     let mut tx = pool.begin().await.context("beginning the batch")?;
-    let current: i64 = sqlx::query_scalar("SELECT seq FROM journal_offsets WHERE consumer = $1")
-        .bind(PERSISTER)
-        .fetch_one(&mut *tx)
-        .await?;
+    let current: i64 = sqlx::query_scalar(OFFSET_SQL).bind(PERSISTER).fetch_one(&mut *tx).await?;
     if current != to_i64(after) {
         tx.rollback().await?;
         return Ok(false);
@@ -180,18 +179,10 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, b: &RowBatch) -> anyhow::Resul
 pub(super) async fn view(pool: &SqlitePool) -> anyhow::Result<DatabaseView> {
     // One read transaction: in WAL mode it sees a single consistent snapshot.
     let mut tx = pool.begin().await?;
-    let offset: i64 = sqlx::query_scalar("SELECT seq FROM journal_offsets WHERE consumer = $1")
-        .bind(PERSISTER)
-        .fetch_one(&mut *tx)
-        .await?;
-    let sums: Vec<(i64, String, i64)> =
-        sqlx::query_as("SELECT line, kind, SUM(amount) FROM ledger_entries GROUP BY line, kind")
-            .fetch_all(&mut *tx)
-            .await?;
+    let offset: i64 = sqlx::query_scalar(OFFSET_SQL).bind(PERSISTER).fetch_one(&mut *tx).await?;
+    let sums: Vec<(i64, String, i64)> = sqlx::query_as(LEDGER_SUMS_SQL).fetch_all(&mut *tx).await?;
     let lines: Vec<(i64, i64, i64, i64, i64)> =
-        sqlx::query_as("SELECT id, allocated, held, committed, paid FROM budget_lines")
-            .fetch_all(&mut *tx)
-            .await?;
+        sqlx::query_as(BALANCES_SQL).fetch_all(&mut *tx).await?;
     tx.commit().await?;
     let sums =
         sums.into_iter().map(|(line, kind, sum)| (line, kind, Amount::from_minor(sum))).collect();
