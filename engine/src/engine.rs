@@ -191,6 +191,20 @@ impl Engine {
         self.state.auctions.get(id)
     }
 
+    /// Whether `supplier` may bid in `auction` at the engine's current time: invited, or
+    /// holding a valid agreement for the product that covers the purchaser's region.
+    pub fn may_bid(&self, auction: crate::types::DealId, supplier: ParticipantId) -> bool {
+        self.state.auctions.get(auction).is_some_and(|a| {
+            self.state.may_bid(
+                supplier,
+                &a.spec.eligibility,
+                a.spec.product,
+                &a.region,
+                self.clock(),
+            )
+        })
+    }
+
     /// All auctions, in the order opened.
     pub fn auctions(&self) -> impl Iterator<Item = &crate::auction::Auction> {
         self.state.auctions.iter().map(|(_, a)| a)

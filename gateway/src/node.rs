@@ -53,6 +53,8 @@ pub struct Node {
     pub storage: Arc<dyn Storage>,
     /// The data folder's layout.
     pub layout: Layout,
+    /// The engine task's clock.
+    pub clock: Arc<dyn Clock>,
     _lock: File,
 }
 
@@ -114,6 +116,7 @@ impl Node {
         }
         let runtime = {
             let (storage, layout, config) = (storage.clone(), layout.clone(), settings.runtime);
+            let clock = clock.clone();
             tokio::task::spawn_blocking(move || Runtime::start(storage, layout, clock, config))
                 .await??
         };
@@ -123,6 +126,7 @@ impl Node {
         let released_for_hub = runtime.subscribe();
         let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
         let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
+        crate::runtime::deadlines::start(runtime.handle(), replica.clone(), clock.clone());
         let db = Database::connect(&settings.database_url()).await?;
         let persister = Persister::start(
             db.clone(),
@@ -131,7 +135,9 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
-        Ok((Self { runtime, db, persister, replica, hub, storage, layout, _lock: lock }, province))
+        let node =
+            Self { runtime, db, persister, replica, hub, storage, layout, clock, _lock: lock };
+        Ok((node, province))
     }
 
     /// The state the HTTP API serves from, with fresh token keys.
@@ -147,6 +153,7 @@ impl Node {
                 layout: self.layout.clone(),
             }),
             hub: Some(self.hub.clone()),
+            clock: self.clock.clone(),
         }
     }
 

@@ -32,6 +32,7 @@ async fn app() -> App {
         logins: Arc::default(),
         books: None,
         hub: Some(market.hub),
+        clock: Arc::new(market.clock.clone()),
     };
     App {
         router: http::router(state.clone()),

@@ -63,6 +63,7 @@ impl State {
             Some(i) => a.standings[i] = standing,
             None => a.standings.push(standing),
         }
+        a.bids.push(standing);
         ctx.emit(Event::BidAccepted { auction, bidder, price, receipt: ctx.seq });
         self.soft_close(ix, ctx);
         Ok(())

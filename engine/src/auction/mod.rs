@@ -162,6 +162,8 @@ pub struct Auction {
     pub state: AuctionState,
     /// Standing bids, one per bidder, in order of first bid.
     pub standings: Vec<Standing>,
+    /// Every accepted bid, in receipt order: what the results publish after the close.
+    pub bids: Vec<Standing>,
 }
 
 impl Auction {

@@ -84,6 +84,7 @@ impl State {
             hold,
             state: if started { AuctionState::Open } else { AuctionState::Scheduled },
             standings: Vec::new(),
+            bids: Vec::new(),
         };
         if let Some(deadline) = auction.deadline() {
             self.deadlines.insert(deadline);

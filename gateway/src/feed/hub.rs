@@ -6,10 +6,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use engine::Event;
-use engine::types::{BudgetLineId, CategoryCode, ParticipantId, ProductId, TradeId};
+use engine::auction::{Auction, AuctionState};
+use engine::types::{
+    BudgetLineId, CategoryCode, DealId, ParticipantId, ProductId, Timestamp, TradeId,
+};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use super::room;
 use crate::http::Session;
 use crate::persist::rows::{ledger_kind, settlement_step, trade_mode, trade_state};
 use crate::read::Replica;
@@ -41,6 +45,8 @@ struct Routes {
     trade_owner: HashMap<TradeId, ParticipantId>,
     category: HashMap<ProductId, CategoryCode>,
     counters: HashMap<String, u64>,
+    /// Auctions not yet closed, mirrored from their events: what the room views are built from.
+    auctions: HashMap<DealId, Auction>,
 }
 
 impl Hub {
@@ -53,6 +59,11 @@ impl Hub {
             trade_owner: engine.trades().map(|t| (t.trade.id, t.trade.purchaser)).collect(),
             category: engine.products().map(|p| (p.id, p.category.category())).collect(),
             counters: HashMap::new(),
+            auctions: engine
+                .auctions()
+                .filter(|a| matches!(a.state, AuctionState::Scheduled | AuctionState::Open))
+                .map(|a| (a.id, a.clone()))
+                .collect(),
         });
         tokio::spawn(run(hub.clone(), routes, released));
         hub
@@ -78,6 +89,17 @@ impl Hub {
         ticket
     }
 
+    /// A participant's legal name and credit code, for published results.
+    pub fn name_of(&self, participant: ParticipantId) -> Option<(String, String)> {
+        self.replica
+            .read(|engine| {
+                engine.participant(participant).map(|p| {
+                    (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default())
+                })
+            })
+            .0
+    }
+
     /// The session a ticket was issued to, once, while fresh.
     pub fn redeem(&self, ticket: &str) -> Option<Session> {
         let (session, issued) = lock(&self.tickets).remove(ticket)?;
@@ -85,10 +107,22 @@ impl Hub {
     }
 
     fn publish(&self, routes: &mut Routes, topic: String, seq: u64, event: Value) {
+        self.publish_with(routes, topic, seq, || event);
+    }
+
+    /// Publishes the view `event` builds, building it only when the topic has subscribers.
+    fn publish_with(
+        &self,
+        routes: &mut Routes,
+        topic: String,
+        seq: u64,
+        event: impl FnOnce() -> Value,
+    ) {
         let sender = match lock(&self.topics).get(&topic) {
             Some(sender) if sender.receiver_count() > 0 => sender.clone(),
             _ => return,
         };
+        let event = event();
         let counter = routes.counters.entry(topic.clone()).or_default();
         *counter += 1;
         let text =
@@ -112,13 +146,13 @@ async fn run(hub: Arc<Hub>, mut routes: Routes, mut released: broadcast::Receive
         for record in batch.iter() {
             let seq = record.seq.0;
             for envelope in &record.events {
-                route(&hub, &mut routes, seq, &envelope.event);
+                route(&hub, &mut routes, seq, envelope.ts, &envelope.event);
             }
         }
     }
 }
 
-fn route(hub: &Hub, routes: &mut Routes, seq: u64, event: &Event) {
+fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event) {
     match event {
         Event::ProductDefined { product, spec } => {
             routes.category.insert(*product, spec.category);
@@ -165,6 +199,52 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, event: &Event) {
                 hub.publish(routes, format!("orders:{}", owner.0), seq, view);
             }
         }
+        Event::AuctionOpened { .. }
+        | Event::AuctionStarted { .. }
+        | Event::BidAccepted { .. }
+        | Event::AuctionExtended { .. }
+        | Event::AuctionAwarded { .. }
+        | Event::AuctionFailed { .. }
+        | Event::AuctionCancelled { .. } => route_auction(hub, routes, seq, ts, event),
         _ => {}
+    }
+}
+
+/// The live room: every change goes out as the public view; a bid also goes to each bidder
+/// as its own standing (its topic is private to it) and to the purchaser as anonymous labels;
+/// the close publishes the results with names, and the mirror is dropped.
+fn route_auction(hub: &Hub, routes: &mut Routes, seq: u64, now: Timestamp, event: &Event) {
+    room::apply(&mut routes.auctions, event);
+    let Some(id) = auction_of(event) else { return };
+    let Some(a) = routes.auctions.get(&id).cloned() else { return };
+    let public = room::topic(id);
+    if room::closed(&a) || a.state == AuctionState::Cancelled {
+        routes.auctions.remove(&id);
+        let names = |p| hub.name_of(p);
+        let view =
+            if room::closed(&a) { room::results(&a, &names) } else { room::public_view(&a, now) };
+        hub.publish(routes, public, seq, view);
+        return;
+    }
+    hub.publish_with(routes, public, seq, || room::public_view(&a, now));
+    if matches!(event, Event::BidAccepted { .. }) {
+        for s in &a.standings {
+            let topic = room::bidder_topic(id, s.bidder);
+            hub.publish_with(routes, topic, seq, || room::bidder_view(&a, s.bidder));
+        }
+        hub.publish_with(routes, room::purchaser_topic(id), seq, || room::purchaser_view(&a));
+    }
+}
+
+fn auction_of(event: &Event) -> Option<DealId> {
+    match event {
+        Event::AuctionOpened { auction, .. }
+        | Event::AuctionStarted { auction }
+        | Event::BidAccepted { auction, .. }
+        | Event::AuctionExtended { auction, .. }
+        | Event::AuctionAwarded { auction, .. }
+        | Event::AuctionFailed { auction, .. }
+        | Event::AuctionCancelled { auction, .. } => Some(*auction),
+        _ => None,
     }
 }

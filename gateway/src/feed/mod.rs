@@ -8,6 +8,7 @@
 //! and `orders:<purchaser>` for that purchasing unit only.
 
 mod hub;
+pub mod room;
 mod socket;
 
 pub use hub::Hub;

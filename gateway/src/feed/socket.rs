@@ -12,13 +12,14 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use engine::catalog::ParticipantKind;
-use engine::types::ProductId;
+use engine::types::{DealId, ParticipantId, ProductId};
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 use super::Hub;
+use super::room::{self, Audience};
 use crate::http::{ApiError, AppState, Session};
 
 /// Messages waiting for a client before its subscriptions count as lagging.
@@ -56,28 +57,73 @@ pub async fn connect(
     upgrade.on_upgrade(move |socket| serve(socket, hub, session))
 }
 
+/// A topic a client may follow: its canonical name, and the private topic of the caller's own
+/// view that comes with it (an auction room's bidder or purchaser stream).
+struct Grant {
+    topic: String,
+    private: Option<String>,
+}
+
 /// Whether `session` may follow `topic`, and the topic in canonical form.
-fn authorise(session: &Session, topic: &str) -> Result<String, &'static str> {
+fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'static str> {
+    let plain = |topic: String| Grant { topic, private: None };
     let (kind, key) = topic.split_once(':').ok_or("a topic looks like offers:267")?;
     match kind {
-        "offers" => {
-            key.parse::<u64>().map(|p| format!("offers:{p}")).map_err(|_| "offers:<product id>")
-        }
+        "offers" => key
+            .parse::<u64>()
+            .map(|p| plain(format!("offers:{p}")))
+            .map_err(|_| "offers:<product id>"),
         "trades" => key
             .parse::<engine::types::CategoryCode>()
-            .map(|c| format!("trades:{c}"))
+            .map(|c| plain(format!("trades:{c}")))
             .map_err(|_| "trades:<category code>"),
         "budget" | "orders" => {
             let owner: u64 = key.parse().map_err(|_| "budget:<purchaser id>")?;
             let own =
                 session.role == ParticipantKind::Purchaser && session.actor.participant.0 == owner;
             if own {
-                Ok(format!("{kind}:{owner}"))
+                Ok(plain(format!("{kind}:{owner}")))
             } else {
                 Err("only the purchasing unit itself follows that topic")
             }
         }
-        _ => Err("topics are offers, trades, budget and orders"),
+        "auction" => {
+            let id = DealId(key.parse().map_err(|_| "auction:<auction id>")?);
+            let (audience, _) = hub
+                .replica
+                .read(|engine| engine.auction(id).and_then(|a| room::audience(engine, session, a)));
+            let private = match audience.ok_or("you may not enter that auction room")? {
+                Audience::Bidder(me) => Some(room::bidder_topic(id, me)),
+                Audience::Purchaser => Some(room::purchaser_topic(id)),
+                Audience::Observer => None,
+            };
+            Ok(Grant { topic: room::topic(id), private })
+        }
+        _ => Err("topics are offers, trades, budget, orders and auction"),
+    }
+}
+
+/// The current view of an auction room's topic, public or private.
+fn auction_snapshot(engine: &engine::Engine, topic: &str) -> Value {
+    let (room_part, private) = match topic.split_once('/') {
+        Some((room_part, private)) => (room_part, Some(private)),
+        None => (topic, None),
+    };
+    let id = room_part.strip_prefix("auction:").and_then(|id| id.parse().ok()).map(DealId);
+    let Some(a) = id.and_then(|id| engine.auction(id)) else { return Value::Null };
+    let names = |p: ParticipantId| {
+        engine
+            .participant(p)
+            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
+    };
+    match private {
+        None if room::closed(a) => room::results(a, &names),
+        None => room::public_view(a, engine.clock()),
+        Some("purchaser") => room::purchaser_view(a),
+        Some(bidder) => {
+            let bidder = bidder.strip_prefix("bidder:").and_then(|b| b.parse().ok());
+            bidder.map_or(Value::Null, |b| room::bidder_view(a, ParticipantId(b)))
+        }
     }
 }
 
@@ -99,6 +145,7 @@ fn snapshot(hub: &Hub, topic: &str) -> Value {
                 "available": l.balance.available().to_string(),
             })).collect::<Vec<_>>())
         }
+        Some(("auction", _)) => auction_snapshot(engine, topic),
         // Trades and orders are histories: the client re-reads them over REST.
         _ => Value::Null,
     });
@@ -134,7 +181,7 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
             }
         }
     });
-    let mut subscriptions: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut subscriptions: HashMap<String, Vec<tokio::task::JoinHandle<()>>> = HashMap::new();
     let reply = |value: Value| Message::Text(Utf8Bytes::from(value.to_string()));
     while let Some(Ok(message)) = stream.next().await {
         let text = match message {
@@ -149,21 +196,31 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
             }
             continue;
         };
-        let answer = match (request.op.as_str(), authorise(&session, &request.topic)) {
+        let answer = match (request.op.as_str(), authorise(&hub, &session, &request.topic)) {
             (_, Err(why)) => {
                 json!({ "type": "error", "code": "not_permitted", "topic": request.topic, "message": why })
             }
-            ("subscribe", Ok(topic)) => {
+            ("subscribe", Ok(Grant { topic, private })) => {
                 if !subscriptions.contains_key(&topic) {
-                    let receiver = hub.subscribe(&topic);
-                    let task =
-                        tokio::spawn(forward(hub.clone(), topic.clone(), receiver, outbox.clone()));
-                    subscriptions.insert(topic.clone(), task);
+                    let mut tasks = Vec::new();
+                    for topic in std::iter::once(&topic).chain(private.as_ref()) {
+                        // Subscribed before the snapshot is read, so nothing falls between.
+                        let receiver = hub.subscribe(topic);
+                        let opening = topic.starts_with("auction:").then(|| snapshot(&hub, topic));
+                        tasks.push(tokio::spawn(forward(
+                            hub.clone(),
+                            topic.clone(),
+                            receiver,
+                            outbox.clone(),
+                            opening,
+                        )));
+                    }
+                    subscriptions.insert(topic.clone(), tasks);
                 }
-                json!({ "type": "subscribed", "topic": topic })
+                json!({ "type": "subscribed", "topic": topic, "private": private })
             }
-            ("unsubscribe", Ok(topic)) => {
-                if let Some(task) = subscriptions.remove(&topic) {
+            ("unsubscribe", Ok(Grant { topic, .. })) => {
+                for task in subscriptions.remove(&topic).into_iter().flatten() {
                     task.abort();
                 }
                 json!({ "type": "unsubscribed", "topic": topic })
@@ -176,20 +233,27 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
             break;
         }
     }
-    for task in subscriptions.into_values() {
+    for task in subscriptions.into_values().flatten() {
         task.abort();
     }
     drop(outbox);
     let _ = sender.await;
 }
 
-/// Forwards one topic to one client; tells it when it lagged, and sends a snapshot to resync.
+/// Forwards one topic to one client, after the `opening` snapshot if there is one; tells it when it
+/// lagged, and sends a snapshot to resync.
 async fn forward(
     hub: Arc<Hub>,
     topic: String,
     mut receiver: broadcast::Receiver<Arc<str>>,
     outbox: mpsc::Sender<Message>,
+    opening: Option<Value>,
 ) {
+    if let Some(opening) = opening
+        && outbox.send(Message::Text(Utf8Bytes::from(opening.to_string()))).await.is_err()
+    {
+        return;
+    }
     loop {
         let message = match receiver.recv().await {
             Ok(text) => Message::Text(Utf8Bytes::from(text.as_ref())),

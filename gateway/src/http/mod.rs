@@ -6,9 +6,11 @@
 //! - `auth`: login, tokens, the session of every request.
 //! - `market`: catalog search and offers.
 //! - `deals`: direct orders, trades and their settlement steps.
+//! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
 //! - `books`: budgets and reconciliation.
 //! - `system`: health, readiness, the caller.
 
+mod auctions;
 mod auth;
 mod body;
 mod books;
@@ -48,6 +50,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/orders", post(deals::place_order))
         .route("/api/v1/trades", get(deals::trades))
         .route("/api/v1/trades/{trade}/{step}", post(deals::settle))
+        .route("/api/v1/auctions", post(auctions::open).get(auctions::list))
+        .route("/api/v1/auctions/{id}", get(auctions::get))
+        .route("/api/v1/auctions/{id}/results", get(auctions::results))
+        .route("/api/v1/auctions/{id}/bids", post(auctions::bid))
+        .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
         .route("/api/v1/budgets", get(books::budgets))
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/ws/ticket", post(crate::feed::ticket))

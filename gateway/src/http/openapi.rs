@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{auth, books, deals, market, system};
+use super::{auctions, auth, books, deals, market, system};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -18,10 +18,24 @@ use super::{auth, books, deals, market, system};
         deals::place_order,
         deals::trades,
         deals::settle,
+        auctions::open,
+        auctions::list,
+        auctions::get,
+        auctions::results,
+        auctions::bid,
+        auctions::cancel,
         books::budgets,
         books::reconciliation,
     ),
-    components(schemas(auth::Login, market::SetOffer, deals::PlaceOrder, deals::StepBody))
+    components(schemas(
+        auth::Login,
+        market::SetOffer,
+        deals::PlaceOrder,
+        deals::StepBody,
+        auctions::OpenAuction,
+        auctions::PlaceBid,
+        auctions::CancelAuction
+    ))
 )]
 struct ApiDoc;
 

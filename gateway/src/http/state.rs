@@ -36,4 +36,6 @@ pub struct AppState {
     pub books: Option<Books>,
     /// Live feeds; absent on a node that serves none.
     pub hub: Option<Arc<crate::feed::Hub>>,
+    /// The engine task's clock: what "now" means to a request (an auction starting at once).
+    pub clock: Arc<dyn crate::runtime::Clock>,
 }

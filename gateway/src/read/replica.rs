@@ -44,6 +44,11 @@ impl Replica {
         *self.seq.borrow()
     }
 
+    /// A receiver that sees every new sequence the replica reaches.
+    pub fn changes(&self) -> watch::Receiver<Seq> {
+        self.seq.clone()
+    }
+
     /// Waits until the replica has applied `seq`: how a client reads its own writes.
     pub async fn caught_up(&self, seq: Seq) {
         let mut watch = self.seq.clone();

@@ -10,6 +10,7 @@
 //! recovers from what is on disk.
 
 mod clock;
+pub mod deadlines;
 mod handle;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -17,6 +17,8 @@ pub struct Market {
     pub replica: Replica,
     pub hub: Arc<Hub>,
     pub province: DemoProvince,
+    /// The engine task's clock, set by hand; the deadline timer follows it.
+    pub clock: ManualClock,
 }
 
 /// The demo province at `sizes`, loaded on 2026-06-15 and running at 10:00 that day.
@@ -28,12 +30,13 @@ pub async fn market(sizes: DemoSizes) -> Market {
     let mut sink = JournalSink::create(disk.clone(), layout.clone(), now).expect("sink");
     let province = demo::load(&mut sink, today, sizes).expect("demo");
     sink.finish().expect("finish");
-    let runtime =
-        Runtime::start(disk, layout, Arc::new(ManualClock::at(now)), RuntimeConfig::default())
-            .expect("start");
+    let clock = ManualClock::at(now);
+    let runtime = Runtime::start(disk, layout, Arc::new(clock.clone()), RuntimeConfig::default())
+        .expect("start");
     // Subscribed before the replica's copy, so the hub misses no batch after it.
     let for_hub = runtime.subscribe();
     let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
     let hub = Hub::start(replica.clone(), for_hub);
-    Market { runtime, replica, hub, province }
+    gateway::runtime::deadlines::start(runtime.handle(), replica.clone(), Arc::new(clock.clone()));
+    Market { runtime, replica, hub, province, clock }
 }

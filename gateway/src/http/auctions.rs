@@ -1,0 +1,397 @@
+//! Reverse auctions over REST: a purchaser opens and cancels; suppliers bid; everyone
+//! allowed in the room reads the view its audience may see, built by [`crate::feed::room`]
+//! exactly as the live feed builds it; results with names once closed.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use engine::Engine;
+use engine::auction::{Auction, AuctionSpec, AuctionState, Disclosure, Eligibility, MinStep};
+use engine::catalog::ParticipantKind;
+use engine::types::{
+    BudgetLineId, DealId, ParticipantId, ProductId, Quantity, Timestamp, UnitPrice,
+};
+use engine::{Action, Event};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::{Body, Query};
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Done, Session, read_after, submit};
+use crate::feed::room::{self, Audience};
+
+/// Defaults of the soft close: a bid in the last five minutes extends the end to five
+/// minutes after it, by at most half an hour in all; common terms on provincial platforms.
+const SOFT_CLOSE_SECONDS: i64 = 300;
+const EXTENSION_SECONDS: i64 = 300;
+const MAX_EXTENSION_SECONDS: i64 = 1_800;
+/// The fewest distinct bidders for an award, unless the purchaser sets more.
+const MIN_BIDDERS: u32 = 3;
+/// Most items on one page.
+const MAX_PER_PAGE: usize = 100;
+
+/// Body of `POST /api/v1/auctions`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenAuction {
+    product: u64,
+    quantity: String,
+    budget_line: u64,
+    /// Ceiling unit price (最高限价), yuan.
+    ceiling: String,
+    /// Start, UTC milliseconds; now when absent.
+    starts_ms: Option<i64>,
+    /// End before any extension, UTC milliseconds; or give `duration_seconds`.
+    ends_ms: Option<i64>,
+    duration_seconds: Option<i64>,
+    /// Minimum step as a unit price; or give `min_step_percent` of the ceiling.
+    min_step: Option<String>,
+    min_step_percent: Option<String>,
+    soft_close_seconds: Option<i64>,
+    extension_seconds: Option<i64>,
+    max_extension_seconds: Option<i64>,
+    min_bidders: Option<u32>,
+    /// `rank_only` (the default) or `best_price`.
+    disclosure: Option<String>,
+    #[serde(default)]
+    must_beat_best: bool,
+    /// Only these suppliers may bid; agreement holders covering the purchaser's region when absent.
+    invited: Option<Vec<u64>>,
+}
+
+fn seconds(field: &str, value: Option<i64>, default: i64) -> Result<i64, ApiError> {
+    let value = value.unwrap_or(default);
+    if value < 0 {
+        return Err(ApiError::invalid(format!("{field} may not be negative")));
+    }
+    value.checked_mul(1_000).ok_or_else(|| ApiError::invalid(format!("{field} is too large")))
+}
+
+/// A percentage of the ceiling in basis points: "0.5" is 50.
+fn basis_points(text: &str) -> Result<u32, ApiError> {
+    let bad =
+        || ApiError::invalid("min_step_percent: a percentage such as 0.5, at most 2 decimals");
+    let percent: Decimal = text.trim().parse().map_err(|_| bad())?;
+    let bp = percent.checked_mul(Decimal::ONE_HUNDRED).ok_or_else(bad)?;
+    if bp.fract() != Decimal::ZERO || bp <= Decimal::ZERO || bp > Decimal::from(10_000) {
+        return Err(bad());
+    }
+    u32::try_from(bp.mantissa() / 10_i128.pow(bp.scale())).map_err(|_| bad())
+}
+
+impl OpenAuction {
+    fn spec(self, now: Timestamp) -> Result<AuctionSpec, ApiError> {
+        let money = |field: &str, text: &str| {
+            UnitPrice::parse(text).map_err(|e| ApiError::invalid(format!("{field}: {e}")))
+        };
+        let starts = Timestamp(self.starts_ms.unwrap_or(now.0));
+        let ends = match (self.ends_ms, self.duration_seconds) {
+            (Some(ends), None) => Timestamp(ends),
+            (None, Some(duration)) => {
+                starts.plus_ms(seconds("duration_seconds", Some(duration), 0)?)
+            }
+            _ => return Err(ApiError::invalid("give exactly one of ends_ms and duration_seconds")),
+        };
+        let min_step = match (self.min_step.as_deref(), self.min_step_percent.as_deref()) {
+            (Some(step), None) => MinStep::Price(money("min_step", step)?),
+            (None, Some(percent)) => MinStep::Basis(basis_points(percent)?),
+            _ => {
+                return Err(ApiError::invalid("give exactly one of min_step and min_step_percent"));
+            }
+        };
+        let disclosure = match self.disclosure.as_deref() {
+            None | Some("rank_only") => Disclosure::RankOnly,
+            Some("best_price") => Disclosure::BestPrice,
+            Some(_) => return Err(ApiError::invalid("disclosure is rank_only or best_price")),
+        };
+        Ok(AuctionSpec {
+            product: ProductId(self.product),
+            quantity: Quantity::parse(&self.quantity)
+                .map_err(|e| ApiError::invalid(format!("quantity: {e}")))?,
+            budget_line: BudgetLineId(self.budget_line),
+            ceiling: money("ceiling", &self.ceiling)?,
+            starts,
+            ends,
+            min_step,
+            soft_close_ms: seconds(
+                "soft_close_seconds",
+                self.soft_close_seconds,
+                SOFT_CLOSE_SECONDS,
+            )?,
+            extension_ms: seconds("extension_seconds", self.extension_seconds, EXTENSION_SECONDS)?,
+            max_extension_ms: seconds(
+                "max_extension_seconds",
+                self.max_extension_seconds,
+                MAX_EXTENSION_SECONDS,
+            )?,
+            min_bidders: self.min_bidders.unwrap_or(MIN_BIDDERS),
+            disclosure,
+            must_beat_best: self.must_beat_best,
+            eligibility: match self.invited {
+                Some(list) => Eligibility::Invited(list.into_iter().map(ParticipantId).collect()),
+                None => Eligibility::AgreementHolders,
+            },
+        })
+    }
+}
+
+fn names(engine: &Engine) -> impl Fn(ParticipantId) -> Option<(String, String)> + '_ {
+    |p| {
+        engine
+            .participant(p)
+            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
+    }
+}
+
+/// The caller's view of auction `id`, as of the replica.
+fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
+    let (view, seq) = state.replica.read(|engine| {
+        let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
+        let audience = room::audience(engine, session, a).ok_or_else(ApiError::forbidden)?;
+        Ok::<_, ApiError>(room::view(
+            a,
+            audience,
+            state.clock.now().max(engine.clock()),
+            &names(engine),
+        ))
+    });
+    Ok((view?, seq.0))
+}
+
+/// `POST /api/v1/auctions`: a purchasing unit opens a reverse auction; its budget is held (A-1, B-2).
+#[utoipa::path(post, path = "/api/v1/auctions", request_body = OpenAuction, tag = "auctions",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
+    responses((status = 201, description = "Opened: the purchaser's view of it"),
+              (status = 400, description = "Malformed terms: schedule, step, quantity scale"),
+              (status = 422, description = "Refused by a rule (A-1, B-1)")))]
+pub async fn open(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<OpenAuction>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let spec = body.spec(state.clock.now())?;
+    match submit(&state, &session, &headers, Action::OpenAuction(spec)).await? {
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
+        Done::Applied { seq, events } => {
+            let id = events.iter().find_map(|e| match &e.event {
+                Event::AuctionOpened { auction, .. } => Some(*auction),
+                _ => None,
+            });
+            let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no auction opened")))?;
+            read_after(&state, Some(seq.0)).await?;
+            let (view, _) = view_of(&state, &session, id)?;
+            Ok((StatusCode::CREATED, Json(json!({ "auction": view, "seq": seq.0 }))))
+        }
+    }
+}
+
+/// Query of `GET /api/v1/auctions`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AuctionQuery {
+    /// scheduled, open, awarded, failed or cancelled.
+    state: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+fn parse_state(text: &str) -> Result<AuctionState, ApiError> {
+    [
+        AuctionState::Scheduled,
+        AuctionState::Open,
+        AuctionState::Awarded,
+        AuctionState::Failed,
+        AuctionState::Cancelled,
+    ]
+    .into_iter()
+    .find(|s| room::state_name(*s) == text)
+    .ok_or_else(|| ApiError::invalid("state is scheduled, open, awarded, failed or cancelled"))
+}
+
+/// Whether an auction belongs in the caller's list: its own (purchaser), those it may bid in or
+/// has (supplier), those of the region it oversees (analyst, operator).
+fn listed(engine: &Engine, session: &Session, a: &Auction) -> bool {
+    match session.role {
+        ParticipantKind::Purchaser => a.purchaser == session.actor.participant,
+        _ => room::audience(engine, session, a).is_some_and(|audience| {
+            session.role != ParticipantKind::Supplier || matches!(audience, Audience::Bidder(_))
+        }),
+    }
+}
+
+/// `GET /api/v1/auctions`: the caller's auctions, newest first.
+#[utoipa::path(get, path = "/api/v1/auctions", params(AuctionQuery), tag = "auctions",
+    responses((status = 200, description = "A page of auctions, each as the caller may see it")))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<AuctionQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let wanted = query.state.as_deref().map(parse_state).transpose()?;
+    let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
+    let page = query.page.unwrap_or(1).max(1);
+    let ((total, items), seq) = state.replica.read(|engine| {
+        let now = state.clock.now().max(engine.clock());
+        let mine: Vec<_> = engine
+            .auctions()
+            .filter(|a| wanted.is_none_or(|w| a.state == w) && listed(engine, &session, a))
+            .collect();
+        let items: Vec<_> = mine
+            .iter()
+            .rev()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .filter_map(|a| {
+                let audience = room::audience(engine, &session, a)?;
+                Some(room::view(a, audience, now, &names(engine)))
+            })
+            .collect();
+        (mine.len(), items)
+    });
+    Ok(Json(
+        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
+    ))
+}
+
+fn parse_id(text: &str) -> Result<DealId, ApiError> {
+    text.parse().map(DealId).map_err(|_| ApiError::invalid("an auction id is a number"))
+}
+
+/// Query of reads of one auction.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OneQuery {
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/auctions/{id}`: the auction as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/auctions/{id}", params(("id" = u64, Path, description = "Auction id"), OneQuery), tag = "auctions",
+    responses((status = 200, description = "The caller's view"), (status = 403, description = "Not in this auction's room")))]
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<OneQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let (mut view, seq) = view_of(&state, &session, parse_id(&id)?)?;
+    view["as_of_seq"] = json!(seq);
+    Ok(Json(view))
+}
+
+/// `GET /api/v1/auctions/{id}/results`: every bid with its bidder, once closed.
+#[utoipa::path(get, path = "/api/v1/auctions/{id}/results", params(("id" = u64, Path, description = "Auction id"), OneQuery), tag = "auctions",
+    responses((status = 200, description = "The results"), (status = 409, description = "Not closed yet: nothing is published")))]
+pub async fn results(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<OneQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let id = parse_id(&id)?;
+    let (results, _) = state.replica.read(|engine| {
+        let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
+        room::audience(engine, &session, a).ok_or_else(ApiError::forbidden)?;
+        if !room::closed(a) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "results_not_published",
+                "results are published once the auction has closed",
+            ));
+        }
+        Ok(room::results(a, &names(engine)))
+    });
+    results.map(Json)
+}
+
+/// Body of `POST /api/v1/auctions/{id}/bids`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceBid {
+    /// Unit price, yuan.
+    price: String,
+}
+
+/// `POST /api/v1/auctions/{id}/bids`: a supplier bids; the answer is its own standing.
+#[utoipa::path(post, path = "/api/v1/auctions/{id}/bids", request_body = PlaceBid, tag = "auctions",
+    params(("id" = u64, Path, description = "Auction id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
+    responses((status = 201, description = "Accepted: the bidder's rank and the room as it may see it"),
+              (status = 422, description = "Refused: closed, not eligible, affiliate bidding, above the ceiling, step too small (A-2)")))]
+pub async fn bid(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<PlaceBid>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Supplier])?;
+    let auction = parse_id(&id)?;
+    let price =
+        UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
+    match submit(&state, &session, &headers, Action::SubmitBid { auction, price }).await? {
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
+        Done::Applied { seq, events } => {
+            let receipt = events.iter().find_map(|e| match &e.event {
+                Event::BidAccepted { receipt, price, .. } => {
+                    Some(json!({ "price": price.to_string(), "receipt_seq": receipt.0 }))
+                }
+                _ => None,
+            });
+            read_after(&state, Some(seq.0)).await?;
+            let (view, _) = view_of(&state, &session, auction)?;
+            Ok((
+                StatusCode::CREATED,
+                Json(json!({ "bid": receipt, "auction": view, "seq": seq.0 })),
+            ))
+        }
+    }
+}
+
+/// Body of `POST /api/v1/auctions/{id}/cancel`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelAuction {
+    /// Why; required of an operator after the first bid.
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/auctions/{id}/cancel`: the purchaser before the first bid, an operator with a
+/// reason after it; the hold is released (B-3).
+#[utoipa::path(post, path = "/api/v1/auctions/{id}/cancel", request_body(content = Option<CancelAuction>), tag = "auctions",
+    params(("id" = u64, Path, description = "Auction id")),
+    responses((status = 200, description = "Cancelled"), (status = 422, description = "Bids already in, or closed (A-7)")))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let auction = parse_id(&id)?;
+    let reason = if body.is_empty() {
+        String::new()
+    } else {
+        serde_json::from_slice::<CancelAuction>(&body)
+            .map_err(|e| ApiError::invalid(e.to_string()))?
+            .reason
+    };
+    match submit(&state, &session, &headers, Action::CancelAuction { auction, reason }).await? {
+        Done::Retried { original } => Ok(Json(json!({ "already_applied": original.0 }))),
+        Done::Applied { seq, .. } => {
+            read_after(&state, Some(seq.0)).await?;
+            let (view, _) = view_of(&state, &session, auction)?;
+            Ok(Json(json!({ "auction": view, "seq": seq.0 })))
+        }
+    }
+}
