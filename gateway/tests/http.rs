@@ -163,6 +163,12 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("POST", "/api/v1/trades/T1-0/deliver"),
         ("GET", "/api/v1/budgets"),
         ("GET", "/api/v1/reconciliation"),
+        ("POST", "/api/v1/auctions"),
+        ("GET", "/api/v1/auctions"),
+        ("GET", "/api/v1/auctions/1"),
+        ("GET", "/api/v1/auctions/1/results"),
+        ("POST", "/api/v1/auctions/1/bids"),
+        ("POST", "/api/v1/auctions/1/cancel"),
     ] {
         for token in [None, Some(forged.as_str()), Some("garbage.token")] {
             let (status, body) = app.call(method, uri, token, Some(json!({}))).await;
@@ -199,6 +205,10 @@ async fn each_role_reaches_only_what_it_may() {
     let offer =
         |a: &demo::DemoAgreement| json!({ "agreement": a.id.0, "price": a.ceiling.to_string() });
 
+    let auction = json!({ "product": order["product"], "quantity": "1",
+        "budget_line": order["budget_line"], "ceiling": "10.00", "duration_seconds": 600,
+        "min_step": "0.10" });
+    let bid = json!({ "price": "9.00" });
     // (who, method, uri, body, expected status)
     let matrix: Vec<(&str, &str, &str, Option<Value>, StatusCode)> = vec![
         (&purchaser, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::CREATED),
@@ -217,6 +227,14 @@ async fn each_role_reaches_only_what_it_may() {
         // Allowed, but this node keeps no database: not found rather than forbidden.
         (&analyst, "GET", "/api/v1/reconciliation", None, StatusCode::NOT_FOUND),
         (&operator, "GET", "/api/v1/reconciliation", None, StatusCode::NOT_FOUND),
+        (&supplier, "POST", "/api/v1/auctions", Some(auction.clone()), StatusCode::FORBIDDEN),
+        (&analyst, "POST", "/api/v1/auctions", Some(auction.clone()), StatusCode::FORBIDDEN),
+        (&operator, "POST", "/api/v1/auctions", Some(auction.clone()), StatusCode::FORBIDDEN),
+        (&purchaser, "POST", "/api/v1/auctions", Some(auction.clone()), StatusCode::CREATED),
+        (&purchaser, "POST", "/api/v1/auctions/1/bids", Some(bid.clone()), StatusCode::FORBIDDEN),
+        (&analyst, "POST", "/api/v1/auctions/1/bids", Some(bid.clone()), StatusCode::FORBIDDEN),
+        (&operator, "POST", "/api/v1/auctions/1/bids", Some(bid.clone()), StatusCode::FORBIDDEN),
+        (&supplier, "POST", "/api/v1/auctions/1/cancel", None, StatusCode::NOT_FOUND),
     ];
     for (who, method, uri, body, expected) in matrix {
         let (status, reply) = app.call(method, uri, Some(who), body).await;
@@ -226,6 +244,8 @@ async fn each_role_reaches_only_what_it_may() {
         let (status, _) = app.call("GET", "/api/v1/catalog/products", Some(who), None).await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = app.call("GET", "/api/v1/trades", Some(who), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app.call("GET", "/api/v1/auctions", Some(who), None).await;
         assert_eq!(status, StatusCode::OK);
     }
     // A supplier sees its own trades only; the purchaser's trade is not the other supplier's.

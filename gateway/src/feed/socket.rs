@@ -217,7 +217,11 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
                     }
                     subscriptions.insert(topic.clone(), tasks);
                 }
-                json!({ "type": "subscribed", "topic": topic, "private": private })
+                let mut answer = json!({ "type": "subscribed", "topic": topic });
+                if let Some(private) = private {
+                    answer["private"] = json!(private);
+                }
+                answer
             }
             ("unsubscribe", Ok(Grant { topic, .. })) => {
                 for task in subscriptions.remove(&topic).into_iter().flatten() {
