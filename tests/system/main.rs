@@ -1,6 +1,7 @@
 //! System tests of the marketplace node.
 
 mod api;
+mod auction_restart;
 mod crash;
 mod helpers;
 mod journal_files;
