@@ -1,5 +1,6 @@
 //! Shared set-up of the marketplace's benchmarks: province-sized workloads and the naive baselines
 //! they are measured against in the same run.
 
+pub mod auctions;
 pub mod naive;
 pub mod workload;

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use engine::types::{Amount, ParticipantId, ProductId, Timestamp};
 use futures_util::{SinkExt, StreamExt};
-use gateway::demo::{DemoSizes, demo_user};
+use gateway::demo::{self, DemoSizes, demo_user};
 use gateway::http::{self, AppState, Tokens};
 use gateway::runtime::ManualClock;
 use http_body_util::BodyExt;
@@ -53,41 +52,13 @@ async fn room() -> Room {
         hub: Some(market.hub),
         clock: Arc::new(market.clock.clone()),
     };
-    // The purchaser and product with the most eligible suppliers: the room needs at least four.
-    let (best, _) = market.replica.read(|engine| {
-        let now = engine.clock();
-        let mut best: Option<(ParticipantId, ProductId, Vec<ParticipantId>)> = None;
-        for purchaser in &market.province.purchasers {
-            let region = engine.participant(purchaser.id).and_then(|p| p.region).expect("region");
-            for product in engine.products() {
-                let holders: BTreeSet<_> = engine
-                    .agreements()
-                    .filter(|a| a.product == product.id && a.is_valid(now) && a.covers(&region))
-                    .map(|a| a.supplier)
-                    .collect();
-                let better = best.as_ref().is_none_or(|(_, _, b)| holders.len() > b.len());
-                let unaffiliated = holders
-                    .iter()
-                    .all(|a| holders.iter().all(|b| a == b || !engine.affiliated(*a, *b)));
-                if better && unaffiliated {
-                    best = Some((purchaser.id, product.id, holders.into_iter().collect()));
-                }
-            }
-        }
-        best
+    // A product four unaffiliated suppliers may bid for, and a line that can hold its ceiling.
+    let (contest, _) = market.replica.read(|engine| {
+        demo::contests(engine, 4, Amount::parse("10000.00").expect("amount")).next()
     });
-    let (purchaser, product, bidders) = best.expect("a product on offer");
-    assert!(bidders.len() >= 4, "the demo market has a product with four eligible suppliers");
+    let demo::Contest { purchaser, line, product, bidders } = contest.expect("a contested product");
     let outsiders =
         market.province.suppliers.iter().copied().filter(|s| !bidders.contains(s)).collect();
-    let (line, _) = market.replica.read(|engine| {
-        engine
-            .budget_lines()
-            .filter(|l| l.purchaser == purchaser)
-            .max_by_key(|l| l.balance.available())
-            .map(|l| l.id.0)
-            .expect("a budget line")
-    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
     let address = listener.local_addr().expect("address");
     tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
@@ -98,7 +69,7 @@ async fn room() -> Room {
         address,
         clock: market.clock,
         purchaser,
-        line,
+        line: line.0,
         product,
         bidders,
         outsiders,

@@ -2,48 +2,17 @@
 //! still applies, the deadline timer closes it at the recovered end, and the feed publishes the
 //! results (A-4, A-6; ARCHITECTURE 9: replay reaches the same state).
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use engine::auction::{AuctionSpec, AuctionState, Disclosure, Eligibility, MinStep};
-use engine::types::{DealId, ParticipantId, ProductId, Quantity, Timestamp, UnitPrice};
+use engine::types::{Amount, DealId, ParticipantId, Quantity, Timestamp, UnitPrice};
 use engine::{Action, Command, Event};
-use gateway::demo::demo_user;
+use gateway::demo::{Contest, contests, demo_user};
 use gateway::node::Node;
 use gateway::runtime::{Clock, ManualClock};
 
 use crate::helpers::*;
-
-/// A purchaser, one of its budget lines, a product and three unaffiliated suppliers that may bid.
-fn contest(
-    engine: &engine::Engine,
-) -> (ParticipantId, engine::types::BudgetLineId, ProductId, Vec<ParticipantId>) {
-    let now = engine.clock();
-    for purchaser in
-        engine.participants().filter(|p| p.kind == engine::catalog::ParticipantKind::Purchaser)
-    {
-        let Some(region) = purchaser.region else { continue };
-        let Some(line) = engine.budget_lines().find(|l| l.purchaser == purchaser.id) else {
-            continue;
-        };
-        for product in engine.products() {
-            let holders: BTreeSet<_> = engine
-                .agreements()
-                .filter(|a| a.product == product.id && a.is_valid(now) && a.covers(&region))
-                .map(|a| a.supplier)
-                .collect();
-            let holders: Vec<_> = holders.into_iter().collect();
-            let free = holders
-                .iter()
-                .all(|a| holders.iter().all(|b| a == b || !engine.affiliated(*a, *b)));
-            if holders.len() >= 3 && free {
-                return (purchaser.id, line.id, product.id, holders[..3].to_vec());
-            }
-        }
-    }
-    panic!("the demo province has a contested product");
-}
 
 async fn submit(node: &Node, who: ParticipantId, action: Action) -> Vec<engine::EventEnvelope> {
     let outcome =
@@ -63,8 +32,8 @@ async fn a_node_restarted_mid_auction_keeps_the_bids_and_closes_it_at_the_recove
         Node::open_with_clock(&settings(dir.path(), None), true, Arc::new(clock.clone()))
             .await
             .expect("open");
-    let (engine_copy, _) = node.replica.read(Clone::clone);
-    let (purchaser, line, product, bidders) = contest(&engine_copy);
+    let (contest, _) = node.replica.read(|e| contests(e, 3, Amount::from_minor(300_000)).next());
+    let Contest { purchaser, line, product, bidders } = contest.expect("a contested product");
     let spec = AuctionSpec {
         product,
         quantity: Quantity::parse("1").expect("quantity"),

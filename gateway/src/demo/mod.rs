@@ -4,12 +4,14 @@
 //!
 //! Generation is deterministic (a seeded ChaCha stream), so every new marketplace starts alike.
 
+mod contests;
 mod day;
 mod goods;
 mod journal_sink;
 pub mod live;
 mod names;
 
+pub use contests::{Contest, contests};
 pub use day::{DaySummary, ScriptStep, day_commands, day_script, trade_a_day};
 pub use journal_sink::JournalSink;
 
