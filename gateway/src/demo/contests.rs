@@ -54,7 +54,7 @@ pub fn contests(
                     holders.push(a.supplier);
                 }
             }
-            (holders.len() >= bidders).then(|| Contest {
+            (holders.len() >= bidders).then_some(Contest {
                 purchaser: purchaser.id,
                 line: line.id,
                 product,
