@@ -133,7 +133,7 @@ impl NaiveAuctions {
             .agreements()
             .map(|a| {
                 by_product.entry(a.product).or_default().push(a.id);
-                let regions = a.regions.iter().copied().collect();
+                let regions = a.regions.to_vec();
                 let until = Timestamp::shanghai_midnight(a.validity.to.next_day().expect("date"));
                 let from = Timestamp::shanghai_midnight(a.validity.from);
                 (a.id, Agreement { supplier: a.supplier, regions, from, until })
