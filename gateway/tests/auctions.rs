@@ -217,7 +217,7 @@ async fn until(socket: &mut Socket, log: &mut Received, pick: impl Fn(&Value) ->
     }
 }
 
-fn event_kind<'a>(frame: &'a Value) -> &'a str {
+fn event_kind(frame: &Value) -> &str {
     frame["event"]["kind"].as_str().or(frame["state"]["kind"].as_str()).unwrap_or("")
 }
 
