@@ -169,6 +169,22 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("GET", "/api/v1/auctions/1/results"),
         ("POST", "/api/v1/auctions/1/bids"),
         ("POST", "/api/v1/auctions/1/cancel"),
+        ("GET", "/api/v1/regions"),
+        ("POST", "/api/v1/regions"),
+        ("GET", "/api/v1/categories"),
+        ("POST", "/api/v1/categories"),
+        ("POST", "/api/v1/products"),
+        ("GET", "/api/v1/participants"),
+        ("POST", "/api/v1/participants"),
+        ("POST", "/api/v1/suppliers/1/suspend"),
+        ("POST", "/api/v1/affiliation-groups"),
+        ("GET", "/api/v1/agreements"),
+        ("POST", "/api/v1/agreements"),
+        ("POST", "/api/v1/agreements/1/stock"),
+        ("POST", "/api/v1/direct-order-limits"),
+        ("POST", "/api/v1/budgets"),
+        ("POST", "/api/v1/budgets/1/adjust"),
+        ("POST", "/api/v1/users"),
     ] {
         for token in [None, Some(forged.as_str()), Some("garbage.token")] {
             let (status, body) = app.call(method, uri, token, Some(json!({}))).await;

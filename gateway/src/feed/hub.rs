@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use engine::Event;
 use engine::auction::{Auction, AuctionState};
 use engine::types::{
@@ -27,7 +28,8 @@ const TICKET_TTL: Duration = Duration::from_secs(30);
 /// The feed hub.
 #[derive(Debug)]
 pub struct Hub {
-    topics: Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>,
+    /// Ready-to-send texts; a clone shares the bytes, so a message is encoded once for all.
+    topics: Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>,
     tickets: Mutex<HashMap<String, (Session, Instant)>>,
     /// Reads for snapshots.
     pub replica: Replica,
@@ -70,7 +72,7 @@ impl Hub {
     }
 
     /// A receiver of a topic's messages, from now on.
-    pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Arc<str>> {
+    pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Utf8Bytes> {
         lock(&self.topics)
             .entry(topic.to_string())
             .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
@@ -128,7 +130,7 @@ impl Hub {
         let text =
             json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
                 .to_string();
-        let _ = sender.send(Arc::from(text));
+        let _ = sender.send(Utf8Bytes::from(text));
     }
 }
 

@@ -1,7 +1,7 @@
 //! One WebSocket connection: opened with a single-use ticket, then `subscribe` / `unsubscribe`
 //! messages from the client and events, lag notices, snapshots and pings to it. Sending has a task
-//! of its own (a slow reader never holds up receiving), and each subscription forwards from its
-//! topic into a bounded outbox.
+//! of its own (a slow reader never holds up receiving) that reads the client's topics directly: a
+//! client too slow for a topic's bounded buffer lags on that topic alone and is resynced.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,17 +13,22 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use engine::catalog::ParticipantKind;
 use engine::types::{DealId, ParticipantId, ProductId};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::Hub;
 use super::room::{self, Audience};
 use crate::http::{ApiError, AppState, Session};
 
-/// Messages waiting for a client before its subscriptions count as lagging.
-const OUTBOX: usize = 1_024;
+/// Subscription changes and answers waiting for a client's sending half.
+const CONTROL_QUEUE: usize = 64;
+/// Most queued messages written to a client before one flush.
+const SEND_BATCH: usize = 64;
 /// How often the server pings an idle client.
 const HEARTBEAT: Duration = Duration::from_secs(20);
 
@@ -165,24 +170,26 @@ async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
     clients.dec();
 }
 
+/// What the receiving half asks of the sending half.
+enum Control {
+    /// Follow `topic` from `receiver` on, after sending `opening` if there is one.
+    Follow { topic: String, receiver: broadcast::Receiver<Utf8Bytes>, opening: Option<Value> },
+    /// Stop following `topic`.
+    Drop { topic: String },
+    /// Send this answer.
+    Reply(Value),
+}
+
+fn text(value: &Value) -> Message {
+    Message::Text(Utf8Bytes::from(value.to_string()))
+}
+
 async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
-    let (mut sink, mut stream) = socket.split();
-    let (outbox, mut outgoing) = mpsc::channel::<Message>(OUTBOX);
-    let sender = tokio::spawn(async move {
-        let mut heartbeat = tokio::time::interval(HEARTBEAT);
-        heartbeat.tick().await;
-        loop {
-            let message = tokio::select! {
-                message = outgoing.recv() => match message { Some(m) => m, None => break },
-                _ = heartbeat.tick() => Message::Ping(Default::default()),
-            };
-            if sink.send(message).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut subscriptions: HashMap<String, Vec<tokio::task::JoinHandle<()>>> = HashMap::new();
-    let reply = |value: Value| Message::Text(Utf8Bytes::from(value.to_string()));
+    let (sink, mut stream) = socket.split();
+    let (control, controls) = mpsc::channel::<Control>(CONTROL_QUEUE);
+    let sender = tokio::spawn(send_loop(sink, controls, hub.clone()));
+    // Topics followed, each with its private companion (an auction room's own stream).
+    let mut followed: HashMap<String, Option<String>> = HashMap::new();
     while let Some(Ok(message)) = stream.next().await {
         let text = match message {
             Message::Text(text) => text,
@@ -191,31 +198,25 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
         };
         let Ok(request) = serde_json::from_str::<ClientMessage>(&text) else {
             let error = json!({ "type": "error", "code": "invalid_input", "message": "send {\"op\": \"subscribe\", \"topic\": \"offers:267\"}" });
-            if outbox.send(reply(error)).await.is_err() {
+            if control.send(Control::Reply(error)).await.is_err() {
                 break;
             }
             continue;
         };
+        let mut asks = Vec::new();
         let answer = match (request.op.as_str(), authorise(&hub, &session, &request.topic)) {
             (_, Err(why)) => {
                 json!({ "type": "error", "code": "not_permitted", "topic": request.topic, "message": why })
             }
             ("subscribe", Ok(Grant { topic, private })) => {
-                if !subscriptions.contains_key(&topic) {
-                    let mut tasks = Vec::new();
+                if !followed.contains_key(&topic) {
                     for topic in std::iter::once(&topic).chain(private.as_ref()) {
                         // Subscribed before the snapshot is read, so nothing falls between.
                         let receiver = hub.subscribe(topic);
                         let opening = topic.starts_with("auction:").then(|| snapshot(&hub, topic));
-                        tasks.push(tokio::spawn(forward(
-                            hub.clone(),
-                            topic.clone(),
-                            receiver,
-                            outbox.clone(),
-                            opening,
-                        )));
+                        asks.push(Control::Follow { topic: topic.clone(), receiver, opening });
                     }
-                    subscriptions.insert(topic.clone(), tasks);
+                    followed.insert(topic.clone(), private.clone());
                 }
                 let mut answer = json!({ "type": "subscribed", "topic": topic });
                 if let Some(private) = private {
@@ -224,8 +225,10 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
                 answer
             }
             ("unsubscribe", Ok(Grant { topic, .. })) => {
-                for task in subscriptions.remove(&topic).into_iter().flatten() {
-                    task.abort();
+                if let Some(private) = followed.remove(&topic) {
+                    for topic in std::iter::once(topic.clone()).chain(private) {
+                        asks.push(Control::Drop { topic });
+                    }
                 }
                 json!({ "type": "unsubscribed", "topic": topic })
             }
@@ -233,45 +236,69 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
                 json!({ "type": "error", "code": "invalid_input", "message": "op is subscribe or unsubscribe" })
             }
         };
-        if outbox.send(reply(answer)).await.is_err() {
+        asks.push(Control::Reply(answer));
+        let mut gone = false;
+        for ask in asks {
+            gone = gone || control.send(ask).await.is_err();
+        }
+        if gone {
             break;
         }
     }
-    for task in subscriptions.into_values().flatten() {
-        task.abort();
-    }
-    drop(outbox);
+    drop(control);
     let _ = sender.await;
 }
 
-/// Forwards one topic to one client, after the `opening` snapshot if there is one; tells it when it
-/// lagged, and sends a snapshot to resync.
-async fn forward(
+/// The sending half: one task per client reading its topics directly (no hop in between), so a
+/// message costs one wake-up per recipient; whatever is ready goes out with a single flush. A
+/// topic that lagged is told so and sent a snapshot. Ends when the client or the receiving half
+/// goes away.
+async fn send_loop(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut controls: mpsc::Receiver<Control>,
     hub: Arc<Hub>,
-    topic: String,
-    mut receiver: broadcast::Receiver<Arc<str>>,
-    outbox: mpsc::Sender<Message>,
-    opening: Option<Value>,
 ) {
-    if let Some(opening) = opening
-        && outbox.send(Message::Text(Utf8Bytes::from(opening.to_string()))).await.is_err()
-    {
-        return;
-    }
+    let mut topics: StreamMap<String, BroadcastStream<Utf8Bytes>> = StreamMap::new();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    let mut batch: Vec<Message> = Vec::with_capacity(SEND_BATCH);
+    let on_item = |batch: &mut Vec<Message>, topic: String, item| match item {
+        Ok(text) => batch.push(Message::Text(text)),
+        Err(BroadcastStreamRecvError::Lagged(missed)) => {
+            batch.push(text(&json!({ "type": "lagged", "topic": topic, "missed": missed })));
+            batch.push(text(&snapshot(&hub, &topic)));
+        }
+    };
     loop {
-        let message = match receiver.recv().await {
-            Ok(text) => Message::Text(Utf8Bytes::from(text.as_ref())),
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                let notice = json!({ "type": "lagged", "topic": topic, "missed": missed });
-                if outbox.send(Message::Text(Utf8Bytes::from(notice.to_string()))).await.is_err() {
-                    return;
+        tokio::select! {
+            ask = controls.recv() => match ask {
+                None => break,
+                Some(Control::Follow { topic, receiver, opening }) => {
+                    batch.extend(opening.as_ref().map(text));
+                    topics.insert(topic, BroadcastStream::new(receiver));
                 }
-                Message::Text(Utf8Bytes::from(snapshot(&hub, &topic).to_string()))
+                Some(Control::Drop { topic }) => {
+                    topics.remove(&topic);
+                }
+                Some(Control::Reply(answer)) => batch.push(text(&answer)),
+            },
+            Some((topic, item)) = topics.next(), if !topics.is_empty() => {
+                on_item(&mut batch, topic, item);
+                while batch.len() < SEND_BATCH {
+                    match topics.next().now_or_never() {
+                        Some(Some((topic, item))) => on_item(&mut batch, topic, item),
+                        _ => break,
+                    }
+                }
             }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        if outbox.send(message).await.is_err() {
-            return;
+            _ = heartbeat.tick() => batch.push(Message::Ping(Default::default())),
+        }
+        let mut failed = false;
+        for message in batch.drain(..) {
+            failed = failed || sink.feed(message).await.is_err();
+        }
+        if failed || sink.flush().await.is_err() {
+            break;
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - `deals`: direct orders, trades and their settlement steps.
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
 //! - `books`: budgets and reconciliation.
+//! - `reference`, `directory`: reference data written by the operator, and read back.
 //! - `system`: health, readiness, the caller.
 
 mod auctions;
@@ -15,9 +16,11 @@ mod auth;
 mod body;
 mod books;
 mod deals;
+mod directory;
 mod error;
 mod market;
 mod openapi;
+mod reference;
 mod state;
 mod system;
 
@@ -55,7 +58,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auctions/{id}/results", get(auctions::results))
         .route("/api/v1/auctions/{id}/bids", post(auctions::bid))
         .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
-        .route("/api/v1/budgets", get(books::budgets))
+        .route("/api/v1/budgets", get(books::budgets).post(reference::allocate_budget))
+        .route("/api/v1/budgets/{id}/adjust", post(reference::adjust_budget))
+        .route("/api/v1/regions", get(directory::regions).post(reference::define_region))
+        .route("/api/v1/categories", get(directory::categories).post(reference::define_category))
+        .route("/api/v1/products", post(reference::define_product))
+        .route(
+            "/api/v1/participants",
+            get(directory::participants).post(reference::register_participant),
+        )
+        .route("/api/v1/suppliers/{id}/{step}", post(reference::supplier_status))
+        .route("/api/v1/affiliation-groups", post(reference::define_group))
+        .route("/api/v1/agreements", get(directory::agreements).post(reference::grant_agreement))
+        .route("/api/v1/agreements/{id}/{change}", post(reference::change_agreement))
+        .route("/api/v1/direct-order-limits", post(reference::set_limit))
+        .route("/api/v1/users", post(reference::register_user))
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/ws/ticket", post(crate::feed::ticket))
         .route("/api/v1/ws", get(crate::feed::connect))

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{auctions, auth, books, deals, market, system};
+use super::{auctions, auth, books, deals, directory, market, reference, system};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -24,6 +24,22 @@ use super::{auctions, auth, books, deals, market, system};
         auctions::results,
         auctions::bid,
         auctions::cancel,
+        reference::define_region,
+        reference::define_category,
+        reference::define_product,
+        reference::register_participant,
+        reference::supplier_status,
+        reference::define_group,
+        reference::grant_agreement,
+        reference::change_agreement,
+        reference::set_limit,
+        reference::allocate_budget,
+        reference::adjust_budget,
+        reference::register_user,
+        directory::regions,
+        directory::categories,
+        directory::participants,
+        directory::agreements,
         books::budgets,
         books::reconciliation,
     ),
@@ -34,7 +50,18 @@ use super::{auctions, auth, books, deals, market, system};
         deals::StepBody,
         auctions::OpenAuction,
         auctions::PlaceBid,
-        auctions::CancelAuction
+        auctions::CancelAuction,
+        reference::DefineCode,
+        reference::DefineProduct,
+        reference::RegisterParticipant,
+        reference::Reasoned,
+        reference::DefineGroup,
+        reference::GrantAgreement,
+        reference::AgreementChange,
+        reference::SetLimit,
+        reference::AllocateBudget,
+        reference::AdjustBudget,
+        reference::RegisterUser
     ))
 )]
 struct ApiDoc;

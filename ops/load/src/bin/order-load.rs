@@ -15,17 +15,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use axum::routing::post;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use load::{HttpClient, call, percentile};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 3;
 /// No round may run longer than this.
 const ROUND_LIMIT: Duration = Duration::from_secs(120);
-
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
 async fn reference(body: Bytes) -> axum::Json<Value> {
     let order: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -34,22 +29,6 @@ async fn reference(body: Bytes) -> axum::Json<Value> {
         "trades": [{ "id": "T1-0", "product": order["product"], "quantity": order["quantity"], "unit_price": "5.00", "amount": "5.00" }],
         "seq": 1,
     }))
-}
-
-async fn call(
-    client: &HttpClient,
-    uri: &str,
-    token: Option<&str>,
-    body: &Value,
-) -> anyhow::Result<(u16, Value)> {
-    let mut request = hyper::Request::post(uri).header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let response = client.request(request.body(Full::new(Bytes::from(body.to_string())))?).await?;
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await?.to_bytes();
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
 }
 
 /// One round: `requests` orders from `clients` connections; per-request latencies in µs.
@@ -102,36 +81,19 @@ async fn round(
     Ok((start.elapsed(), all, failures))
 }
 
-fn percentile(sorted: &[u64], per_mille: usize) -> u64 {
-    sorted
-        .get((sorted.len() * per_mille / 1000).min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or(0)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let requests: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(20_000);
     let clients: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(64);
 
-    let dir = tempfile::tempdir()?;
-    let settings = gateway::node::Settings {
-        data_dir: dir.path().to_path_buf(),
-        database_url: None,
-        runtime: gateway::runtime::RuntimeConfig::default(),
-    };
-    eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
-    let (node, _) = gateway::node::Node::open(&settings, true).await?;
-    let market = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let market_addr = market.local_addr()?;
-    tokio::spawn(gateway::http::serve(market, node.app_state(), std::future::pending()));
+    let (node, market, _dir) = load::demo_node().await?;
     let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let plain_addr = plain.local_addr()?;
     let plain_app = axum::Router::new().route("/api/v1/orders", post(reference));
     tokio::spawn(async move { axum::serve(plain, plain_app).await });
 
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let client = load::client();
     // The cheapest product whose best offer covers the whole province without a stock limit,
     // so every order fills; and one session and budget line per client.
     let province: engine::types::RegionCode = "330000".parse()?;
@@ -150,14 +112,7 @@ async fn main() -> anyhow::Result<()> {
     let product = product.context("a notebook on offer in the demo province")?;
     let mut sessions = Vec::new();
     for login in units {
-        let (_, body) = call(
-            &client,
-            &format!("http://{market_addr}/api/v1/login"),
-            None,
-            &json!({"login": login, "password": "demo"}),
-        )
-        .await?;
-        let token = body["token"].as_str().context("a token")?.to_string();
+        let token = load::login(&client, &market, &login).await?;
         let (line, _) = node.replica.read(|engine| {
             let purchaser = engine.user_by_login(&login).map(|u| u.participant);
             engine.budget_lines().find(|l| Some(l.purchaser) == purchaser).map(|l| l.id.0)
@@ -167,7 +122,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let targets = [
-        ("marketplace", format!("http://{market_addr}/api/v1/orders")),
+        ("marketplace", format!("{market}/api/v1/orders")),
         ("plain axum", format!("http://{plain_addr}/api/v1/orders")),
     ];
     let mut results: Vec<(Vec<f64>, Vec<u64>, usize)> =
