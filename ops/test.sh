@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the marketplace: formatting, lints with warnings denied, and every test of the
 # workspace, engine rules to system tests. Starts what the tests need that is not running (the
-# machine's PostgreSQL), installs what is missing, and fails loudly: nothing is skipped.
+# machine's PostgreSQL and Redis), installs what is missing, and fails loudly: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,6 +29,21 @@ pg_isready -q -h 127.0.0.1 -p 5432 || fail "PostgreSQL did not come up on 127.0.
 psql -X -q -h 127.0.0.1 -U postgres -d postgres -c 'SELECT 1' >/dev/null \
   || fail "cannot connect to PostgreSQL as postgres on 127.0.0.1:5432 (trust authentication expected)"
 echo "PostgreSQL is up on 127.0.0.1:5432"
+
+# Redis: the owner and edge node tests share the machine's Redis, each under a namespace of its own.
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  [ "$(id -u)" = 0 ] || fail "Redis is missing and installing it needs root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "Redis is not answering on 127.0.0.1:6379; starting it"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 60); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+[ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ] || fail "Redis did not come up on 127.0.0.1:6379"
+echo "Redis is up on 127.0.0.1:6379"
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check

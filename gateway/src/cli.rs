@@ -24,6 +24,13 @@ struct Cli {
     /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// Redis (`redis://...`): edge nodes forward to this market's owner through it, and all nodes
+    /// share sessions, tickets and login limits; one node serves alone when unset.
+    #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
+    redis_url: Option<String>,
+    /// The namespace of this market's keys in Redis [default: market].
+    #[arg(long, env = "APP_REDIS_NAMESPACE", global = true)]
+    redis_namespace: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -32,6 +39,8 @@ struct Cli {
 enum Command {
     /// Serves the marketplace over HTTP (the default): the demo province on first start.
     Run(ServeArgs),
+    /// Serves the marketplace as an edge node of the owner reached through `REDIS_URL`.
+    Edge,
     /// Runs a scripted trading session against the marketplace, reconciles, and exits.
     Simulate(RunArgs),
     /// Checks the journal end to end: checksums, sequence and hash chain.
@@ -102,16 +111,18 @@ async fn async_main() -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from("data")),
         database_url: cli.database_url.clone().or(file.database_url.clone()),
         runtime: file.runtime(),
+        redis_url: cli.redis_url.clone().or(file.redis_url.clone()),
+        redis_namespace: cli
+            .redis_namespace
+            .clone()
+            .or(file.redis_namespace.clone())
+            .unwrap_or_else(|| node::REDIS_NAMESPACE.into()),
     };
+    let listen =
+        cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
     match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
-        Command::Run(args) => {
-            let listen = cli
-                .listen
-                .clone()
-                .or(file.listen.clone())
-                .unwrap_or_else(|| ServeArgs::LISTEN.into());
-            serve(&settings, &listen, args).await
-        }
+        Command::Run(args) => serve(&settings, &listen, args).await,
+        Command::Edge => edge(&settings, &listen).await,
         Command::Simulate(args) => run(&settings, args).await,
         Command::Verify => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
@@ -174,6 +185,24 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
     crate::http::serve(listener, node.app_state(), shutdown).await?;
     eprintln!("Stopping: final snapshot, database catching up");
     node.shutdown().await
+}
+
+async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
+    let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
+    let edge = node::EdgeNode::start(url, &settings.redis_namespace).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    eprintln!(
+        "Edge node of market \"{}\" at http://{}/ (replica at seq {})",
+        settings.redis_namespace,
+        listener.local_addr()?,
+        edge.replica.seq()
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::http::serve(listener, edge.app_state(), shutdown).await
 }
 
 async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {

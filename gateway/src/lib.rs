@@ -10,11 +10,13 @@
 //!   reconciliation as of the persister's watermark.
 //! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
 //!   [`metrics`]: Prometheus metrics.
-//! - [`node`]: a node owning its data folder; [`settings`]: settings from a file; [`cli`]: the
+//! - [`bus`]: owner and edge nodes over Redis, and what they share.
+//! - [`node`]: a node owning its data folder, or an edge node; [`settings`]: settings from a file; [`cli`]: the
 //!   command line.
 //! - [`demo`]: the demo province (Zhejiang's real regions and catalog, generated participants,
 //!   accounts, agreements, offers and budgets), its scripted day and live sessions.
 
+pub mod bus;
 pub mod cli;
 pub mod demo;
 pub mod feed;

@@ -25,7 +25,14 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// The engine task's settings.
     pub runtime: RuntimeConfig,
+    /// Redis, for edge nodes and what nodes share; none for a node serving alone.
+    pub redis_url: Option<String>,
+    /// The namespace of this market's keys in Redis.
+    pub redis_namespace: String,
 }
+
+/// The namespace of a market's keys in Redis unless set otherwise.
+pub const REDIS_NAMESPACE: &str = "market";
 
 impl Settings {
     /// The database URL in use.
@@ -55,6 +62,10 @@ pub struct Node {
     pub layout: Layout,
     /// The engine task's clock.
     pub clock: Arc<dyn Clock>,
+    /// Token keys: shared through Redis with edge nodes, or this node's own.
+    pub tokens: Arc<crate::http::Tokens>,
+    /// Failed-login counts.
+    pub logins: Arc<crate::http::LoginLimiter>,
     _lock: File,
 }
 
@@ -135,18 +146,46 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
-        let node =
-            Self { runtime, db, persister, replica, hub, storage, layout, clock, _lock: lock };
+        let (tokens, logins) = match &settings.redis_url {
+            Some(url) => {
+                let bus = crate::bus::Bus::connect(url, &settings.redis_namespace).await?;
+                let durable = *runtime.durable().borrow();
+                crate::bus::serve_owner(
+                    bus.clone(),
+                    runtime.handle(),
+                    runtime.subscribe(),
+                    durable,
+                )
+                .await?;
+                hub.share_tickets(bus.clone());
+                let key = bus.token_key().await?;
+                (crate::http::Tokens::new("bus", key), crate::http::LoginLimiter::shared(bus))
+            }
+            None => (crate::http::Tokens::random(), crate::http::LoginLimiter::default()),
+        };
+        let node = Self {
+            runtime,
+            db,
+            persister,
+            replica,
+            hub,
+            storage,
+            layout,
+            clock,
+            tokens: Arc::new(tokens),
+            logins: Arc::new(logins),
+            _lock: lock,
+        };
         Ok((node, province))
     }
 
-    /// The state the HTTP API serves from, with fresh token keys.
+    /// The state the HTTP API serves from.
     pub fn app_state(&self) -> crate::http::AppState {
         crate::http::AppState {
             handle: self.runtime.handle(),
             replica: self.replica.clone(),
-            tokens: Arc::new(crate::http::Tokens::random()),
-            logins: Arc::default(),
+            tokens: self.tokens.clone(),
+            logins: self.logins.clone(),
             books: Some(crate::http::Books {
                 db: self.db.clone(),
                 storage: self.storage.clone(),
@@ -181,6 +220,54 @@ impl Node {
         self.persister.stop().await;
         self.db.close().await;
         Ok(())
+    }
+}
+
+/// An edge node: no data folder, journal or database of its own. Commands go to the owner over
+/// Redis; the owner's released batches come back the same way and feed this node's replica and
+/// hub, so it serves the same API and feeds as the owner.
+#[derive(Debug)]
+pub struct EdgeNode {
+    /// Forwards to the owner.
+    pub handle: crate::runtime::EngineHandle,
+    /// The read replica, fed from the bus.
+    pub replica: crate::read::Replica,
+    /// The live feed hub.
+    pub hub: Arc<crate::feed::Hub>,
+    tokens: Arc<crate::http::Tokens>,
+    logins: Arc<crate::http::LoginLimiter>,
+}
+
+impl EdgeNode {
+    /// Joins the market on the Redis at `url` under `namespace`; its owner must be running.
+    pub async fn start(url: &str, namespace: &str) -> anyhow::Result<Self> {
+        let bus = crate::bus::Bus::connect(url, namespace).await?;
+        let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
+        let for_hub = released.subscribe();
+        let replica = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            crate::read::Replica::start(handle.clone(), released.subscribe()),
+        )
+        .await
+        .context("no owner answered for a copy of the engine")??;
+        let hub = crate::feed::Hub::start(replica.clone(), for_hub);
+        hub.share_tickets(bus.clone());
+        let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
+        let logins = Arc::new(crate::http::LoginLimiter::shared(bus));
+        Ok(Self { handle, replica, hub, tokens, logins })
+    }
+
+    /// The state the HTTP API serves from; reconciliation is the owner's.
+    pub fn app_state(&self) -> crate::http::AppState {
+        crate::http::AppState {
+            handle: self.handle.clone(),
+            replica: self.replica.clone(),
+            tokens: self.tokens.clone(),
+            logins: self.logins.clone(),
+            books: None,
+            hub: Some(self.hub.clone()),
+            clock: Arc::new(SystemClock),
+        }
     }
 }
 

@@ -22,6 +22,10 @@ pub struct FileSettings {
     pub database_url: Option<String>,
     /// Address to listen on.
     pub listen: Option<String>,
+    /// Redis for edge nodes and shared sessions (`REDIS_URL` overrides).
+    pub redis_url: Option<String>,
+    /// The namespace of the market's keys in Redis.
+    pub redis_namespace: Option<String>,
     /// The engine task.
     #[serde(default)]
     pub engine: EngineSettings,

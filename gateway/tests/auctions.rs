@@ -163,7 +163,8 @@ impl Room {
             (p.kind, p.region)
         });
         let session = http::Session { actor, role, region };
-        let ticket = self.state.hub.as_ref().expect("hub").issue_ticket(session);
+        let ticket =
+            self.state.hub.as_ref().expect("hub").issue_ticket(session).await.expect("a ticket");
         let url = format!("ws://{}/api/v1/ws?ticket={ticket}", self.address);
         tokio_tungstenite::connect_async(url).await.expect("the socket opens").0
     }

@@ -43,7 +43,7 @@ type Socket =
 
 impl Live {
     async fn open(&self, participant: engine::types::ParticipantId) -> Socket {
-        let ticket = self.ticket(participant);
+        let ticket = self.ticket(participant).await;
         let (socket, _) = tokio_tungstenite::connect_async(format!(
             "ws://{}/api/v1/ws?ticket={ticket}",
             self.address
@@ -53,7 +53,7 @@ impl Live {
         socket
     }
 
-    fn ticket(&self, participant: engine::types::ParticipantId) -> String {
+    async fn ticket(&self, participant: engine::types::ParticipantId) -> String {
         let actor = demo_user(participant);
         let session = http::Session {
             actor,
@@ -69,7 +69,7 @@ impl Live {
                 .read(|e| e.participant(participant).and_then(|p| p.region))
                 .0,
         };
-        self.state.hub.as_ref().expect("hub").issue_ticket(session)
+        self.state.hub.as_ref().expect("hub").issue_ticket(session).await.expect("a ticket")
     }
 }
 
@@ -135,7 +135,7 @@ async fn a_purchaser_follows_only_its_own_budget_and_a_ticket_opens_one_socket()
     send(&mut socket, json!({ "op": "dance" , "topic": "offers:1" })).await;
     assert_eq!(next_json(&mut socket).await["code"], "invalid_input");
 
-    let ticket = live.ticket(me);
+    let ticket = live.ticket(me).await;
     let url = format!("ws://{}/api/v1/ws?ticket={ticket}", live.address);
     tokio_tungstenite::connect_async(&url).await.expect("first use opens");
     assert!(tokio_tungstenite::connect_async(&url).await.is_err(), "a ticket is single-use");

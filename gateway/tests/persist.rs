@@ -19,6 +19,8 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         data_dir: dir.to_path_buf(),
         database_url: None,
         runtime: RuntimeConfig::default(),
+        redis_url: None,
+        redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");
     tokio::time::timeout(Duration::from_secs(60), node.persisted()).await.expect("persisted");

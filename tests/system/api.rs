@@ -3,39 +3,10 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use gateway::node::Node;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::helpers::*;
-
-type HttpClient = Client<HttpConnector, Full<Bytes>>;
-
-async fn call(
-    client: &HttpClient,
-    method: &str,
-    uri: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = hyper::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    if let Some(token) = token {
-        request = request.header("authorization", format!("Bearer {token}"));
-    }
-    let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
-    let response =
-        client.request(request.body(Full::new(body)).expect("request")).await.expect("response");
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
 
 async fn trade_over_http(database_url: Option<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -43,7 +14,7 @@ async fn trade_over_http(database_url: Option<String>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port 0");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(gateway::http::serve(listener, node.app_state(), std::future::pending()));
-    let client: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let client = http_client();
 
     let login = |who: &str| json!({ "login": who, "password": "demo" });
     let (status, unit) =

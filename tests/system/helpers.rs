@@ -24,7 +24,13 @@ pub fn node_binary() -> &'static str {
 
 /// Settings for a node in `dir`, with `database_url` or the embedded SQLite file.
 pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
-    Settings { data_dir: dir.to_path_buf(), database_url, runtime: RuntimeConfig::default() }
+    Settings {
+        data_dir: dir.to_path_buf(),
+        database_url,
+        runtime: RuntimeConfig::default(),
+        redis_url: None,
+        redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+    }
 }
 
 /// A database of its own on the machine's PostgreSQL server, dropped by [`Database::drop_now`].
@@ -202,4 +208,39 @@ pub async fn within<T>(
     tokio::time::timeout(limit, future)
         .await
         .unwrap_or_else(|_| panic!("{what} did not finish within {limit:?}"))
+}
+
+/// An HTTP/1 client for the API over a real port.
+pub type HttpClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<bytes::Bytes>,
+>;
+
+/// A new client.
+pub fn http_client() -> HttpClient {
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http()
+}
+
+/// One request: the status and the JSON answered (`null` when it is not JSON).
+pub async fn call(
+    client: &HttpClient,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use http_body_util::BodyExt;
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let body = body.map_or_else(bytes::Bytes::new, |b| bytes::Bytes::from(b.to_string()));
+    let request = request.body(http_body_util::Full::new(body)).expect("request");
+    let response = client.request(request).await.expect("response");
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }

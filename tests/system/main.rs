@@ -3,6 +3,7 @@
 mod api;
 mod auction_restart;
 mod crash;
+mod edge;
 mod helpers;
 mod journal_files;
 mod outage;

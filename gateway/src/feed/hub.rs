@@ -31,6 +31,8 @@ pub struct Hub {
     /// Ready-to-send texts; a clone shares the bytes, so a message is encoded once for all.
     topics: Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>,
     tickets: Mutex<HashMap<String, (Session, Instant)>>,
+    /// Tickets kept on the bus instead, when nodes share them.
+    shared: std::sync::OnceLock<crate::bus::Bus>,
     /// Reads for snapshots.
     pub replica: Replica,
 }
@@ -55,7 +57,12 @@ impl Hub {
     /// Starts the hub on the released batches. `released` must be subscribed before the replica
     /// copy it reads its routes from was taken, so no event falls between.
     pub fn start(replica: Replica, released: broadcast::Receiver<ReleasedBatch>) -> Arc<Self> {
-        let hub = Arc::new(Self { topics: Mutex::default(), tickets: Mutex::default(), replica });
+        let hub = Arc::new(Self {
+            topics: Mutex::default(),
+            tickets: Mutex::default(),
+            shared: std::sync::OnceLock::new(),
+            replica,
+        });
         let (routes, _) = hub.replica.read(|engine| Routes {
             line_owner: engine.budget_lines().map(|l| (l.id, l.purchaser)).collect(),
             trade_owner: engine.trades().map(|t| (t.trade.id, t.trade.purchaser)).collect(),
@@ -79,16 +86,36 @@ impl Hub {
             .subscribe()
     }
 
+    /// Shares tickets with every node on `bus`: a ticket issued here opens a socket on any node.
+    pub fn share_tickets(&self, bus: crate::bus::Bus) {
+        let _ = self.shared.set(bus);
+    }
+
     /// A single-use ticket that opens a WebSocket as `session`.
-    pub fn issue_ticket(&self, session: Session) -> String {
+    pub async fn issue_ticket(&self, session: Session) -> anyhow::Result<String> {
         use argon2::password_hash::rand_core::{OsRng, RngCore};
         let mut bytes = [0_u8; 16];
         OsRng.fill_bytes(&mut bytes);
         let ticket: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        if let Some(bus) = self.shared.get() {
+            bus.put_ticket(&ticket, session.actor, TICKET_TTL).await?;
+            return Ok(ticket);
+        }
         let mut tickets = lock(&self.tickets);
         tickets.retain(|_, (_, issued)| issued.elapsed() < TICKET_TTL);
         tickets.insert(ticket.clone(), (session, Instant::now()));
-        ticket
+        Ok(ticket)
+    }
+
+    /// The session a ticket was issued to, once, while fresh; checked against current data when
+    /// it came through the bus.
+    pub async fn redeem(&self, ticket: &str) -> Option<Session> {
+        if let Some(bus) = self.shared.get() {
+            let actor = bus.take_ticket(ticket).await?;
+            return Session::of(&self.replica, actor).ok();
+        }
+        let (session, issued) = lock(&self.tickets).remove(ticket)?;
+        (issued.elapsed() < TICKET_TTL).then_some(session)
     }
 
     /// A participant's legal name and credit code, for published results.
@@ -100,12 +127,6 @@ impl Hub {
                 })
             })
             .0
-    }
-
-    /// The session a ticket was issued to, once, while fresh.
-    pub fn redeem(&self, ticket: &str) -> Option<Session> {
-        let (session, issued) = lock(&self.tickets).remove(ticket)?;
-        (issued.elapsed() < TICKET_TTL).then_some(session)
     }
 
     fn publish(&self, routes: &mut Routes, topic: String, seq: u64, event: Value) {

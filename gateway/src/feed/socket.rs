@@ -38,7 +38,8 @@ pub async fn ticket(
     session: Session,
 ) -> Result<Json<Value>, ApiError> {
     let hub = state.hub.as_ref().ok_or_else(|| ApiError::not_found("live feeds on this node"))?;
-    Ok(Json(json!({ "ticket": hub.issue_ticket(session) })))
+    let ticket = hub.issue_ticket(session).await.map_err(|e| ApiError::internal(&e))?;
+    Ok(Json(json!({ "ticket": ticket })))
 }
 
 /// Query of `GET /api/v1/ws`.
@@ -56,7 +57,7 @@ pub async fn connect(
     let Some(hub) = state.hub.clone() else {
         return ApiError::not_found("live feeds on this node").into_response();
     };
-    let Some(session) = hub.redeem(&query.ticket) else {
+    let Some(session) = hub.redeem(&query.ticket).await else {
         return ApiError::unauthenticated().into_response();
     };
     upgrade.on_upgrade(move |socket| serve(socket, hub, session))

@@ -101,31 +101,53 @@ impl Tokens {
     }
 }
 
-/// Counts failed logins per login name, so guessing passwords is slow.
+/// Counts failed logins per login name, so guessing passwords is slow; with a bus, the counts
+/// are shared by every node as well as kept here.
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, (u32, SystemTime)>>,
+    shared: Option<crate::bus::Bus>,
 }
 
 impl LoginLimiter {
-    fn blocked(&self, login: &str) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        failures.get(login).is_some_and(|(count, since)| {
-            *count >= LOGIN_ATTEMPTS && since.elapsed().unwrap_or_default() < LOGIN_WINDOW
-        })
+    /// A limiter whose counts every node on `bus` shares.
+    pub fn shared(bus: crate::bus::Bus) -> Self {
+        Self { failures: Mutex::default(), shared: Some(bus) }
     }
 
-    fn failed(&self, login: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let entry = failures.entry(login.to_string()).or_insert((0, SystemTime::now()));
-        if entry.1.elapsed().unwrap_or_default() >= LOGIN_WINDOW {
-            *entry = (0, SystemTime::now());
+    async fn blocked(&self, login: &str) -> bool {
+        let here = {
+            let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            failures.get(login).is_some_and(|(count, since)| {
+                *count >= LOGIN_ATTEMPTS && since.elapsed().unwrap_or_default() < LOGIN_WINDOW
+            })
+        };
+        match &self.shared {
+            Some(bus) if !here => bus.login_failures(login).await >= LOGIN_ATTEMPTS,
+            _ => here,
         }
-        entry.0 += 1;
     }
 
-    fn succeeded(&self, login: &str) {
+    async fn failed(&self, login: &str) {
+        {
+            let mut failures =
+                self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let entry = failures.entry(login.to_string()).or_insert((0, SystemTime::now()));
+            if entry.1.elapsed().unwrap_or_default() >= LOGIN_WINDOW {
+                *entry = (0, SystemTime::now());
+            }
+            entry.0 += 1;
+        }
+        if let Some(bus) = &self.shared {
+            bus.login_failed(login, LOGIN_WINDOW).await;
+        }
+    }
+
+    async fn succeeded(&self, login: &str) {
         self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(login);
+        if let Some(bus) = &self.shared {
+            bus.login_succeeded(login).await;
+        }
     }
 }
 
@@ -167,7 +189,15 @@ where
         let state = AppState::from_ref(state);
         let token = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let actor = state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
-        let (session, _) = state.replica.read(|engine| {
+        Session::of(&state.replica, actor)
+    }
+}
+
+impl Session {
+    /// The session of `actor` as current data has it: its role and region, refused when the
+    /// account is gone or its organisation suspended.
+    pub fn of(replica: &crate::read::Replica, actor: Actor) -> Result<Self, ApiError> {
+        let (session, _) = replica.read(|engine| {
             let user = engine.user(actor.user)?;
             let participant = engine.participant(user.participant)?;
             (user.participant == actor.participant).then_some((
@@ -231,7 +261,7 @@ pub async fn login(
     State(state): State<AppState>,
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
-    if state.logins.blocked(&body.login) {
+    if state.logins.blocked(&body.login).await {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -252,7 +282,7 @@ pub async fn login(
     let refused =
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
     let Some((user, participant, hash, name, kind)) = account else {
-        state.logins.failed(&body.login);
+        state.logins.failed(&body.login).await;
         return Err(refused());
     };
     let password = body.password;
@@ -265,10 +295,10 @@ pub async fn login(
     .await
     .unwrap_or(false);
     if !ok {
-        state.logins.failed(&body.login);
+        state.logins.failed(&body.login).await;
         return Err(refused());
     }
-    state.logins.succeeded(&body.login);
+    state.logins.succeeded(&body.login).await;
     let (token, expires_at) = state.tokens.issue(user, participant);
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",

@@ -24,7 +24,7 @@ mod reference;
 mod state;
 mod system;
 
-pub use auth::{Session, Tokens, role_name};
+pub use auth::{LoginLimiter, Session, Tokens, role_name};
 pub use error::ApiError;
 pub use state::{AppState, Books};
 

@@ -7,7 +7,7 @@ use engine::{Command, EventEnvelope};
 use tokio::sync::{mpsc, oneshot};
 
 /// The result of a command, released only after its batch was fsynced.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// The command's sequence.
     pub seq: Seq,
@@ -28,7 +28,7 @@ pub enum SubmitError {
 
 // Commands are the common case and are moved, not boxed: boxing would allocate per command.
 #[allow(clippy::large_enum_variant)]
-pub(super) enum Request {
+pub(crate) enum Request {
     Apply { command: Command, reply: oneshot::Sender<Outcome> },
     Shutdown { reply: oneshot::Sender<()> },
     Copy { reply: oneshot::Sender<engine::Engine> },
@@ -37,7 +37,7 @@ pub(super) enum Request {
 /// A handle on the engine task.
 #[derive(Clone, Debug)]
 pub struct EngineHandle {
-    pub(super) tx: mpsc::Sender<Request>,
+    pub(crate) tx: mpsc::Sender<Request>,
 }
 
 impl std::fmt::Debug for Request {
@@ -105,6 +105,11 @@ impl EngineHandle {
         let (reply, rx) = oneshot::channel();
         self.tx.send(Request::Copy { reply }).await.map_err(|_| SubmitError::Unavailable)?;
         rx.await.map_err(|_| SubmitError::Unavailable)
+    }
+
+    /// True once the engine task (or, on an edge, the link to the owner) has stopped.
+    pub fn is_closed(&self) -> bool {
+        self.tx.is_closed()
     }
 
     /// Commands waiting in the queue.

@@ -11,7 +11,7 @@
 
 mod clock;
 pub mod deadlines;
-mod handle;
+pub(crate) mod handle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use handle::{EngineHandle, Outcome, SubmitError};
@@ -51,7 +51,7 @@ impl Default for RuntimeConfig {
 }
 
 /// A durable command as released: what read models replay and feeds fan out.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Released {
     /// Its sequence.
     pub seq: Seq,

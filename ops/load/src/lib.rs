@@ -52,6 +52,8 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
         data_dir: dir.path().to_path_buf(),
         database_url: None,
         runtime: gateway::runtime::RuntimeConfig::default(),
+        redis_url: None,
+        redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;

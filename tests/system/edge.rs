@@ -1,0 +1,176 @@
+//! An owner and an edge node on one Redis (ARCHITECTURE 9, 11): a purchasing unit logs in on the
+//! edge and orders there; the owner strikes the trade; subscribers of either node receive it. A
+//! ticket issued by one node opens a socket on the other, and failed logins count across nodes.
+//! Each test runs under a namespace of its own and removes its keys.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use gateway::node::{EdgeNode, Node};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::*;
+
+/// The machine's Redis (ops/test.sh starts it when it is not running).
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn namespace() -> String {
+    format!("market-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Removes every key of `namespace`.
+async fn clean(namespace: &str) {
+    let client = redis::Client::open(REDIS).expect("url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("the machine's Redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{namespace}:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
+    }
+}
+
+async fn serve(state: gateway::http::AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port 0");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(gateway::http::serve(listener, state, std::future::pending()));
+    base
+}
+
+async fn login(client: &HttpClient, base: &str, who: &str, password: &str) -> (u16, Value) {
+    let body = json!({ "login": who, "password": password });
+    call(client, "POST", &format!("{base}/api/v1/login"), None, Some(body)).await
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket opened on `on` with a ticket issued by `issuer`, subscribed to `topic`.
+async fn follow(client: &HttpClient, issuer: &str, on: &str, token: &str, topic: &str) -> Socket {
+    let (status, ticket) =
+        call(client, "POST", &format!("{issuer}/api/v1/ws/ticket"), Some(token), None).await;
+    assert_eq!(status, 200, "{ticket}");
+    let url = format!(
+        "{}/api/v1/ws?ticket={}",
+        on.replacen("http", "ws", 1),
+        ticket["ticket"].as_str().expect("ticket")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("the socket opens");
+    let subscribe = json!({ "op": "subscribe", "topic": topic });
+    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
+    assert_eq!(next(&mut socket).await["type"], "subscribed");
+    socket
+}
+
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = within(Duration::from_secs(20), "a frame", socket.next()).await;
+        if let Message::Text(text) = frame.expect("open").expect("a frame") {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches_both_nodes() {
+    let namespace = namespace();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut settings = settings(dir.path(), None);
+    settings.redis_url = Some(REDIS.into());
+    settings.redis_namespace = namespace.clone();
+    let (owner, _) = Node::open(&settings, true).await.expect("the owner opens");
+    let owner_base = serve(owner.app_state()).await;
+    let edge =
+        within(Duration::from_secs(120), "the edge joining", EdgeNode::start(REDIS, &namespace))
+            .await
+            .expect("the edge joins");
+    assert!(edge.replica.seq() > engine::types::Seq(0), "the edge starts from the owner's copy");
+    let edge_base = serve(edge.app_state()).await;
+    let client = http_client();
+
+    // Logged in on the edge, the token holds on the owner too: the nodes share the token key.
+    let (status, unit) = login(&client, &edge_base, "unit7", "demo").await;
+    assert_eq!(status, 200, "{unit}");
+    let token = unit["token"].as_str().expect("token").to_string();
+    let me = unit["participant"].as_u64().expect("participant");
+    let (status, _) =
+        call(&client, "GET", &format!("{owner_base}/api/v1/me"), Some(&token), None).await;
+    assert_eq!(status, 200);
+
+    // One subscriber on each node, each with a ticket issued by the other node.
+    let topic = format!("orders:{me}");
+    let mut on_owner = follow(&client, &edge_base, &owner_base, &token, &topic).await;
+    let mut on_edge = follow(&client, &owner_base, &edge_base, &token, &topic).await;
+
+    let (_, catalog) = call(
+        &client,
+        "GET",
+        &format!("{edge_base}/api/v1/catalog/products?per_page=100"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let product = catalog["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["best_offer"].is_string())
+        .expect("on offer")["id"]
+        .clone();
+    let (_, budgets) =
+        call(&client, "GET", &format!("{edge_base}/api/v1/budgets"), Some(&token), None).await;
+    let order =
+        json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] });
+    let (status, placed) =
+        call(&client, "POST", &format!("{edge_base}/api/v1/orders"), Some(&token), Some(order))
+            .await;
+    assert_eq!(status, 201, "{placed}");
+    let trade = placed["trades"][0]["id"].as_str().expect("a trade").to_string();
+    let seq = placed["seq"].as_u64().expect("seq");
+
+    // The owner struck it: its journal has it, and both subscribers receive it.
+    assert!(
+        owner.replica.read(|e| e.trades().any(|t| t.trade.id.to_string() == trade)).0 || {
+            owner.replica.caught_up(engine::types::Seq(seq)).await;
+            owner.replica.read(|e| e.trades().any(|t| t.trade.id.to_string() == trade)).0
+        }
+    );
+    for socket in [&mut on_owner, &mut on_edge] {
+        let message = loop {
+            let message = next(socket).await;
+            if message["event"]["kind"] == "trade" {
+                break message;
+            }
+        };
+        assert_eq!(message["event"]["id"], trade);
+        assert_eq!(message["seq"], seq);
+    }
+    // The edge reads its own write.
+    let (_, trades) = call(
+        &client,
+        "GET",
+        &format!("{edge_base}/api/v1/trades?min_seq={seq}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(trades["items"][0]["id"], trade);
+
+    // Failed logins count on every node: five on the owner block the sixth on the edge.
+    for _ in 0..5 {
+        let (status, _) = login(&client, &owner_base, "unit8", "wrong").await;
+        assert_eq!(status, 401);
+    }
+    let (status, blocked) = login(&client, &edge_base, "unit8", "demo").await;
+    assert_eq!((status, blocked["error"]["code"].as_str()), (429, Some("too_many_attempts")));
+
+    drop(edge);
+    owner.shutdown().await.expect("shutdown");
+    clean(&namespace).await;
+}
