@@ -315,6 +315,26 @@ fn a6_a_supplier_suspended_before_the_close_drops_out_of_ranking_and_count() {
 }
 
 #[test]
+fn a6_a_supplier_whose_agreement_lapsed_before_the_close_drops_out_of_ranking_and_count() {
+    let mut r = room();
+    let auction = open(AuctionSpec { min_bidders: 2, ..spec(&r) }, &mut r);
+    bid_ok(r.s.lenovo, &mut r, auction, "4600");
+    bid_ok(r.s.dell, &mut r, auction, "4650");
+    bid_ok(r.hp, &mut r, auction, "4700");
+    let lapsed =
+        r.s.market
+            .engine
+            .agreements()
+            .find(|a| a.supplier == r.s.lenovo && a.product == r.s.desktop);
+    let agreement = lapsed.expect("lenovo's desktop agreement").id;
+    r.s.market.operator(Action::RevokeAgreement { agreement, reason: "协议终止".into() });
+    let end = r.s.market.now.plus_ms(30 * MINUTE);
+    let events = tick_at(&mut r, end);
+    assert!(events.iter().any(|e| matches!(e,
+        Event::AuctionAwarded { winner, bidders: 2, .. } if *winner == r.s.dell)));
+}
+
+#[test]
 fn a7_the_purchaser_cancels_before_the_first_bid_and_only_an_operator_with_a_reason_after_it() {
     let mut r = room();
     let auction = open(spec(&r), &mut r);
