@@ -45,6 +45,20 @@ fi
 [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ] || fail "Redis did not come up on 127.0.0.1:6379"
 echo "Redis is up on 127.0.0.1:6379"
 
+step "browser tests' tools (Chromium, CJK fonts, playwright-core)"
+command -v node >/dev/null && command -v npm >/dev/null || fail "Node.js and npm are needed for the storefront's browser tests"
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-zenhei)
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || fail "installing ${missing[*]} needs root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+[ -x /usr/bin/chromium ] || fail "Chromium did not install at /usr/bin/chromium"
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  npm ci --prefix tests/e2e --no-audit --no-fund >/dev/null || fail "npm could not install playwright-core"
+fi
+
 step "formatting (cargo fmt --check)"
 cargo fmt --all -- --check
 
@@ -53,5 +67,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests (cargo test --workspace)"
 cargo test --workspace --no-fail-fast
+
+step "storefront in headless Chromium (tests/e2e)"
+cargo build -p gateway
+MARKETPLACE_BIN=target/debug/gateway node tests/e2e/run.mjs
 
 step "all checks passed"

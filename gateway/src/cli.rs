@@ -109,9 +109,14 @@ async fn async_main() -> anyhow::Result<()> {
             .clone()
             .or(file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from("data")),
-        database_url: cli.database_url.clone().or(file.database_url.clone()),
+        // An empty variable (`DATABASE_URL=`) means unset, not a database named "".
+        database_url: cli
+            .database_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or(file.database_url.clone()),
         runtime: file.runtime(),
-        redis_url: cli.redis_url.clone().or(file.redis_url.clone()),
+        redis_url: cli.redis_url.clone().filter(|u| !u.is_empty()).or(file.redis_url.clone()),
         redis_namespace: cli
             .redis_namespace
             .clone()

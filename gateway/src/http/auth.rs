@@ -317,3 +317,15 @@ pub async fn login(
     }
     Ok(response)
 }
+
+/// `POST /api/v1/logout`: clears the session cookie (a bearer token simply expires).
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth",
+    responses((status = 204, description = "The cookie is cleared")))]
+pub async fn logout() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}

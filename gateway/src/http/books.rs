@@ -79,11 +79,38 @@ pub async fn reconciliation(
         })
         .collect();
     let count = |pick: fn(&Scope) -> bool| report.rows.keys().filter(|s| pick(s)).count();
+    let figures = |b: &engine::budget::Balance| {
+        json!({ "allocated": b.allocated.to_string(), "held": b.held.to_string(),
+                "committed": b.committed.to_string(), "paid": b.paid.to_string(),
+                "available": b.available().to_string() })
+    };
+    let (names, _) = state.replica.read(|engine| {
+        engine
+            .regions()
+            .map(|r| (r.code, r.name.clone()))
+            .collect::<std::collections::HashMap<_, _>>()
+    });
+    let by_region: Vec<_> = report
+        .rows
+        .iter()
+        .filter_map(|(scope, sources)| match scope {
+            Scope::Region(code) => Some(json!({
+                "region": code.to_string(),
+                "name": names.get(code),
+                "engine": figures(&sources.engine),
+                "ledger": figures(&sources.ledger),
+                "database": figures(&sources.database),
+                "differs": report.differences.iter().any(|d| d.scope == *scope),
+            })),
+            Scope::Line(_) | Scope::Purchaser(_) => None,
+        })
+        .collect();
     Ok(Json(json!({
         "as_of_seq": report.as_of.0,
         "budget_lines": count(|s| matches!(s, Scope::Line(_))),
         "purchasers": count(|s| matches!(s, Scope::Purchaser(_))),
         "regions": count(|s| matches!(s, Scope::Region(_))),
         "differences": differences,
+        "by_region": by_region,
     })))
 }

@@ -122,10 +122,17 @@ pub async fn offers(
     Path(product): Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
     let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
-    let (offers, seq) = state.replica.read(|engine| {
-        engine.product(ProductId(product))?;
+    let (found, seq) = state.replica.read(|engine| {
+        let p = engine.product(ProductId(product))?;
+        let details = json!({
+            "id": p.id.0, "sku": p.sku, "category": p.category.category().to_string(),
+            "category_name": engine.category(p.category.category()).map(|c| c.name.clone()),
+            "brand": p.brand, "model": p.model, "spec": p.spec, "unit": p.unit,
+            "quantity_decimals": p.scale,
+        });
         let now = engine.clock();
-        Some(
+        Some((
+            details,
             engine
                 .offers(ProductId(product))
                 .map(|(key, a)| {
@@ -141,10 +148,12 @@ pub async fn offers(
                     })
                 })
                 .collect::<Vec<_>>(),
-        )
+        ))
     });
-    let offers = offers.ok_or_else(|| ApiError::not_found("product"))?;
-    Ok(Json(json!({ "product": product, "offers": offers, "as_of_seq": seq.0 })))
+    let (details, offers) = found.ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(Json(
+        json!({ "product": product, "details": details, "offers": offers, "as_of_seq": seq.0 }),
+    ))
 }
 
 /// Body of `POST /api/v1/offers`.

@@ -10,6 +10,7 @@
 //! - `books`: budgets and reconciliation.
 //! - `reference`, `directory`: reference data written by the operator, and read back.
 //! - `system`: health, readiness, the caller.
+//! - `storefront`: the browser storefront's static files, compiled in.
 
 mod auctions;
 mod auth;
@@ -22,6 +23,7 @@ mod market;
 mod openapi;
 mod reference;
 mod state;
+mod storefront;
 mod system;
 
 pub use auth::{LoginLimiter, Session, Tokens, role_name};
@@ -41,11 +43,15 @@ use engine::{Action, Command, Event, EventEnvelope};
 /// The API.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(storefront::index))
+        .route("/style.css", get(storefront::style))
+        .route("/js/{module}", get(storefront::script))
         .route("/health", get(system::health))
         .route("/ready", get(system::ready))
         .route("/metrics", get(system::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/api/v1/login", post(auth::login))
+        .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(system::me))
         .route("/api/v1/catalog/products", get(market::products))
         .route("/api/v1/catalog/products/{product}/offers", get(market::offers))

@@ -11,6 +11,7 @@ use super::{auctions, auth, books, deals, directory, market, reference, system};
     info(title = "Provincial government procurement marketplace", version = "1"),
     paths(
         auth::login,
+        auth::logout,
         system::me,
         market::products,
         market::offers,

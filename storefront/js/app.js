@@ -1,0 +1,108 @@
+// The storefront: who is logged in, the menu of their role, and the page the address names
+// (`#/...`). Each role's pages live in a module of their own.
+
+import { ApiFailure, get, post } from './api.js';
+import { leaveAll } from './live.js';
+import { h, mount } from './ui.js';
+import * as purchaser from './purchaser.js';
+import * as supplier from './supplier.js';
+import * as overseer from './overseer.js';
+import { auctionRoom, auctionList } from './auction.js';
+
+const ROLE_NAMES = { purchaser: '采购单位', supplier: '供应商', analyst: '监管 / 价格分析', operator: '采购中心' };
+
+/** The pages of each role: route name -> [menu label, render(me, arg)]. */
+const PAGES = {
+  purchaser: {
+    '': ['商品目录', purchaser.catalog],
+    product: [null, purchaser.product],
+    orders: ['我的订单', purchaser.orders],
+    auctions: ['网上竞价', auctionList],
+    auction: [null, auctionRoom],
+    budgets: ['预算指标', purchaser.budgets],
+  },
+  supplier: {
+    '': ['协议与报价', supplier.agreements],
+    auctions: ['竞价大厅', auctionList],
+    auction: [null, auctionRoom],
+    trades: ['成交与履约', supplier.trades],
+  },
+  analyst: {
+    '': ['对账报告', overseer.reconciliation],
+    trades: ['实时成交', overseer.liveTrades],
+    auctions: ['竞价监督', auctionList],
+    auction: [null, auctionRoom],
+  },
+  operator: {
+    '': ['对账报告', overseer.reconciliation],
+    trades: ['实时成交', overseer.liveTrades],
+    auctions: ['竞价监督', auctionList],
+    auction: [null, auctionRoom],
+  },
+};
+
+let me = null;
+
+function loginPage(message) {
+  const error = h('span', { class: 'error', 'data-for': 'form' }, message ?? '');
+  const form = h('form', {
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      try {
+        await post('/login', { login: data.get('login'), password: data.get('password') });
+        await start();
+      } catch (failure) {
+        error.textContent = failure.message;
+      }
+    },
+  },
+  h('label', {}, '登录名', h('input', { name: 'login', autocomplete: 'username', required: true })),
+  h('label', {}, '密码', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
+  error,
+  h('button', { type: 'submit' }, '登录'));
+  document.getElementById('nav').replaceChildren();
+  document.getElementById('who').replaceChildren();
+  mount(h('div', { class: 'card login' }, h('h1', {}, '登录'), form,
+    h('p', { class: 'accounts' }, '演示账号（密码 demo）：unit1 … unit2000 采购单位，supplier1 … supplier200 供应商，supervisor 监管，centre 采购中心。')));
+}
+
+function menu() {
+  const pages = PAGES[me.role] ?? {};
+  const current = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
+  const links = Object.entries(pages)
+    .filter(([, [label]]) => label)
+    .map(([route, [label]]) => h('a', { href: `#/${route}`, class: route === current ? 'active' : null }, label));
+  document.getElementById('nav').replaceChildren(...links);
+  document.getElementById('who').replaceChildren(
+    h('span', {}, `${me.name}（${ROLE_NAMES[me.role] ?? me.role}）`),
+    h('button', { onclick: async () => { await post('/logout').catch(() => {}); me = null; leaveAll(); loginPage(); } }, '退出'));
+}
+
+async function route() {
+  if (!me) return;
+  leaveAll();
+  menu();
+  const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name, ...rest] = path.split('/');
+  const page = (PAGES[me.role] ?? {})[name] ?? (PAGES[me.role] ?? {})[''];
+  try {
+    await page[1](me, rest.join('/') || query);
+  } catch (failure) {
+    if (failure instanceof ApiFailure && failure.status === 401) return loginPage('会话已过期，请重新登录');
+    mount(h('div', { class: 'card' }, h('p', { class: 'error' }, failure.message)));
+  }
+}
+
+async function start() {
+  try {
+    me = await get('/me');
+  } catch (failure) {
+    if (failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403)) return loginPage();
+    throw failure;
+  }
+  await route();
+}
+
+window.addEventListener('hashchange', route);
+start();

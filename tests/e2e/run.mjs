@@ -1,0 +1,200 @@
+// End-to-end tests of the storefront in headless Chromium (Debian's `chromium`, driven by
+// playwright-core). Starts its own marketplace node (demo province) in a temporary folder on a
+// free port, runs each test in fresh browser contexts, saves a screenshot of every role's home
+// under `artifacts/`, and exits non-zero on the first failure. Waits are for what the page shows,
+// each with a time limit as a guard; none is a sleep.
+//
+//   MARKETPLACE_BIN=target/debug/gateway node tests/e2e/run.mjs
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const binary = resolve(root, process.env.MARKETPLACE_BIN ?? 'target/debug/gateway');
+const artifacts = join(here, 'artifacts');
+mkdirSync(artifacts, { recursive: true });
+const GUARD = 30_000;
+
+/** Starts a node and resolves with its base URL once it serves. */
+function startNode(dataDir) {
+  // The embedded defaults: no PostgreSQL, no Redis, whatever the shell has set.
+  const env = { ...process.env, RUST_LOG: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  const child = spawn(binary, ['--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return new Promise((resolvePromise, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`the node did not start within 180 s:\n${seen}`)), 180_000);
+    child.stderr.on('data', (chunk) => {
+      seen += chunk;
+      const match = /Marketplace at (http:\/\/[^/\s]+)\//.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolvePromise({ child, base: match[1] });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`the node exited with ${code}:\n${seen}`)));
+  });
+}
+
+/** The API from the test itself, for set-up a person would do elsewhere. */
+async function api(base, token, method, path, body) {
+  const response = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const value = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(value)}`);
+  return value;
+}
+
+async function login(page, base, who) {
+  await page.goto(`${base}/`);
+  await page.fill('input[name=login]', who);
+  await page.fill('input[name=password]', 'demo');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#who button', { timeout: GUARD });
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Integer fen from a shown amount such as "1,234.50". */
+function fenOf(text) {
+  const clean = text.replace(/,/g, '').trim();
+  const [whole, cents = '00'] = clean.split('.');
+  return BigInt(whole) * 100n + BigInt(cents.padEnd(2, '0').slice(0, 2));
+}
+
+const tests = {
+  async 'a purchaser orders from the catalog and sees its budget drop'({ browser, base }) {
+    const page = await (await browser.newContext()).newPage();
+    await login(page, base, 'unit1');
+    await page.screenshot({ path: join(artifacts, 'purchaser-home.png'), fullPage: true });
+    const product = page.locator('tbody tr', { hasNot: page.locator('text=本地区暂无报价') }).first().locator('a');
+    await product.click();
+    await page.waitForSelector('text=直接订购', { timeout: GUARD });
+    const before = fenOf(await page.locator('.stats .big').first().textContent());
+    await page.fill('input[name=quantity]', '1');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('.ok:has-text("已成交")', { timeout: GUARD });
+    await page.waitForFunction((was) => {
+      const text = document.querySelector('.stats .big')?.textContent ?? '';
+      const [w, c = '00'] = text.replace(/,/g, '').split('.');
+      return BigInt(w) * 100n + BigInt(c.padEnd(2, '0').slice(0, 2)) < BigInt(was);
+    }, before.toString(), { timeout: GUARD });
+    const after = fenOf(await page.locator('.stats .big').first().textContent());
+    assert(after < before, `the available budget dropped: ${before} -> ${after}`);
+    await page.goto(`${base}/#/orders`);
+    await page.waitForSelector('tbody tr', { timeout: GUARD });
+    assert(await page.locator('tbody tr').count() >= 1, 'the order is listed under my orders');
+  },
+
+  async 'two suppliers bid in a live auction and each sees only its own rank'({ browser, base }) {
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit2', password: 'demo' });
+    const bidders = [];
+    for (const who of ['supplier1', 'supplier2', 'supplier3']) {
+      bidders.push((await api(base, null, 'POST', '/login', { login: who, password: 'demo' })).participant);
+    }
+    const budgets = await api(base, unit.token, 'GET', '/budgets');
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=1');
+    const opened = await api(base, unit.token, 'POST', '/auctions', {
+      product: catalog.items[0].id, quantity: '1', budget_line: budgets.lines[0].id, ceiling: '1000.00',
+      duration_seconds: 1800, min_step: '1.00', disclosure: 'rank_only', invited: bidders,
+    });
+    const id = opened.auction.auction;
+    const rooms = [];
+    for (const who of ['supplier1', 'supplier2']) {
+      const page = await (await browser.newContext()).newPage();
+      await login(page, base, who);
+      if (who === 'supplier1') await page.screenshot({ path: join(artifacts, 'supplier-home.png'), fullPage: true });
+      await page.goto(`${base}/#/auction/${id}`);
+      await page.waitForSelector('#bid-form:not([hidden])', { timeout: GUARD });
+      await page.waitForSelector(`html[data-subscribed~="auction:${id}"]`, { timeout: GUARD });
+      rooms.push(page);
+    }
+    const [first, second] = rooms;
+    await first.fill('#bid-form input[name=price]', '990.00');
+    await first.click('#bid-form button');
+    await first.waitForSelector('#bid-feedback:has-text("排名第 1")', { timeout: GUARD });
+    await second.fill('#bid-form input[name=price]', '980.00');
+    await second.click('#bid-form button');
+    await second.waitForSelector('#bid-feedback:has-text("排名第 1")', { timeout: GUARD });
+    // The first learns live that it is second now, and sees two bidders; no price but its own.
+    await first.waitForFunction(() => document.querySelector('#my-rank')?.textContent === '2', null, { timeout: GUARD });
+    await first.waitForFunction(() => document.querySelector('#bidders')?.textContent === '2', null, { timeout: GUARD });
+    const firstText = await first.locator('main').textContent();
+    assert(!firstText.includes('980'), 'rank_only: the first bidder never sees the other price');
+    assert(firstText.includes('990'), 'the first bidder sees its own price');
+    const secondText = await second.locator('main').textContent();
+    assert(!secondText.includes('990'), 'rank_only: the second bidder never sees the other price');
+    await first.screenshot({ path: join(artifacts, 'auction-room.png'), fullPage: true });
+    // A step too small is refused next to the field, in plain words.
+    await first.fill('#bid-form input[name=price]', '989.50');
+    await first.click('#bid-form button');
+    await first.waitForSelector('#bid-form .error:has-text("A-2")', { timeout: GUARD });
+  },
+
+  async 'an analyst watches trades arrive live and reads the reconciliation'({ browser, base }) {
+    const page = await (await browser.newContext()).newPage();
+    await login(page, base, 'supervisor');
+    await page.waitForSelector('text=预算对账', { timeout: GUARD });
+    await page.screenshot({ path: join(artifacts, 'analyst-home.png'), fullPage: true });
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit3', password: 'demo' });
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=100');
+    const product = catalog.items.find((p) => p.best_offer);
+    await page.goto(`${base}/#/trades?category=${product.category}`);
+    await page.waitForSelector('select[name=category]', { timeout: GUARD });
+    const before = await page.locator('tbody tr').count();
+    const budgets = await api(base, unit.token, 'GET', '/budgets');
+    // Once the page follows the category, an order placed now must appear without a reload.
+    await page.waitForSelector(`html[data-subscribed~="trades:${product.category}"]`, { timeout: GUARD });
+    for (let i = 0; i < 2; i += 1) {
+      await api(base, unit.token, 'POST', '/orders', { product: product.id, quantity: '1', budget_line: budgets.lines[0].id });
+    }
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before, { timeout: GUARD });
+    const operator = await (await browser.newContext()).newPage();
+    await login(operator, base, 'centre');
+    await operator.waitForSelector('text=三方一致', { timeout: GUARD });
+    await operator.screenshot({ path: join(artifacts, 'operator-home.png'), fullPage: true });
+  },
+};
+
+const dataDir = mkdtempSync(join(tmpdir(), 'storefront-e2e-'));
+let node;
+let browser;
+let failed = 0;
+try {
+  node = await startNode(dataDir);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  for (const [name, test] of Object.entries(tests)) {
+    const started = Date.now();
+    try {
+      await test({ browser, base: node.base });
+      console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed += 1;
+      console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
+    }
+  }
+} finally {
+  await browser?.close();
+  node?.child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+}
+console.log(failed ? `${failed} storefront test(s) failed` : 'all storefront tests passed');
+process.exit(failed ? 1 : 0);
