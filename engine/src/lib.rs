@@ -13,6 +13,8 @@
 //! - [`settlement`]: trades and their settlement lifecycle.
 //! - [`auction`]: reverse auctions (rules) and the deadlines that start and close them.
 //! - [`idempotency`]: idempotency keys, kept 24 hours per participant.
+//! - [`analytics`]: candles, reference prices and early warnings: a pure fold over trades,
+//!   bids and closed auctions, run by the gateway off the engine's hot path.
 //! - `command`, `event`, `reject`: what goes in, what comes out, why a command was refused.
 //! - `engine`, `state`, `snapshot`: the engine, its state, snapshots and the state hash.
 //!
@@ -23,6 +25,7 @@
 // Money and quantities are exact integers: no float arithmetic, no silent narrowing.
 #![deny(clippy::float_arithmetic, clippy::cast_possible_truncation)]
 
+pub mod analytics;
 mod arena;
 pub mod auction;
 pub mod budget;

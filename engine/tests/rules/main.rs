@@ -1,6 +1,7 @@
 //! The engine's rules, one module per area, each test named for what it proves and the rule it
 //! covers. Tests read given / when / then over events.
 
+mod analytics;
 mod auctions;
 mod budget;
 mod direct;

@@ -1,0 +1,263 @@
+//! Early-warning alerts (P-3 to P-5): each names its rule, its deal, its region and the figures
+//! that raised it, in words an officer can read.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::{AuctionFacts, BidFacts, Quartiles, Thresholds, TradeFacts};
+use crate::types::{Amount, DealId, ParticipantId, RegionCode, Seq, Timestamp, UnitPrice};
+
+/// What an alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AlertKind {
+    /// P-3: a trade well above the upper quartile of its reference price.
+    AbnormalPrice,
+    /// P-3: a bid well below the lower quartile.
+    AbnormalBid,
+    /// P-4: orders split to stay under a threshold.
+    SplitPurchase,
+    /// P-4: a deal with a single or too few bidders.
+    FewBidders,
+    /// P-4: identical or near-identical bids.
+    IdenticalBids,
+    /// P-4: one winner after another within a fixed ring of suppliers.
+    BidRotation,
+}
+
+impl AlertKind {
+    /// The rule it enforces.
+    pub const fn rule(self) -> &'static str {
+        match self {
+            AlertKind::AbnormalPrice | AlertKind::AbnormalBid => "P-3",
+            _ => "P-4",
+        }
+    }
+
+    /// Its machine-readable code.
+    pub const fn code(self) -> &'static str {
+        match self {
+            AlertKind::AbnormalPrice => "abnormal_price",
+            AlertKind::AbnormalBid => "abnormal_bid",
+            AlertKind::SplitPurchase => "split_purchase",
+            AlertKind::FewBidders => "few_bidders",
+            AlertKind::IdenticalBids => "identical_bids",
+            AlertKind::BidRotation => "bid_rotation",
+        }
+    }
+}
+
+/// An alert (P-5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// What it is about.
+    pub kind: AlertKind,
+    /// The deal (order, auction) that raised it.
+    pub deal: DealId,
+    /// The purchaser's region.
+    pub region: RegionCode,
+    /// When, and the command that raised it.
+    pub ts: Timestamp,
+    /// Sequence of that command.
+    pub seq: Seq,
+    /// The figures, by name, as decimal text.
+    pub figures: BTreeMap<String, String>,
+    /// What happened, in words.
+    pub message: String,
+}
+
+fn figures<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// `price` scaled by `(10_000 + bp) / 10_000`, rounded down to the 0.0001 yuan.
+fn scaled(price: UnitPrice, bp: i64) -> UnitPrice {
+    UnitPrice::from_minor(price.minor().saturating_mul(10_000 + bp) / 10_000)
+}
+
+pub(super) fn abnormal_trade(
+    t: &Thresholds,
+    facts: &TradeFacts,
+    reference: Option<Quartiles>,
+) -> Option<Alert> {
+    let q = reference.filter(|q| q.samples >= t.min_samples)?;
+    let limit = scaled(q.q3, t.high_margin_bp);
+    let trade = &facts.trade;
+    (trade.unit_price > limit).then(|| Alert {
+        kind: AlertKind::AbnormalPrice,
+        deal: trade.deal,
+        region: trade.region,
+        ts: trade.ts,
+        seq: trade.seq,
+        figures: figures([
+            ("unit_price", trade.unit_price.to_string()),
+            ("q1", q.q1.to_string()),
+            ("median", q.median.to_string()),
+            ("q3", q.q3.to_string()),
+            ("limit", limit.to_string()),
+            ("samples", q.samples.to_string()),
+        ]),
+        message: format!(
+            "成交单价 {} 元高于参考价上四分位 {} 元的 {}%（{} 笔成交）",
+            trade.unit_price,
+            q.q3,
+            t.high_margin_bp / 100,
+            q.samples
+        ),
+    })
+}
+
+pub(super) fn abnormal_bid(
+    t: &Thresholds,
+    facts: &BidFacts,
+    reference: Option<Quartiles>,
+) -> Option<Alert> {
+    let q = reference.filter(|q| q.samples >= t.min_samples)?;
+    let floor = scaled(q.q1, -t.low_margin_bp);
+    (facts.price < floor).then(|| Alert {
+        kind: AlertKind::AbnormalBid,
+        deal: facts.auction,
+        region: facts.region,
+        ts: facts.ts,
+        seq: facts.seq,
+        figures: figures([
+            ("price", facts.price.to_string()),
+            ("q1", q.q1.to_string()),
+            ("floor", floor.to_string()),
+            ("samples", q.samples.to_string()),
+        ]),
+        message: format!(
+            "竞价出价 {} 元低于参考价下四分位 {} 元的 {}%",
+            facts.price,
+            q.q1,
+            t.low_margin_bp / 100
+        ),
+    })
+}
+
+pub(super) fn split_yearly(
+    facts: &TradeFacts,
+    total: Amount,
+    threshold: Amount,
+    deals: usize,
+) -> Alert {
+    let trade = &facts.trade;
+    Alert {
+        kind: AlertKind::SplitPurchase,
+        deal: trade.deal,
+        region: trade.region,
+        ts: trade.ts,
+        seq: trade.seq,
+        figures: figures([
+            ("total", total.to_string()),
+            ("threshold", threshold.to_string()),
+            ("orders", deals.to_string()),
+            ("fiscal_year", facts.fiscal_year.to_string()),
+            ("category", facts.category.to_string()),
+        ]),
+        message: format!(
+            "同一预算项目“{}”本年度 {} 笔直接订购合计 {} 元，达到公开招标数额标准 {} 元，而每笔均低于该标准",
+            facts.project, deals, total, threshold
+        ),
+    }
+}
+
+pub(super) fn split_window(
+    facts: &TradeFacts,
+    total: Amount,
+    limit: Amount,
+    deals: usize,
+) -> Alert {
+    let trade = &facts.trade;
+    Alert {
+        kind: AlertKind::SplitPurchase,
+        deal: trade.deal,
+        region: trade.region,
+        ts: trade.ts,
+        seq: trade.seq,
+        figures: figures([
+            ("total", total.to_string()),
+            ("limit", limit.to_string()),
+            ("orders", deals.to_string()),
+            ("category", facts.category.to_string()),
+        ]),
+        message: format!(
+            "短期内 {deals} 笔直接订购合计 {total} 元，超过直接订购限额 {limit} 元，而每笔均未超过"
+        ),
+    }
+}
+
+pub(super) fn few_bidders(t: &Thresholds, facts: &AuctionFacts) -> Option<Alert> {
+    (facts.winner.is_some() && facts.bidders < t.min_bidders).then(|| Alert {
+        kind: AlertKind::FewBidders,
+        deal: facts.auction,
+        region: facts.region,
+        ts: facts.ts,
+        seq: facts.seq,
+        figures: figures([
+            ("bidders", facts.bidders.to_string()),
+            ("expected", t.min_bidders.to_string()),
+        ]),
+        message: format!(
+            "竞价仅 {} 家有效竞价人即成交（应不少于 {} 家）",
+            facts.bidders, t.min_bidders
+        ),
+    })
+}
+
+pub(super) fn identical_bids(t: &Thresholds, facts: &AuctionFacts) -> Option<Alert> {
+    let mut prices: Vec<(UnitPrice, ParticipantId)> =
+        facts.standings.iter().map(|s| (s.price, s.bidder)).collect();
+    prices.sort_unstable();
+    let close = prices.windows(2).find(|w| {
+        let gap = w[1].0.minor() - w[0].0.minor();
+        gap.saturating_mul(10_000) <= w[0].0.minor().saturating_mul(t.identical_bp)
+    })?;
+    Some(Alert {
+        kind: AlertKind::IdenticalBids,
+        deal: facts.auction,
+        region: facts.region,
+        ts: facts.ts,
+        seq: facts.seq,
+        figures: figures([
+            ("price_a", close[0].0.to_string()),
+            ("price_b", close[1].0.to_string()),
+            ("supplier_a", close[0].1.0.to_string()),
+            ("supplier_b", close[1].1.0.to_string()),
+        ]),
+        message: format!("两家竞价人最终报价 {} 元与 {} 元相同或几乎相同", close[0].0, close[1].0),
+    })
+}
+
+pub(super) fn rotation(
+    t: &Thresholds,
+    facts: &AuctionFacts,
+    history: &VecDeque<(Vec<ParticipantId>, ParticipantId)>,
+) -> Option<Alert> {
+    if history.len() < t.rotation_auctions {
+        return None;
+    }
+    let ring = &history.front()?.0;
+    let same_ring = history.iter().all(|(bidders, _)| bidders == ring);
+    let winners: Vec<_> = history.iter().map(|(_, w)| *w).collect();
+    let distinct: BTreeSet<_> = winners.iter().collect();
+    let alternating = winners.windows(2).all(|w| w[0] != w[1]);
+    let ring_size = (2..=5).contains(&ring.len());
+    (same_ring && ring_size && distinct.len() >= 2 && alternating).then(|| Alert {
+        kind: AlertKind::BidRotation,
+        deal: facts.auction,
+        region: facts.region,
+        ts: facts.ts,
+        seq: facts.seq,
+        figures: figures([
+            ("auctions", history.len().to_string()),
+            ("ring", ring.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
+            ("winners", winners.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
+        ]),
+        message: format!(
+            "同一品目最近 {} 次竞价均由同一组 {} 家供应商参与，且轮流中标",
+            history.len(),
+            ring.len()
+        ),
+    })
+}

@@ -1,0 +1,303 @@
+//! Price analytics and early warnings (ARCHITECTURE 8, rules P-1 to P-5): candles, reference
+//! prices as rolling quartiles, and alerts for abnormal prices, split purchases, too few bidders,
+//! identical bids and winners rotating within a ring of suppliers.
+//!
+//! A pure fold, like the engine: [`Analytics::trade`], [`Analytics::bid`] and
+//! [`Analytics::auction_closed`] take facts in the order of the engine's sequence and return what
+//! changed. The gateway feeds it from released events and, at start, from the engine's own trades
+//! and auctions in the same order, so a restart reaches the same candles and alerts. Every
+//! collection is a `BTreeMap` or a `VecDeque` in arrival order.
+
+mod alerts;
+mod candles;
+mod reference;
+
+pub use alerts::{Alert, AlertKind};
+pub use candles::{Candle, Interval, Series};
+pub use reference::{Quartiles, Window};
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::auction::Standing;
+use crate::settlement::Trade;
+use crate::types::{
+    Amount, CategoryCode, DealId, ParticipantId, ProductId, RegionCode, Seq, Timestamp, UnitPrice,
+};
+
+/// Thresholds of the early warnings, each with the reason for its default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Days of trades a reference price spans. Default 90: a quarter holds enough trades of a
+    /// catalog product and follows the market as models age.
+    pub window_days: i64,
+    /// Fewest prices in the window before prices are judged. Default 5: fewer make quartiles noise.
+    pub min_samples: usize,
+    /// A trade this far above the upper quartile is abnormal (P-3), in basis points. Default 2000
+    /// (20 %): agreement prices of one model differ by a few percent; a fifth more is not chance.
+    pub high_margin_bp: i64,
+    /// A bid this far below the lower quartile is abnormally low (P-3). Default 3000 (30 %): below
+    /// that a supplier is likely selling under cost, which the law asks purchasers to question.
+    pub low_margin_bp: i64,
+    /// The public-tender threshold for goods (P-4). Default 4,000,000.00 yuan, Zhejiang's.
+    pub tender_threshold: Amount,
+    /// Days within which orders passing the direct-order limit together count as split (P-4).
+    /// Default 7: a week's orders of one thing by one unit are one need.
+    pub split_window_days: i64,
+    /// Bids within this many basis points of each other count as near-identical. Default 10
+    /// (0.1 %): independent suppliers rarely land that close at close.
+    pub identical_bp: i64,
+    /// Awarded auctions in a row of one category, among the same ring of bidders, that make a
+    /// rotation when the win passes around it. Default 4.
+    pub rotation_auctions: usize,
+    /// Fewest distinct bidders a deal should have had. Default 3, as ask.
+    pub min_bidders: u32,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            window_days: 90,
+            min_samples: 5,
+            high_margin_bp: 2_000,
+            low_margin_bp: 3_000,
+            tender_threshold: Amount::from_minor(400_000_000),
+            split_window_days: 7,
+            identical_bp: 10,
+            rotation_auctions: 4,
+            min_bidders: 3,
+        }
+    }
+}
+
+/// A trade with what analytics needs beside it, resolved by the caller from reference data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradeFacts {
+    /// The trade.
+    pub trade: Trade,
+    /// The product's category.
+    pub category: CategoryCode,
+    /// The region reference prices are kept for (the purchaser's city).
+    pub market: RegionCode,
+    /// The budget project of the line that paid.
+    pub project: String,
+    /// The line's fiscal year.
+    pub fiscal_year: i32,
+    /// The direct-order limit that applied to the purchaser for this category, if any (D-4).
+    pub direct_order_limit: Option<Amount>,
+}
+
+/// A bid, with its auction's product and market.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BidFacts {
+    /// The auction.
+    pub auction: DealId,
+    /// Its product.
+    pub product: ProductId,
+    /// The purchaser's city.
+    pub market: RegionCode,
+    /// The purchaser's own region, for alerts by region.
+    pub region: RegionCode,
+    /// The bidder.
+    pub bidder: ParticipantId,
+    /// The price.
+    pub price: UnitPrice,
+    /// When, and in which command.
+    pub ts: Timestamp,
+    /// Sequence of the command.
+    pub seq: Seq,
+}
+
+/// A closed auction: awarded or failed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuctionFacts {
+    /// The auction.
+    pub auction: DealId,
+    /// Its product's category.
+    pub category: CategoryCode,
+    /// The purchaser's region.
+    pub region: RegionCode,
+    /// The winner, when awarded.
+    pub winner: Option<ParticipantId>,
+    /// Distinct bidders counted at the close.
+    pub bidders: u32,
+    /// Every bidder's final standing.
+    pub standings: Vec<Standing>,
+    /// When, and in which command.
+    pub ts: Timestamp,
+    /// Sequence of the command.
+    pub seq: Seq,
+}
+
+/// What one fact changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Candles as they stand now.
+    pub candles: Vec<Candle>,
+    /// Alerts raised.
+    pub alerts: Vec<Alert>,
+}
+
+/// Direct-order spending by one purchaser in one budget project, category and fiscal year.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Yearly {
+    total: Amount,
+    largest_deal: Amount,
+    deals: BTreeMap<DealId, Amount>,
+    raised: bool,
+}
+
+/// The analytics state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analytics {
+    thresholds: Thresholds,
+    candles: BTreeMap<(Series, Interval, Timestamp), Candle>,
+    windows: BTreeMap<(ProductId, RegionCode), Window>,
+    yearly: BTreeMap<(ParticipantId, String, CategoryCode, i32), Yearly>,
+    recent: BTreeMap<(ParticipantId, CategoryCode), VecDeque<(Timestamp, DealId, Amount)>>,
+    rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
+    alerts: Vec<Alert>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+impl Analytics {
+    /// Empty, with these thresholds.
+    pub fn new(thresholds: Thresholds) -> Self {
+        Self { thresholds, ..Self::default() }
+    }
+
+    /// The thresholds in force.
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.thresholds
+    }
+
+    /// Candles of a series at an interval starting in `[from, to)`, oldest first.
+    pub fn candles(
+        &self,
+        series: Series,
+        interval: Interval,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Iterator<Item = &Candle> {
+        self.candles.range((series, interval, from)..(series, interval, to)).map(|(_, c)| c)
+    }
+
+    /// The reference price of a product in a market now.
+    pub fn reference(&self, product: ProductId, market: RegionCode) -> Option<Quartiles> {
+        self.windows.get(&(product, market)).and_then(Window::quartiles)
+    }
+
+    /// Every alert raised, in order.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// A trade was struck: candles move, its price is judged against the reference before it
+    /// joins it (P-2, P-3), and direct orders are checked for splitting (P-4).
+    pub fn trade(&mut self, facts: &TradeFacts) -> Changes {
+        let t = &facts.trade;
+        let mut changes = Changes::default();
+        for series in [Series::Product(t.product), Series::Category(facts.category)] {
+            for interval in Interval::ALL {
+                let start = interval.start(t.ts);
+                let candle = match self.candles.get(&(series, interval, start)) {
+                    Some(c) => c.with(t.unit_price, t.quantity, t.amount),
+                    None => {
+                        Candle::opened(series, interval, start, t.unit_price, t.quantity, t.amount)
+                    }
+                };
+                self.candles.insert((series, interval, start), candle);
+                changes.candles.push(candle);
+            }
+        }
+        let window = self.windows.entry((t.product, facts.market)).or_default();
+        window.expire(t.ts.plus_ms(-self.thresholds.window_days * DAY_MS));
+        let reference = window.quartiles();
+        window.push(t.ts, t.unit_price);
+        if let Some(alert) = alerts::abnormal_trade(&self.thresholds, facts, reference) {
+            changes.alerts.push(alert);
+        }
+        if t.mode == crate::settlement::TradeMode::DirectOrder {
+            changes.alerts.extend(self.split_purchase(facts));
+        }
+        self.alerts.extend(changes.alerts.iter().cloned());
+        changes
+    }
+
+    /// A bid was accepted: judged against the reference of its product and market (P-3).
+    pub fn bid(&mut self, facts: &BidFacts) -> Changes {
+        let reference = self.reference(facts.product, facts.market);
+        let alerts: Vec<_> =
+            alerts::abnormal_bid(&self.thresholds, facts, reference).into_iter().collect();
+        self.alerts.extend(alerts.iter().cloned());
+        Changes { candles: Vec::new(), alerts }
+    }
+
+    /// An auction closed: too few bidders, near-identical bids, and the win passing around a
+    /// ring of suppliers (P-4).
+    pub fn auction_closed(&mut self, facts: &AuctionFacts) -> Changes {
+        let mut alerts = Vec::new();
+        alerts.extend(alerts::few_bidders(&self.thresholds, facts));
+        alerts.extend(alerts::identical_bids(&self.thresholds, facts));
+        if let Some(winner) = facts.winner {
+            let mut ring: Vec<_> = facts.standings.iter().map(|s| s.bidder).collect();
+            ring.sort_unstable();
+            let history = self.rings.entry(facts.category).or_default();
+            history.push_back((ring, winner));
+            while history.len() > self.thresholds.rotation_auctions {
+                history.pop_front();
+            }
+            if let Some(alert) = alerts::rotation(&self.thresholds, facts, history) {
+                history.clear();
+                alerts.push(alert);
+            }
+        }
+        self.alerts.extend(alerts.iter().cloned());
+        Changes { candles: Vec::new(), alerts }
+    }
+
+    /// P-4: a unit's direct orders for one project and category passing the tender threshold in
+    /// a fiscal year, or the direct-order limit within a week, while each order stays below it.
+    fn split_purchase(&mut self, facts: &TradeFacts) -> Vec<Alert> {
+        let t = &facts.trade;
+        let mut raised = Vec::new();
+        let key = (t.purchaser, facts.project.clone(), facts.category, facts.fiscal_year);
+        let year = self.yearly.entry(key).or_default();
+        let before = year.total;
+        year.total = year.total.plus(t.amount);
+        let deal = year.deals.entry(t.deal).or_default();
+        *deal = deal.plus(t.amount);
+        year.largest_deal = year.largest_deal.max(*deal);
+        let threshold = self.thresholds.tender_threshold;
+        if !year.raised
+            && before < threshold
+            && year.total >= threshold
+            && year.largest_deal < threshold
+        {
+            year.raised = true;
+            raised.push(alerts::split_yearly(facts, year.total, threshold, year.deals.len()));
+        }
+        if let Some(limit) = facts.direct_order_limit {
+            let recent = self.recent.entry((t.purchaser, facts.category)).or_default();
+            let since = t.ts.plus_ms(-self.thresholds.split_window_days * DAY_MS);
+            while recent.front().is_some_and(|(ts, _, _)| *ts < since) {
+                recent.pop_front();
+            }
+            let before: Amount = recent.iter().fold(Amount::ZERO, |sum, (_, _, a)| sum.plus(*a));
+            recent.push_back((t.ts, t.deal, t.amount));
+            let mut per_deal: BTreeMap<DealId, Amount> = BTreeMap::new();
+            for (_, d, a) in recent.iter() {
+                let entry = per_deal.entry(*d).or_default();
+                *entry = entry.plus(*a);
+            }
+            let total = before.plus(t.amount);
+            let each_below = per_deal.values().all(|a| *a <= limit);
+            if before <= limit && total > limit && each_below && per_deal.len() > 1 {
+                raised.push(alerts::split_window(facts, total, limit, per_deal.len()));
+            }
+        }
+        raised
+    }
+}
