@@ -8,6 +8,7 @@
 //!   and recovery.
 //! - [`persist`]: the persister and the PostgreSQL and SQLite stores; [`reconcile`]: budget
 //!   reconciliation as of the persister's watermark.
+//! - [`prices`]: candles, reference prices and alerts, live, off the engine's hot path.
 //! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
 //!   [`metrics`]: Prometheus metrics.
 //! - [`bus`]: owner and edge nodes over Redis, and what they share.
@@ -25,6 +26,7 @@ pub mod journal;
 pub mod metrics;
 pub mod node;
 pub mod persist;
+pub mod prices;
 pub mod read;
 pub mod reconcile;
 pub mod runtime;

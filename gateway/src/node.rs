@@ -62,6 +62,8 @@ pub struct Node {
     pub layout: Layout,
     /// The engine task's clock.
     pub clock: Arc<dyn Clock>,
+    /// Candles, reference prices and alerts.
+    pub prices: crate::prices::PriceDesk,
     /// Token keys: shared through Redis with edge nodes, or this node's own.
     pub tokens: Arc<crate::http::Tokens>,
     /// Failed-login counts.
@@ -135,8 +137,15 @@ impl Node {
             tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
         }
         let released_for_hub = runtime.subscribe();
+        let released_for_prices = runtime.subscribe();
         let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
         let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
+        let prices = crate::prices::PriceDesk::start(
+            replica.clone(),
+            released_for_prices,
+            hub.clone(),
+            engine::analytics::Thresholds::default(),
+        );
         crate::runtime::deadlines::start(runtime.handle(), replica.clone(), clock.clone());
         let db = Database::connect(&settings.database_url()).await?;
         let persister = Persister::start(
@@ -172,6 +181,7 @@ impl Node {
             storage,
             layout,
             clock,
+            prices,
             tokens: Arc::new(tokens),
             logins: Arc::new(logins),
             _lock: lock,
@@ -193,6 +203,7 @@ impl Node {
             }),
             hub: Some(self.hub.clone()),
             clock: self.clock.clone(),
+            prices: Some(self.prices.clone()),
         }
     }
 
@@ -234,6 +245,8 @@ pub struct EdgeNode {
     pub replica: crate::read::Replica,
     /// The live feed hub.
     pub hub: Arc<crate::feed::Hub>,
+    /// Candles, reference prices and alerts, computed here too from the same batches.
+    pub prices: crate::prices::PriceDesk,
     tokens: Arc<crate::http::Tokens>,
     logins: Arc<crate::http::LoginLimiter>,
 }
@@ -244,6 +257,7 @@ impl EdgeNode {
         let bus = crate::bus::Bus::connect(url, namespace).await?;
         let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
         let for_hub = released.subscribe();
+        let for_prices = released.subscribe();
         let replica = tokio::time::timeout(
             std::time::Duration::from_secs(120),
             crate::read::Replica::start(handle.clone(), released.subscribe()),
@@ -252,9 +266,15 @@ impl EdgeNode {
         .context("no owner answered for a copy of the engine")??;
         let hub = crate::feed::Hub::start(replica.clone(), for_hub);
         hub.share_tickets(bus.clone());
+        let prices = crate::prices::PriceDesk::start(
+            replica.clone(),
+            for_prices,
+            hub.clone(),
+            engine::analytics::Thresholds::default(),
+        );
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus));
-        Ok(Self { handle, replica, hub, tokens, logins })
+        Ok(Self { handle, replica, hub, prices, tokens, logins })
     }
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
@@ -267,6 +287,7 @@ impl EdgeNode {
             books: None,
             hub: Some(self.hub.clone()),
             clock: Arc::new(SystemClock),
+            prices: Some(self.prices.clone()),
         }
     }
 }

@@ -51,6 +51,7 @@ async fn room() -> Room {
         books: None,
         hub: Some(market.hub),
         clock: Arc::new(market.clock.clone()),
+        prices: Some(market.prices.clone()),
     };
     // A product four unaffiliated suppliers may bid for, and a line that can hold its ceiling.
     let (contest, _) = market.replica.read(|engine| {

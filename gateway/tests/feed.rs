@@ -31,6 +31,7 @@ async fn live() -> Live {
         books: None,
         hub: Some(market.hub),
         clock: Arc::new(market.clock.clone()),
+        prices: Some(market.prices.clone()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
     let address = listener.local_addr().expect("address");

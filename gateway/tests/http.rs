@@ -33,6 +33,7 @@ async fn app() -> App {
         books: None,
         hub: Some(market.hub),
         clock: Arc::new(market.clock.clone()),
+        prices: Some(market.prices.clone()),
     };
     App {
         router: http::router(state.clone()),

@@ -148,6 +148,9 @@ struct Yearly {
     raised: bool,
 }
 
+/// A direct-order trade within the split window: when, of which order, how much.
+type RecentOrder = (Timestamp, DealId, Amount);
+
 /// The analytics state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analytics {
@@ -155,7 +158,7 @@ pub struct Analytics {
     candles: BTreeMap<(Series, Interval, Timestamp), Candle>,
     windows: BTreeMap<(ProductId, RegionCode), Window>,
     yearly: BTreeMap<(ParticipantId, String, CategoryCode, i32), Yearly>,
-    recent: BTreeMap<(ParticipantId, CategoryCode), VecDeque<(Timestamp, DealId, Amount)>>,
+    recent: BTreeMap<(ParticipantId, CategoryCode), VecDeque<RecentOrder>>,
     rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
     alerts: Vec<Alert>,
 }

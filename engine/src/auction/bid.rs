@@ -57,7 +57,7 @@ impl State {
             }
         }
 
-        let standing = Standing { bidder, price, receipt: ctx.seq };
+        let standing = Standing { bidder, price, receipt: ctx.seq, at: ctx.now };
         let a = self.auctions.at_mut(ix);
         match own {
             Some(i) => a.standings[i] = standing,

@@ -73,7 +73,9 @@ impl State {
         let award = winner.filter(|_| bidders >= a.spec.min_bidders);
         let step = if award.is_some() { AuctionStep::Award } else { AuctionStep::Fail };
         let Some(next) = a.state.after(step) else { return };
-        self.auctions.at_mut(ix).state = next;
+        let a = self.auctions.at_mut(ix);
+        a.state = next;
+        a.closed = Some(super::Closure { seq: ctx.seq, ts: ctx.now, bidders });
         let Some(winner) = award else {
             ctx.emit(Event::AuctionFailed { auction: id, bidders });
             self.move_budget(line_ix, LedgerKind::Released, hold, Some(id), PLATFORM, ctx);

@@ -132,6 +132,19 @@ pub struct Standing {
     pub price: UnitPrice,
     /// Sequence of the command that placed it: its receipt order.
     pub receipt: Seq,
+    /// Engine time of its receipt.
+    pub at: Timestamp,
+}
+
+/// How an auction ended: by which command, when, and with how many bidders counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    /// Sequence of the command whose deadline closed it, or that cancelled it.
+    pub seq: Seq,
+    /// Engine time of that command.
+    pub ts: Timestamp,
+    /// Distinct legal entities counted at the close.
+    pub bidders: u32,
 }
 
 /// A deadline the engine keeps. Field order is the order deadlines run in: by time, then auction.
@@ -164,6 +177,8 @@ pub struct Auction {
     pub standings: Vec<Standing>,
     /// Every accepted bid, in receipt order: what the results publish after the close.
     pub bids: Vec<Standing>,
+    /// How it ended, once it has.
+    pub closed: Option<Closure>,
 }
 
 impl Auction {

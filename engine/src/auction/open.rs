@@ -85,6 +85,7 @@ impl State {
             state: if started { AuctionState::Open } else { AuctionState::Scheduled },
             standings: Vec::new(),
             bids: Vec::new(),
+            closed: None,
         };
         if let Some(deadline) = auction.deadline() {
             self.deadlines.insert(deadline);
@@ -132,7 +133,10 @@ impl State {
         if let Some(deadline) = deadline {
             self.deadlines.remove(&deadline);
         }
-        self.auctions.at_mut(ix).state = next;
+        let a = self.auctions.at_mut(ix);
+        a.state = next;
+        let bidders = u32::try_from(a.standings.len()).unwrap_or(u32::MAX);
+        a.closed = Some(super::Closure { seq: ctx.seq, ts: ctx.now, bidders });
         ctx.emit(Event::AuctionCancelled { auction, reason });
         self.move_budget(line_ix, LedgerKind::Released, hold, Some(auction), actor.user, ctx);
         Ok(())

@@ -203,6 +203,7 @@ fn closed(auction: u64, ring: &[(u64, &str)], winner: Option<u64>, bidders: u32)
                 bidder: ParticipantId(*b),
                 price: price(p),
                 receipt: Seq(auction * 10 + i as u64),
+                at: at(0),
             })
             .collect(),
         ts: at(i64::try_from(auction).unwrap_or(0)),

@@ -31,6 +31,8 @@ pub struct Hub {
     /// Ready-to-send texts; a clone shares the bytes, so a message is encoded once for all.
     topics: Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>,
     tickets: Mutex<HashMap<String, (Session, Instant)>>,
+    /// Messages sent per topic: the gap-free `n` of every message.
+    counters: Mutex<HashMap<String, u64>>,
     /// Tickets kept on the bus instead, when nodes share them.
     shared: std::sync::OnceLock<crate::bus::Bus>,
     /// Reads for snapshots.
@@ -48,7 +50,6 @@ struct Routes {
     line_owner: HashMap<BudgetLineId, ParticipantId>,
     trade_owner: HashMap<TradeId, ParticipantId>,
     category: HashMap<ProductId, CategoryCode>,
-    counters: HashMap<String, u64>,
     /// Auctions not yet closed, mirrored from their events: what the room views are built from.
     auctions: HashMap<DealId, Auction>,
 }
@@ -60,6 +61,7 @@ impl Hub {
         let hub = Arc::new(Self {
             topics: Mutex::default(),
             tickets: Mutex::default(),
+            counters: Mutex::default(),
             shared: std::sync::OnceLock::new(),
             replica,
         });
@@ -67,7 +69,6 @@ impl Hub {
             line_owner: engine.budget_lines().map(|l| (l.id, l.purchaser)).collect(),
             trade_owner: engine.trades().map(|t| (t.trade.id, t.trade.purchaser)).collect(),
             category: engine.products().map(|p| (p.id, p.category.category())).collect(),
-            counters: HashMap::new(),
             auctions: engine
                 .auctions()
                 .filter(|a| matches!(a.state, AuctionState::Scheduled | AuctionState::Open))
@@ -129,24 +130,26 @@ impl Hub {
             .0
     }
 
-    fn publish(&self, routes: &mut Routes, topic: String, seq: u64, event: Value) {
-        self.publish_with(routes, topic, seq, || event);
+    fn publish(&self, topic: String, seq: u64, event: Value) {
+        self.publish_with(topic, seq, || event);
+    }
+
+    /// Publishes a view on `topic` as of engine sequence `seq`: for publishers beside the hub's
+    /// own loop (the price desk), with the same gap-free counter per topic.
+    pub fn publish_view(&self, topic: String, seq: u64, event: Value) {
+        self.publish_with(topic, seq, || event);
     }
 
     /// Publishes the view `event` builds, building it only when the topic has subscribers.
-    fn publish_with(
-        &self,
-        routes: &mut Routes,
-        topic: String,
-        seq: u64,
-        event: impl FnOnce() -> Value,
-    ) {
+    fn publish_with(&self, topic: String, seq: u64, event: impl FnOnce() -> Value) {
         let sender = match lock(&self.topics).get(&topic) {
             Some(sender) if sender.receiver_count() > 0 => sender.clone(),
             _ => return,
         };
         let event = event();
-        let counter = routes.counters.entry(topic.clone()).or_default();
+        // Counted and sent under one lock, so two publishers of a topic cannot reorder `n`.
+        let mut counters = lock(&self.counters);
+        let counter = counters.entry(topic.clone()).or_default();
         *counter += 1;
         let text =
             json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
@@ -186,11 +189,11 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
         Event::OfferChanged { agreement, supplier, product, price, since } => {
             let view = json!({ "kind": "offer", "agreement": agreement.0, "supplier": supplier.0,
                 "price": price.to_string(), "since_seq": since.0 });
-            hub.publish(routes, format!("offers:{}", product.0), seq, view);
+            hub.publish(format!("offers:{}", product.0), seq, view);
         }
         Event::StockChanged { agreement, product, stock } => {
             let view = json!({ "kind": "stock", "agreement": agreement.0, "stock": stock.map(|s| s.to_string()) });
-            hub.publish(routes, format!("offers:{}", product.0), seq, view);
+            hub.publish(format!("offers:{}", product.0), seq, view);
         }
         Event::TradeStruck(t) => {
             routes.trade_owner.insert(t.id, t.purchaser);
@@ -199,27 +202,27 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
                 "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
                 "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
             if let Some(category) = routes.category.get(&t.product).copied() {
-                hub.publish(routes, format!("trades:{category}"), seq, view.clone());
+                hub.publish(format!("trades:{category}"), seq, view.clone());
             }
-            hub.publish(routes, format!("orders:{}", t.purchaser.0), seq, view);
+            hub.publish(format!("orders:{}", t.purchaser.0), seq, view);
         }
         Event::BudgetMoved(entry) => {
             if let Some(owner) = routes.line_owner.get(&entry.line).copied() {
                 let view = json!({ "kind": "budget", "line": entry.line.0, "movement": ledger_kind(entry.kind),
                     "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
-                hub.publish(routes, format!("budget:{}", owner.0), seq, view);
+                hub.publish(format!("budget:{}", owner.0), seq, view);
             }
         }
         Event::OrderFilled { order, purchaser, filled, amount, request } => {
             let view = json!({ "kind": "order", "order": order.0, "requested": request.quantity.to_string(),
                 "filled": filled.to_string(), "amount": amount.to_string() });
-            hub.publish(routes, format!("orders:{}", purchaser.0), seq, view);
+            hub.publish(format!("orders:{}", purchaser.0), seq, view);
         }
         Event::TradeSettled { trade, step, state, .. } => {
             if let Some(owner) = routes.trade_owner.get(trade).copied() {
                 let view = json!({ "kind": "settlement", "trade": trade.to_string(),
                     "step": settlement_step(*step), "state": trade_state(*state) });
-                hub.publish(routes, format!("orders:{}", owner.0), seq, view);
+                hub.publish(format!("orders:{}", owner.0), seq, view);
             }
         }
         Event::AuctionOpened { .. }
@@ -237,7 +240,7 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
 /// as its own standing (its topic is private to it) and to the purchaser as anonymous labels;
 /// the close publishes the results with names, and the mirror is dropped.
 fn route_auction(hub: &Hub, routes: &mut Routes, seq: u64, now: Timestamp, event: &Event) {
-    room::apply(&mut routes.auctions, event);
+    room::apply(&mut routes.auctions, event, now);
     let Some(id) = auction_of(event) else { return };
     let Some(a) = routes.auctions.get(&id).cloned() else { return };
     let public = room::topic(id);
@@ -246,16 +249,16 @@ fn route_auction(hub: &Hub, routes: &mut Routes, seq: u64, now: Timestamp, event
         let names = |p| hub.name_of(p);
         let view =
             if room::closed(&a) { room::results(&a, &names) } else { room::public_view(&a, now) };
-        hub.publish(routes, public, seq, view);
+        hub.publish(public, seq, view);
         return;
     }
-    hub.publish_with(routes, public, seq, || room::public_view(&a, now));
+    hub.publish_with(public, seq, || room::public_view(&a, now));
     if matches!(event, Event::BidAccepted { .. }) {
         for s in &a.standings {
             let topic = room::bidder_topic(id, s.bidder);
-            hub.publish_with(routes, topic, seq, || room::bidder_view(&a, s.bidder));
+            hub.publish_with(topic, seq, || room::bidder_view(&a, s.bidder));
         }
-        hub.publish_with(routes, room::purchaser_topic(id), seq, || room::purchaser_view(&a));
+        hub.publish_with(room::purchaser_topic(id), seq, || room::purchaser_view(&a));
     }
 }
 

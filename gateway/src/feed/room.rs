@@ -177,7 +177,11 @@ pub fn view(a: &Auction, audience: Audience, now: Timestamp, names: Names<'_>) -
 
 /// Brings a mirrored auction up to date with one of its events; opening creates the mirror, and
 /// events about anything else change nothing.
-pub fn apply(mirror: &mut std::collections::HashMap<DealId, Auction>, event: &Event) {
+pub fn apply(
+    mirror: &mut std::collections::HashMap<DealId, Auction>,
+    event: &Event,
+    at: Timestamp,
+) {
     match event {
         Event::AuctionOpened { auction, purchaser, spec, step, hold } => {
             let state = AuctionState::Scheduled;
@@ -194,6 +198,7 @@ pub fn apply(mirror: &mut std::collections::HashMap<DealId, Auction>, event: &Ev
                     state,
                     standings: Vec::new(),
                     bids: Vec::new(),
+                    closed: None,
                 },
             );
         }
@@ -204,7 +209,7 @@ pub fn apply(mirror: &mut std::collections::HashMap<DealId, Auction>, event: &Ev
         }
         Event::BidAccepted { auction, bidder, price, receipt } => {
             if let Some(a) = mirror.get_mut(auction) {
-                let standing = Standing { bidder: *bidder, price: *price, receipt: *receipt };
+                let standing = Standing { bidder: *bidder, price: *price, receipt: *receipt, at };
                 match a.standings.iter_mut().find(|s| s.bidder == *bidder) {
                     Some(own) => *own = standing,
                     None => a.standings.push(standing),

@@ -105,7 +105,39 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             };
             Ok(Grant { topic: room::topic(id), private })
         }
-        _ => Err("topics are offers, trades, budget, orders and auction"),
+        "candles" => {
+            let valid = match key.split(':').collect::<Vec<_>>()[..] {
+                ["product", id, interval] => {
+                    id.parse::<u64>().is_ok() && ["1m", "1h", "1d"].contains(&interval)
+                }
+                ["category", code, interval] => {
+                    code.parse::<engine::types::CategoryCode>().is_ok()
+                        && ["1m", "1h", "1d"].contains(&interval)
+                }
+                _ => false,
+            };
+            if valid {
+                Ok(plain(topic.to_string()))
+            } else {
+                Err("candles:product:<id>:<1m|1h|1d> or candles:category:<code>:<1m|1h|1d>")
+            }
+        }
+        "alerts" => {
+            let code: engine::types::RegionCode =
+                key.parse().map_err(|_| "alerts:<region code>")?;
+            let overseer =
+                matches!(session.role, ParticipantKind::Analyst | ParticipantKind::Operator);
+            let (inside, _) = hub.replica.read(|engine| match session.region {
+                Some(own) => engine.region(code).is_some_and(|r| r.chain.contains(own.region())),
+                None => engine.region(code).is_some(),
+            });
+            if overseer && inside {
+                Ok(plain(format!("alerts:{code}")))
+            } else {
+                Err("alerts are for analysts and operators, within the region they oversee")
+            }
+        }
+        _ => Err("topics are offers, trades, budget, orders, auction, candles and alerts"),
     }
 }
 

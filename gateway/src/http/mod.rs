@@ -8,6 +8,7 @@
 //! - `deals`: direct orders, trades and their settlement steps.
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
 //! - `books`: budgets and reconciliation.
+//! - `prices`: candles, reference prices and alerts.
 //! - `reference`, `directory`: reference data written by the operator, and read back.
 //! - `system`: health, readiness, the caller.
 //! - `storefront`: the browser storefront's static files, compiled in.
@@ -21,6 +22,7 @@ mod directory;
 mod error;
 mod market;
 mod openapi;
+mod prices;
 mod reference;
 mod state;
 mod storefront;
@@ -80,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/direct-order-limits", post(reference::set_limit))
         .route("/api/v1/users", post(reference::register_user))
         .route("/api/v1/reconciliation", get(books::reconciliation))
+        .route("/api/v1/prices/candles", get(prices::candles))
+        .route("/api/v1/prices/reference", get(prices::reference))
+        .route("/api/v1/alerts", get(prices::alerts))
         .route("/api/v1/ws/ticket", post(crate::feed::ticket))
         .route("/api/v1/ws", get(crate::feed::connect))
         .fallback(system::not_found)

@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{auctions, auth, books, deals, directory, market, reference, system};
+use super::{auctions, auth, books, deals, directory, market, prices, reference, system};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -41,6 +41,9 @@ use super::{auctions, auth, books, deals, directory, market, reference, system};
         directory::categories,
         directory::participants,
         directory::agreements,
+        prices::candles,
+        prices::reference,
+        prices::alerts,
         books::budgets,
         books::reconciliation,
     ),

@@ -38,4 +38,6 @@ pub struct AppState {
     pub hub: Option<Arc<crate::feed::Hub>>,
     /// The engine task's clock: what "now" means to a request (an auction starting at once).
     pub clock: Arc<dyn crate::runtime::Clock>,
+    /// Candles, reference prices and alerts; absent on a node that computes none.
+    pub prices: Option<crate::prices::PriceDesk>,
 }

@@ -19,6 +19,8 @@ pub struct Market {
     pub province: DemoProvince,
     /// The engine task's clock, set by hand; the deadline timer follows it.
     pub clock: ManualClock,
+    /// Candles, reference prices and alerts.
+    pub prices: gateway::prices::PriceDesk,
 }
 
 /// The demo province at `sizes`, loaded on 2026-06-15 and running at 10:00 that day.
@@ -35,8 +37,15 @@ pub async fn market(sizes: DemoSizes) -> Market {
         .expect("start");
     // Subscribed before the replica's copy, so the hub misses no batch after it.
     let for_hub = runtime.subscribe();
+    let for_prices = runtime.subscribe();
     let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
     let hub = Hub::start(replica.clone(), for_hub);
+    let prices = gateway::prices::PriceDesk::start(
+        replica.clone(),
+        for_prices,
+        hub.clone(),
+        engine::analytics::Thresholds::default(),
+    );
     gateway::runtime::deadlines::start(runtime.handle(), replica.clone(), Arc::new(clock.clone()));
-    Market { runtime, replica, hub, province, clock }
+    Market { runtime, replica, hub, province, clock, prices }
 }

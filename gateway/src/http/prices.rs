@@ -1,0 +1,184 @@
+//! Prices and early warnings over REST (ARCHITECTURE 8, 10): candle history by series, interval
+//! and range; a product's reference price in a market; alerts with filters for those who oversee.
+
+use axum::Json;
+use axum::extract::State;
+use engine::analytics::{Interval, Series};
+use engine::catalog::ParticipantKind;
+use engine::types::{CategoryCode, ProductId, RegionCode, Seq, Timestamp};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Session;
+use super::body::Query;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::prices::{PriceDesk, alert_view, candle_view};
+
+/// Most candles or alerts in one answer.
+const MAX_ITEMS: usize = 1_000;
+
+fn desk(state: &AppState) -> Result<&PriceDesk, ApiError> {
+    state.prices.as_ref().ok_or_else(|| ApiError::not_found("prices on this node"))
+}
+
+async fn after(desk: &PriceDesk, min_seq: Option<u64>) -> Result<(), ApiError> {
+    let Some(seq) = min_seq else { return Ok(()) };
+    tokio::time::timeout(std::time::Duration::from_secs(5), desk.caught_up(Seq(seq))).await.map_err(
+        |_| {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "not_caught_up",
+                "prices have not reached that sequence yet",
+            )
+        },
+    )
+}
+
+/// Query of `GET /api/v1/prices/candles`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CandleQuery {
+    /// A product's candles; or give `category`.
+    product: Option<u64>,
+    category: Option<String>,
+    /// 1m, 1h or 1d.
+    interval: String,
+    /// Candles starting at or after; the last day when absent.
+    from_ms: Option<i64>,
+    /// Candles starting before; now when absent.
+    to_ms: Option<i64>,
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/prices/candles`: candles of a product or a category, oldest first.
+#[utoipa::path(get, path = "/api/v1/prices/candles", params(CandleQuery), tag = "prices",
+    responses((status = 200, description = "Candles, oldest first"), (status = 400, description = "Neither or both of product and category, or a bad interval")))]
+pub async fn candles(
+    State(state): State<AppState>,
+    _session: Session,
+    Query(q): Query<CandleQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let desk = desk(&state)?;
+    after(desk, q.min_seq).await?;
+    let series = match (q.product, q.category.as_deref()) {
+        (Some(p), None) => Series::Product(ProductId(p)),
+        (None, Some(c)) => Series::Category(
+            c.parse::<CategoryCode>().map_err(|e| ApiError::invalid(format!("category: {e}")))?,
+        ),
+        _ => return Err(ApiError::invalid("give exactly one of product and category")),
+    };
+    let interval = Interval::ALL
+        .into_iter()
+        .find(|i| i.name() == q.interval)
+        .ok_or_else(|| ApiError::invalid("interval is 1m, 1h or 1d"))?;
+    let to = Timestamp(q.to_ms.unwrap_or(i64::MAX / 2));
+    let from = Timestamp(q.from_ms.unwrap_or_else(|| state.clock.now().plus_ms(-86_400_000).ms()));
+    if from > to {
+        return Err(ApiError::invalid("from_ms is after to_ms"));
+    }
+    let (items, seq) = desk.read(|a| {
+        a.candles(series, interval, from, to).take(MAX_ITEMS).map(candle_view).collect::<Vec<_>>()
+    });
+    Ok(Json(json!({ "interval": interval.name(), "items": items, "as_of_seq": seq.0 })))
+}
+
+/// Query of `GET /api/v1/prices/reference`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReferenceQuery {
+    product: u64,
+    /// The market (a city); the province's trades are kept by city.
+    region: String,
+}
+
+/// `GET /api/v1/prices/reference`: the quartiles of a product's trade prices in a market (P-2).
+#[utoipa::path(get, path = "/api/v1/prices/reference", params(ReferenceQuery), tag = "prices",
+    responses((status = 200, description = "Quartiles over the rolling window, or null without trades")))]
+pub async fn reference(
+    State(state): State<AppState>,
+    _session: Session,
+    Query(q): Query<ReferenceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let desk = desk(&state)?;
+    let region: RegionCode =
+        q.region.parse().map_err(|e| ApiError::invalid(format!("region: {e}")))?;
+    let (quartiles, seq) = desk.read(|a| a.reference(ProductId(q.product), region));
+    let window_days = desk.read(|a| a.thresholds().window_days).0;
+    Ok(Json(json!({
+        "product": q.product, "region": region.to_string(), "window_days": window_days,
+        "quartiles": quartiles.map(|q| json!({ "q1": q.q1.to_string(), "median": q.median.to_string(), "q3": q.q3.to_string(), "samples": q.samples })),
+        "as_of_seq": seq.0,
+    })))
+}
+
+/// Query of `GET /api/v1/alerts`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AlertQuery {
+    /// Alerts in this region and below; the caller's own region when absent.
+    region: Option<String>,
+    /// P-3 or P-4.
+    rule: Option<String>,
+    /// abnormal_price, abnormal_bid, split_purchase, few_bidders, identical_bids, bid_rotation.
+    code: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/alerts`: early warnings, newest first, for analysts, regulators and the centre,
+/// within the region they oversee (P-5).
+#[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery), tag = "prices",
+    responses((status = 200, description = "A page of alerts, newest first"), (status = 403, description = "Analysts and operators only, within their region")))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<Value>, ApiError> {
+    session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
+    let desk = desk(&state)?;
+    after(desk, q.min_seq).await?;
+    let region = match q.region.as_deref() {
+        Some(r) => {
+            Some(r.parse::<RegionCode>().map_err(|e| ApiError::invalid(format!("region: {e}")))?)
+        }
+        None => session.region.map(|r| r.region()),
+    };
+    // Within the caller's oversight: the asked region must lie inside its own.
+    let (inside, _) = state.replica.read(|engine| match (region, session.region) {
+        (Some(asked), Some(own)) => {
+            engine.region(asked).is_some_and(|r| r.chain.contains(own.region()))
+        }
+        _ => true,
+    });
+    if !inside {
+        return Err(ApiError::forbidden());
+    }
+    let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_ITEMS);
+    let page = q.page.unwrap_or(1).max(1);
+    let ((total, items), seq) = desk.read(|a| {
+        let matching: Vec<_> = a
+            .alerts()
+            .iter()
+            .rev()
+            .filter(|x| q.rule.as_deref().is_none_or(|r| x.kind.rule() == r))
+            .filter(|x| q.code.as_deref().is_none_or(|c| x.kind.code() == c))
+            .filter(|x| {
+                region.is_none_or(|want| {
+                    state
+                        .replica
+                        .read(|e| e.region(x.region).is_some_and(|r| r.chain.contains(want)))
+                        .0
+                })
+            })
+            .collect();
+        let items: Vec<_> = matching
+            .iter()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .map(|x| alert_view(x))
+            .collect();
+        (matching.len(), items)
+    });
+    Ok(Json(
+        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
+    ))
+}

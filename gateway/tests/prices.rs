@@ -1,0 +1,191 @@
+//! Prices and early warnings through the gateway (P-1 to P-5): trades become candles on the feed
+//! and over REST; orders split under the direct-order limit raise exactly one alert, pushed live
+//! to the provincial supervisor; and analytics rebuilt from the engine, as at a restart, equal the
+//! live ones.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use engine::direct::OrderRequest;
+use engine::types::{Amount, ParticipantId, Quantity, RegionCode, Seq};
+use engine::{Action, Command, Event};
+use futures_util::{SinkExt, StreamExt};
+use gateway::demo::{DemoSizes, demo_user};
+use gateway::http::{self, AppState, Tokens};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tower::ServiceExt;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn get(state: &AppState, who: ParticipantId, uri: &str) -> (StatusCode, Value) {
+    let actor = demo_user(who);
+    let token = state.tokens.issue(actor.user, actor.participant).0;
+    let request = Request::builder()
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = http::router(state.clone()).oneshot(request).await.expect("response");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+async fn socket(
+    state: &AppState,
+    address: std::net::SocketAddr,
+    who: ParticipantId,
+    topic: &str,
+) -> Socket {
+    let session = gateway::http::Session::of(&state.replica, demo_user(who)).expect("a session");
+    let ticket = state.hub.as_ref().expect("hub").issue_ticket(session).await.expect("ticket");
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{address}/api/v1/ws?ticket={ticket}"))
+            .await
+            .expect("the socket opens");
+    let subscribe = json!({ "op": "subscribe", "topic": topic });
+    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
+    assert_eq!(next(&mut socket).await["type"], "subscribed", "{topic}");
+    socket
+}
+
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a frame within 10 s");
+        if let Message::Text(text) = frame.expect("open").expect("a frame") {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trades_make_candles_split_orders_raise_one_alert_and_a_rebuild_equals_the_live_desk() {
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
+    let state = AppState {
+        handle: market.runtime.handle(),
+        replica: market.replica.clone(),
+        tokens: Arc::new(Tokens::new("test", [4; 32])),
+        logins: Arc::default(),
+        books: None,
+        hub: Some(market.hub.clone()),
+        clock: Arc::new(market.clock.clone()),
+        prices: Some(market.prices.clone()),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
+
+    // A unit, a product with an eligible offer for it, and its best price.
+    let unit = market.province.purchasers[0].clone();
+    let ((product, category, best), _) = market.replica.read(|e| {
+        let region = e.participant(unit.id).and_then(|p| p.region).expect("region");
+        let now = e.clock();
+        e.products()
+            .find_map(|p| {
+                let (key, _) = e.offers(p.id).find(|(k, a)| {
+                    a.covers(&region)
+                        && a.is_valid(now)
+                        && k.price <= a.ceiling
+                        && a.stock.is_none()
+                })?;
+                Some((p.id, p.category.category(), key.price))
+            })
+            .expect("a product on offer")
+    });
+    let limit = Amount::from_minor(
+        best.times(Quantity::parse("1.5").expect("qty")).expect("amount").minor(),
+    );
+    let limit_set = Command::new(
+        engine::types::Actor::SYSTEM,
+        Action::SetDirectOrderLimit {
+            region: "330000".parse().expect("region"),
+            category,
+            limit: Some(limit),
+        },
+    );
+    market.runtime.handle().submit(limit_set).await.expect("limit");
+
+    let analyst = market.province.analyst;
+    let mut candles =
+        socket(&state, address, unit.id, &format!("candles:product:{}:1m", product.0)).await;
+    let mut alerts = socket(&state, address, analyst, "alerts:330000").await;
+    // Two orders of one unit each, a minute apart: each under the limit, together over it.
+    let mut last = Seq(0);
+    for _ in 0..2 {
+        let order = OrderRequest {
+            product,
+            quantity: Quantity::parse("1").expect("qty"),
+            budget_line: unit.lines[0],
+            supplier: None,
+            limit_price: None,
+            all_or_nothing: false,
+        };
+        let outcome = market
+            .runtime
+            .handle()
+            .submit(Command::new(demo_user(unit.id), Action::PlaceOrder(order)))
+            .await
+            .expect("order");
+        assert!(
+            outcome.events.iter().any(|e| matches!(e.event, Event::TradeStruck(_))),
+            "{:?}",
+            outcome.events.last()
+        );
+        last = outcome.seq;
+        market.clock.advance_ms(60_000);
+    }
+    let candle = next(&mut candles).await;
+    assert_eq!(candle["event"]["trades"], 1);
+    assert_eq!(candle["event"]["open"], best.to_string());
+    let alert = next(&mut alerts).await;
+    assert_eq!(
+        (alert["event"]["rule"].as_str(), alert["event"]["code"].as_str()),
+        (Some("P-4"), Some("split_purchase"))
+    );
+    assert_eq!(alert["seq"], last.0);
+
+    let (status, history) = get(
+        &state,
+        unit.id,
+        &format!(
+            "/api/v1/prices/candles?product={}&interval=1m&from_ms=0&min_seq={}",
+            product.0, last.0
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    assert_eq!(history["items"].as_array().map(Vec::len), Some(2), "one candle a minute");
+    let (status, listed) =
+        get(&state, analyst, &format!("/api/v1/alerts?min_seq={}", last.0)).await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(listed["total"], 1, "exactly the expected alert and no other: {listed}");
+    assert_eq!(listed["items"][0]["figures"]["limit"], limit.to_string());
+    let (status, _) = get(&state, unit.id, "/api/v1/alerts").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "alerts are for those who oversee");
+    let city: RegionCode = "330100".parse().expect("region");
+    let (status, _) = get(
+        &state,
+        unit.id,
+        &format!("/api/v1/prices/reference?product={}&region={city}", product.0),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A restart rebuilds from the engine's trades and auctions: the same analytics.
+    market.prices.caught_up(last).await;
+    let (rebuilt, _) = market
+        .replica
+        .read(|e| gateway::prices::rebuild(e, engine::analytics::Thresholds::default()));
+    let (live, _) = market.prices.read(Clone::clone);
+    assert_eq!(rebuilt, live);
+    market.runtime.shutdown().await.expect("shutdown");
+}
