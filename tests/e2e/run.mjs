@@ -145,24 +145,26 @@ const tests = {
     await first.waitForSelector('#bid-form .error:has-text("A-2")', { timeout: GUARD });
   },
 
-  async 'an analyst watches trades arrive live and reads the reconciliation'({ browser, base }) {
+  async 'an analyst watches the candle chart grow as trades arrive, and the centre reads the reconciliation'({ browser, base }) {
     const page = await (await browser.newContext()).newPage();
     await login(page, base, 'supervisor');
-    await page.waitForSelector('text=预算对账', { timeout: GUARD });
-    await page.screenshot({ path: join(artifacts, 'analyst-home.png'), fullPage: true });
+    await page.waitForSelector('canvas#candles', { timeout: GUARD });
     const unit = await api(base, null, 'POST', '/login', { login: 'unit3', password: 'demo' });
     const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=100');
     const product = catalog.items.find((p) => p.best_offer);
-    await page.goto(`${base}/#/trades?category=${product.category}`);
-    await page.waitForSelector('select[name=category]', { timeout: GUARD });
-    const before = await page.locator('tbody tr').count();
+    await page.goto(`${base}/#/prices?category=${product.category}&interval=1m`);
+    const topic = `candles:category:${product.category}:1m`;
+    await page.waitForSelector(`html[data-subscribed~="${topic}"]`, { timeout: GUARD });
+    const before = Number(await page.locator('canvas#candles').getAttribute('data-trades'));
     const budgets = await api(base, unit.token, 'GET', '/budgets');
-    // Once the page follows the category, an order placed now must appear without a reload.
-    await page.waitForSelector(`html[data-subscribed~="trades:${product.category}"]`, { timeout: GUARD });
     for (let i = 0; i < 2; i += 1) {
       await api(base, unit.token, 'POST', '/orders', { product: product.id, quantity: '1', budget_line: budgets.lines[0].id });
     }
-    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length > n, before, { timeout: GUARD });
+    // The chart takes both trades in without a reload.
+    await page.waitForFunction((n) => Number(document.querySelector('canvas#candles')?.dataset.trades) >= n + 2, before, { timeout: GUARD });
+    await page.screenshot({ path: join(artifacts, 'analyst-home.png'), fullPage: true });
+    await page.goto(`${base}/#/alerts`);
+    await page.waitForSelector('tbody#alerts', { state: 'attached', timeout: GUARD });
     const operator = await (await browser.newContext()).newPage();
     await login(operator, base, 'centre');
     await operator.waitForSelector('text=三方一致', { timeout: GUARD });

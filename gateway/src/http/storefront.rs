@@ -18,6 +18,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("js/supplier.js", JS, include_str!("../../../storefront/js/supplier.js")),
     ("js/overseer.js", JS, include_str!("../../../storefront/js/overseer.js")),
     ("js/auction.js", JS, include_str!("../../../storefront/js/auction.js")),
+    ("js/chart.js", JS, include_str!("../../../storefront/js/chart.js")),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
