@@ -171,6 +171,11 @@ async fn trades_make_candles_split_orders_raise_one_alert_and_a_rebuild_equals_t
     assert_eq!(listed["items"][0]["figures"]["limit"], limit.to_string());
     let (status, _) = get(&state, unit.id, "/api/v1/alerts").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "alerts are for those who oversee");
+    let (status, index) =
+        get(&state, analyst, &format!("/api/v1/prices/index?category={category}&from_ms=0")).await;
+    assert_eq!(status, StatusCode::OK, "{index}");
+    assert_eq!(index["items"][0]["index"], "100.00", "both trades at the base price: {index}");
+    assert_eq!(index["items"][0]["trades"], 2);
     let city: RegionCode = "330100".parse().expect("region");
     let (status, _) = get(
         &state,

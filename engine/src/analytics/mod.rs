@@ -10,10 +10,12 @@
 
 mod alerts;
 mod candles;
+mod index;
 mod reference;
 
 pub use alerts::{Alert, AlertKind};
 pub use candles::{Candle, Interval, Series};
+pub use index::IndexPoint;
 pub use reference::{Quartiles, Window};
 
 use std::collections::{BTreeMap, VecDeque};
@@ -137,6 +139,8 @@ pub struct Changes {
     pub candles: Vec<Candle>,
     /// Alerts raised.
     pub alerts: Vec<Alert>,
+    /// The category price index of the trade's day, as it stands now.
+    pub index: Option<IndexPoint>,
 }
 
 /// Direct-order spending by one purchaser in one budget project, category and fiscal year.
@@ -144,7 +148,9 @@ pub struct Changes {
 struct Yearly {
     total: Amount,
     largest_deal: Amount,
-    deals: BTreeMap<DealId, Amount>,
+    /// Orders counted; the legs of one order arrive together, so the last one is all it takes.
+    deals: usize,
+    last_deal: Option<(DealId, Amount)>,
     raised: bool,
 }
 
@@ -157,9 +163,11 @@ pub struct Analytics {
     thresholds: Thresholds,
     candles: BTreeMap<(Series, Interval, Timestamp), Candle>,
     windows: BTreeMap<(ProductId, RegionCode), Window>,
-    yearly: BTreeMap<(ParticipantId, String, CategoryCode, i32), Yearly>,
+    projects: BTreeMap<String, u32>,
+    yearly: BTreeMap<(ParticipantId, u32, CategoryCode, i32), Yearly>,
     recent: BTreeMap<(ParticipantId, CategoryCode), VecDeque<RecentOrder>>,
     rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
+    index: index::CategoryIndex,
     alerts: Vec<Alert>,
 }
 
@@ -201,20 +209,23 @@ impl Analytics {
     /// joins it (P-2, P-3), and direct orders are checked for splitting (P-4).
     pub fn trade(&mut self, facts: &TradeFacts) -> Changes {
         let t = &facts.trade;
-        let mut changes = Changes::default();
+        let mut changes = Changes { candles: Vec::with_capacity(6), ..Changes::default() };
         for series in [Series::Product(t.product), Series::Category(facts.category)] {
             for interval in Interval::ALL {
                 let start = interval.start(t.ts);
-                let candle = match self.candles.get(&(series, interval, start)) {
-                    Some(c) => c.with(t.unit_price, t.quantity, t.amount),
-                    None => {
-                        Candle::opened(series, interval, start, t.unit_price, t.quantity, t.amount)
-                    }
-                };
-                self.candles.insert((series, interval, start), candle);
-                changes.candles.push(candle);
+                // One walk of the tree per candle: found and updated, or opened.
+                let (price, quantity, amount) = (t.unit_price, t.quantity, t.amount);
+                let candle = self
+                    .candles
+                    .entry((series, interval, start))
+                    .and_modify(|c| *c = c.with(price, quantity, amount))
+                    .or_insert_with(|| {
+                        Candle::opened(series, interval, start, price, quantity, amount)
+                    });
+                changes.candles.push(*candle);
             }
         }
+        changes.index = Some(self.index.add(facts.category, t));
         let window = self.windows.entry((t.product, facts.market)).or_default();
         window.expire(t.ts.plus_ms(-self.thresholds.window_days * DAY_MS));
         let reference = window.quartiles();
@@ -235,7 +246,7 @@ impl Analytics {
         let alerts: Vec<_> =
             alerts::abnormal_bid(&self.thresholds, facts, reference).into_iter().collect();
         self.alerts.extend(alerts.iter().cloned());
-        Changes { candles: Vec::new(), alerts }
+        Changes { candles: Vec::new(), alerts, index: None }
     }
 
     /// An auction closed: too few bidders, near-identical bids, and the win passing around a
@@ -258,7 +269,17 @@ impl Analytics {
             }
         }
         self.alerts.extend(alerts.iter().cloned());
-        Changes { candles: Vec::new(), alerts }
+        Changes { candles: Vec::new(), alerts, index: None }
+    }
+
+    /// The daily price index of a category for days starting in `[from, to)`, oldest first.
+    pub fn index(
+        &self,
+        category: CategoryCode,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Iterator<Item = &IndexPoint> {
+        self.index.range(category, from, to)
     }
 
     /// P-4: a unit's direct orders for one project and category passing the tender threshold in
@@ -266,13 +287,28 @@ impl Analytics {
     fn split_purchase(&mut self, facts: &TradeFacts) -> Vec<Alert> {
         let t = &facts.trade;
         let mut raised = Vec::new();
-        let key = (t.purchaser, facts.project.clone(), facts.category, facts.fiscal_year);
+        // Projects are named by text; each gets a number once, so the hot key needs no string.
+        let project = match self.projects.get(facts.project.as_str()) {
+            Some(n) => *n,
+            None => {
+                let n = u32::try_from(self.projects.len()).unwrap_or(u32::MAX);
+                self.projects.insert(facts.project.clone(), n);
+                n
+            }
+        };
+        let key = (t.purchaser, project, facts.category, facts.fiscal_year);
         let year = self.yearly.entry(key).or_default();
         let before = year.total;
         year.total = year.total.plus(t.amount);
-        let deal = year.deals.entry(t.deal).or_default();
-        *deal = deal.plus(t.amount);
-        year.largest_deal = year.largest_deal.max(*deal);
+        let deal = match year.last_deal {
+            Some((id, so_far)) if id == t.deal => so_far.plus(t.amount),
+            _ => {
+                year.deals += 1;
+                t.amount
+            }
+        };
+        year.last_deal = Some((t.deal, deal));
+        year.largest_deal = year.largest_deal.max(deal);
         let threshold = self.thresholds.tender_threshold;
         if !year.raised
             && before < threshold
@@ -280,7 +316,7 @@ impl Analytics {
             && year.largest_deal < threshold
         {
             year.raised = true;
-            raised.push(alerts::split_yearly(facts, year.total, threshold, year.deals.len()));
+            raised.push(alerts::split_yearly(facts, year.total, threshold, year.deals));
         }
         if let Some(limit) = facts.direct_order_limit {
             let recent = self.recent.entry((t.purchaser, facts.category)).or_default();
@@ -289,16 +325,15 @@ impl Analytics {
                 recent.pop_front();
             }
             let before: Amount = recent.iter().fold(Amount::ZERO, |sum, (_, _, a)| sum.plus(*a));
-            recent.push_back((t.ts, t.deal, t.amount));
-            let mut per_deal: BTreeMap<DealId, Amount> = BTreeMap::new();
-            for (_, d, a) in recent.iter() {
-                let entry = per_deal.entry(*d).or_default();
-                *entry = entry.plus(*a);
+            // The legs of one order arrive together: they add up to one entry per order.
+            match recent.back_mut() {
+                Some((_, deal, amount)) if *deal == t.deal => *amount = amount.plus(t.amount),
+                _ => recent.push_back((t.ts, t.deal, t.amount)),
             }
             let total = before.plus(t.amount);
-            let each_below = per_deal.values().all(|a| *a <= limit);
-            if before <= limit && total > limit && each_below && per_deal.len() > 1 {
-                raised.push(alerts::split_window(facts, total, limit, per_deal.len()));
+            let each_below = recent.iter().all(|(_, _, a)| *a <= limit);
+            if before <= limit && total > limit && each_below && recent.len() > 1 {
+                raised.push(alerts::split_window(facts, total, limit, recent.len()));
             }
         }
         raised

@@ -22,10 +22,12 @@ pub struct Quartiles {
     pub samples: usize,
 }
 
-/// The prices of one product in one region within the window, oldest first.
+/// The prices of one product in one region within the window, oldest first, and the same prices
+/// kept sorted, so the quartiles are read off rather than sorted for every trade.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     prices: VecDeque<(Timestamp, UnitPrice)>,
+    sorted: Vec<i64>,
 }
 
 /// The `numerator / 4` quantile of sorted minor units, rounded half up.
@@ -43,14 +45,19 @@ fn quantile(sorted: &[i64], numerator: i64) -> i64 {
 impl Window {
     /// Forgets prices older than `since`.
     pub fn expire(&mut self, since: Timestamp) {
-        while self.prices.front().is_some_and(|(ts, _)| *ts < since) {
+        while let Some((_, price)) = self.prices.front().copied().filter(|(ts, _)| *ts < since) {
             self.prices.pop_front();
+            if let Ok(at) = self.sorted.binary_search(&price.minor()) {
+                self.sorted.remove(at);
+            }
         }
     }
 
     /// Adds a price.
     pub fn push(&mut self, ts: Timestamp, price: UnitPrice) {
         self.prices.push_back((ts, price));
+        let at = self.sorted.partition_point(|p| *p <= price.minor());
+        self.sorted.insert(at, price.minor());
     }
 
     /// The quartiles now; none when the window is empty.
@@ -58,12 +65,11 @@ impl Window {
         if self.prices.is_empty() {
             return None;
         }
-        let mut sorted: Vec<i64> = self.prices.iter().map(|(_, p)| p.minor()).collect();
-        sorted.sort_unstable();
+        let sorted = &self.sorted;
         Some(Quartiles {
-            q1: UnitPrice::from_minor(quantile(&sorted, 1)),
-            median: UnitPrice::from_minor(quantile(&sorted, 2)),
-            q3: UnitPrice::from_minor(quantile(&sorted, 3)),
+            q1: UnitPrice::from_minor(quantile(sorted, 1)),
+            median: UnitPrice::from_minor(quantile(sorted, 2)),
+            q3: UnitPrice::from_minor(quantile(sorted, 3)),
             samples: sorted.len(),
         })
     }

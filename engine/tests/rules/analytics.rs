@@ -265,3 +265,23 @@ fn the_same_facts_in_the_same_order_give_the_same_analytics() {
     };
     assert_eq!(fold(), fold());
 }
+
+#[test]
+fn p1_the_category_index_compares_each_day_with_every_products_base_price() {
+    let mut a = Analytics::new(Thresholds::default());
+    let other = |deal, minutes, unit: &str| {
+        let mut facts = trade(deal, minutes, unit, "1");
+        facts.trade.product = ProductId(4);
+        facts
+    };
+    // Day one: each product's first trade is its base: the index is 100.00.
+    a.trade(&trade(1, 0, "100", "1"));
+    let first = a.trade(&other(2, 1, "200")).index.expect("an index point");
+    assert_eq!((first.value(), first.trades), ("100.00".to_string(), 2));
+    // Day two: (110 + 200) / (100 + 200) = 103.33.
+    a.trade(&trade(3, 24 * 60, "110", "1"));
+    let second = a.trade(&other(4, 24 * 60 + 1, "200")).index.expect("an index point");
+    assert_eq!(second.value(), "103.33");
+    let days: Vec<_> = a.index(desktops(), at(-600), at(3 * 24 * 60)).map(|p| p.value()).collect();
+    assert_eq!(days, vec!["100.00", "103.33"]);
+}

@@ -122,6 +122,10 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
                 Err("candles:product:<id>:<1m|1h|1d> or candles:category:<code>:<1m|1h|1d>")
             }
         }
+        "index" => key
+            .parse::<engine::types::CategoryCode>()
+            .map(|c| plain(format!("index:{c}")))
+            .map_err(|_| "index:<category code>"),
         "alerts" => {
             let code: engine::types::RegionCode =
                 key.parse().map_err(|_| "alerts:<region code>")?;
@@ -137,7 +141,7 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
                 Err("alerts are for analysts and operators, within the region they oversee")
             }
         }
-        _ => Err("topics are offers, trades, budget, orders, auction, candles and alerts"),
+        _ => Err("topics are offers, trades, budget, orders, auction, candles, index and alerts"),
     }
 }
 

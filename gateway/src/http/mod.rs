@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/prices/candles", get(prices::candles))
         .route("/api/v1/prices/reference", get(prices::reference))
+        .route("/api/v1/prices/index", get(prices::index))
         .route("/api/v1/alerts", get(prices::alerts))
         .route("/api/v1/ws/ticket", post(crate::feed::ticket))
         .route("/api/v1/ws", get(crate::feed::connect))

@@ -13,7 +13,7 @@ use super::Session;
 use super::body::Query;
 use super::error::ApiError;
 use super::state::AppState;
-use crate::prices::{PriceDesk, alert_view, candle_view};
+use crate::prices::{PriceDesk, alert_view, candle_view, index_view};
 
 /// Most candles or alerts in one answer.
 const MAX_ITEMS: usize = 1_000;
@@ -80,6 +80,34 @@ pub async fn candles(
         a.candles(series, interval, from, to).take(MAX_ITEMS).map(candle_view).collect::<Vec<_>>()
     });
     Ok(Json(json!({ "interval": interval.name(), "items": items, "as_of_seq": seq.0 })))
+}
+
+/// Query of `GET /api/v1/prices/index`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct IndexQuery {
+    category: String,
+    /// Days starting at or after; the last 90 days when absent.
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+}
+
+/// `GET /api/v1/prices/index`: a category's daily price index against each product's base price.
+#[utoipa::path(get, path = "/api/v1/prices/index", params(IndexQuery), tag = "prices",
+    responses((status = 200, description = "Days, oldest first")))]
+pub async fn index(
+    State(state): State<AppState>,
+    _session: Session,
+    Query(q): Query<IndexQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let desk = desk(&state)?;
+    let category: CategoryCode =
+        q.category.parse().map_err(|e| ApiError::invalid(format!("category: {e}")))?;
+    let from =
+        Timestamp(q.from_ms.unwrap_or_else(|| state.clock.now().plus_ms(-90 * 86_400_000).ms()));
+    let to = Timestamp(q.to_ms.unwrap_or(i64::MAX / 2));
+    let (items, seq) = desk
+        .read(|a| a.index(category, from, to).take(MAX_ITEMS).map(index_view).collect::<Vec<_>>());
+    Ok(Json(json!({ "category": category.to_string(), "items": items, "as_of_seq": seq.0 })))
 }
 
 /// Query of `GET /api/v1/prices/reference`.

@@ -1,7 +1,8 @@
 //! Live prices and early warnings (ARCHITECTURE 8): the engine's analytics fold run off the hot
 //! path, on released (durable) events, rebuilt from the engine's own trades and auctions at start,
 //! so a restart reaches the same candles and alerts. Candles and alerts go out on the feed hub
-//! (`candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`, `alerts:<region>`) and
+//! (`candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`, `index:<category>`,
+//! `alerts:<region>`) and
 //! are read back over REST.
 //!
 //! Known limit: a trade is judged against the direct-order limit in force when the desk sees it;
@@ -21,7 +22,7 @@ use crate::feed::Hub;
 use crate::read::Replica;
 use crate::runtime::ReleasedBatch;
 
-pub use facts::rebuild;
+pub use facts::{rebuild, trade as trade_facts};
 
 /// The price desk: analytics kept current from released batches.
 #[derive(Debug, Clone)]
@@ -66,6 +67,11 @@ pub fn candle_view(c: &Candle) -> Value {
         "open": c.open.to_string(), "high": c.high.to_string(), "low": c.low.to_string(), "close": c.close.to_string(),
         "volume": c.volume.to_string(), "amount": c.amount.to_string(), "trades": c.trades,
     })
+}
+
+/// The API's view of a day of a category's price index.
+pub fn index_view(p: &engine::analytics::IndexPoint) -> Value {
+    json!({ "category": p.category.to_string(), "day_ms": p.day.ms(), "index": p.value(), "trades": p.trades })
 }
 
 /// The API's view of an alert.
@@ -146,6 +152,9 @@ async fn follow(
 }
 
 fn publish(hub: &Hub, replica: &Replica, seq: u64, changes: Changes) {
+    if let Some(point) = &changes.index {
+        hub.publish_view(format!("index:{}", point.category), seq, index_view(point));
+    }
     for candle in &changes.candles {
         hub.publish_view(candle_topic(candle.series, candle.interval), seq, candle_view(candle));
     }

@@ -1,0 +1,80 @@
+//! The category price index (P-1): for each day, what the category's trades cost against what the
+//! same quantities cost at each product's base price, times 100. A product's base price is the unit
+//! price of its first trade; a product first traded later joins at its own first price, so a new
+//! model neither lifts nor drops the index on arrival (a linked index). Days are Shanghai days.
+//!
+//! `index = 100 x sum(price x quantity) / sum(base price x quantity)` over the day's trades,
+//! kept as two sums in 0.0000001 yuan and reported in hundredths (10234 is 102.34).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Interval;
+use crate::settlement::Trade;
+use crate::types::{CategoryCode, ProductId, Timestamp, UnitPrice};
+
+/// One day of a category's index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexPoint {
+    /// The category.
+    pub category: CategoryCode,
+    /// The day's start.
+    pub day: Timestamp,
+    /// The index in hundredths: 10000 is the base, 100.00.
+    pub hundredths: i64,
+    /// Trades in it.
+    pub trades: u32,
+    current: i128,
+    base: i128,
+}
+
+impl IndexPoint {
+    /// The index as text, such as "102.34".
+    pub fn value(&self) -> String {
+        format!("{}.{:02}", self.hundredths / 100, self.hundredths % 100)
+    }
+}
+
+/// Every category's daily index and the base price of every product traded.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct CategoryIndex {
+    base: BTreeMap<ProductId, UnitPrice>,
+    days: BTreeMap<(CategoryCode, Timestamp), IndexPoint>,
+}
+
+impl CategoryIndex {
+    /// Adds a trade of `category`; the day's index as it stands after it.
+    pub fn add(&mut self, category: CategoryCode, t: &Trade) -> IndexPoint {
+        let base = *self.base.entry(t.product).or_insert(t.unit_price);
+        let day = Interval::Day.start(t.ts);
+        let point = self.days.entry((category, day)).or_insert(IndexPoint {
+            category,
+            day,
+            hundredths: 10_000,
+            trades: 0,
+            current: 0,
+            base: 0,
+        });
+        let quantity = i128::from(t.quantity.minor());
+        point.current += i128::from(t.unit_price.minor()) * quantity;
+        point.base += i128::from(base.minor()) * quantity;
+        point.trades += 1;
+        if point.base > 0 {
+            // Half up to the hundredth.
+            let scaled = (point.current * 20_000 + point.base) / (2 * point.base);
+            point.hundredths = i64::try_from(scaled).unwrap_or(i64::MAX);
+        }
+        *point
+    }
+
+    /// Days of a category starting in `[from, to)`.
+    pub fn range(
+        &self,
+        category: CategoryCode,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> impl Iterator<Item = &IndexPoint> {
+        self.days.range((category, from)..(category, to)).map(|(_, p)| p)
+    }
+}
