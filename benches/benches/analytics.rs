@@ -11,6 +11,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use benches::timing::engine_round;
 use benches::workload::{self, PROVINCE, Workload};
 use criterion::{BatchSize, Criterion, criterion_group};
 use engine::analytics::{Analytics, Thresholds, TradeFacts};
@@ -38,17 +39,6 @@ fn trades(
         .collect()
 }
 
-fn engine_round(engine: Engine, commands: &[(engine::Command, engine::types::Timestamp)]) -> u128 {
-    let mut engine = engine;
-    let mut out = Vec::with_capacity(64);
-    let start = Instant::now();
-    for (command, at) in commands {
-        out.clear();
-        engine.apply(command.clone(), *at, &mut out);
-    }
-    start.elapsed().as_nanos()
-}
-
 fn analytics_round(facts: &[TradeFacts]) -> u128 {
     let mut analytics = Analytics::new(Thresholds::default());
     let start = Instant::now();
@@ -64,7 +54,11 @@ fn analytics(c: &mut Criterion) {
     let mut group = c.benchmark_group("analytics");
     group.sample_size(20).measurement_time(Duration::from_secs(6));
     group.bench_function("engine_day", |b| {
-        b.iter_batched(|| engine.clone(), |e| engine_round(e, &commands), BatchSize::PerIteration);
+        b.iter_batched(
+            || engine.clone(),
+            |e| engine_round(e, &commands, None),
+            BatchSize::PerIteration,
+        );
     });
     group.bench_function("analytics_day", |b| b.iter(|| analytics_round(&facts)));
     group.finish();
@@ -79,7 +73,7 @@ fn main() {
     let facts = trades(&engine, &commands);
     let (mut e, mut a) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        e.push(engine_round(engine.clone(), &commands));
+        e.push(engine_round(engine.clone(), &commands, None));
         a.push(analytics_round(&facts));
     }
     e.sort_unstable();

@@ -13,10 +13,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::auctions::{self, NaiveAuctions};
+use benches::timing::engine_round;
 use benches::workload::{PROVINCE, Workload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
+use engine::Command;
 use engine::types::Timestamp;
-use engine::{Command, Engine};
 
 /// Live auctions bid in at once.
 const AUCTIONS: usize = 500;
@@ -58,29 +59,6 @@ fn bids(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bids);
-
-#[inline(never)]
-fn engine_round(
-    mut engine: Engine,
-    commands: &[(Command, Timestamp)],
-    latencies: Option<&mut Vec<u128>>,
-) -> u128 {
-    let mut out = Vec::with_capacity(64);
-    let start = Instant::now();
-    match latencies {
-        None => commands.iter().for_each(|(command, at)| {
-            out.clear();
-            engine.apply(command.clone(), *at, &mut out);
-        }),
-        Some(latencies) => commands.iter().for_each(|(command, at)| {
-            let t = Instant::now();
-            out.clear();
-            engine.apply(command.clone(), *at, &mut out);
-            latencies.push(t.elapsed().as_nanos());
-        }),
-    }
-    start.elapsed().as_nanos()
-}
 
 #[inline(never)]
 fn naive_round(mut naive: NaiveAuctions, commands: &[(Command, Timestamp)]) -> (u128, usize) {

@@ -14,10 +14,11 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::naive::NaiveMarket;
+use benches::timing::engine_round;
 use benches::workload::{self, PROVINCE, Workload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
+use engine::Command;
 use engine::types::Timestamp;
-use engine::{Command, Engine};
 
 /// Commands per measured iteration.
 const BATCH: usize = 20_000;
@@ -59,35 +60,6 @@ fn direct_orders(c: &mut Criterion) {
 }
 
 criterion_group!(benches, direct_orders);
-
-/// One timed pass of the engine over the commands: total ns. With `latencies`, each command is also
-/// timed on its own (a separate pass, since the timer itself costs tens of ns).
-#[inline(never)]
-fn engine_round(
-    mut engine: Engine,
-    commands: &[(Command, Timestamp)],
-    latencies: Option<&mut Vec<u128>>,
-) -> u128 {
-    let mut out = Vec::with_capacity(64);
-    let start = Instant::now();
-    match latencies {
-        None => {
-            for (command, at) in commands {
-                out.clear();
-                engine.apply(command.clone(), *at, &mut out);
-            }
-        }
-        Some(latencies) => {
-            for (command, at) in commands {
-                let t = Instant::now();
-                out.clear();
-                engine.apply(command.clone(), *at, &mut out);
-                latencies.push(t.elapsed().as_nanos());
-            }
-        }
-    }
-    start.elapsed().as_nanos()
-}
 
 /// One timed pass of the naive book over the commands: total ns.
 #[inline(never)]

@@ -3,4 +3,5 @@
 
 pub mod auctions;
 pub mod naive;
+pub mod timing;
 pub mod workload;

@@ -5,7 +5,7 @@ import { get } from './api.js';
 import { follow } from './live.js';
 import { show } from './money.js';
 import { drawCandles } from './chart.js';
-import { h, mount, time } from './ui.js';
+import { formQuery, h, mount, time } from './ui.js';
 
 export async function reconciliation() {
   const report = await get('/reconciliation');
@@ -62,10 +62,7 @@ export async function prices(me, arg) {
     class: 'inline',
     onsubmit: (event) => {
       event.preventDefault();
-      const data = new FormData(form);
-      const next = new URLSearchParams();
-      for (const [key, value] of data) if (value) next.set(key, value);
-      location.hash = `#/prices?${next}`;
+      location.hash = `#/prices?${formQuery(form)}`;
     },
   },
   h('label', {}, '品目', h('input', { name: 'category', value: product ? '' : category, size: 10 })),
@@ -105,10 +102,7 @@ export async function alerts(me, arg) {
     class: 'inline',
     onsubmit: (event) => {
       event.preventDefault();
-      const data = new FormData(form);
-      const next = new URLSearchParams();
-      for (const [key, value] of data) if (value) next.set(key, value);
-      location.hash = `#/alerts?${next}`;
+      location.hash = `#/alerts?${formQuery(form)}`;
     },
   },
   h('label', {}, '地区', h('input', { name: 'region', value: region, size: 8 })),

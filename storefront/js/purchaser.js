@@ -4,7 +4,7 @@
 import { get, post } from './api.js';
 import { follow } from './live.js';
 import { fen, lineAmount, show, yuan } from './money.js';
-import { field, h, mount, pager, showError, time } from './ui.js';
+import { field, formQuery, h, mount, pager, showError, time } from './ui.js';
 
 /** Moves to `hash`; when it is already there, renders again with `again`. */
 function go(hash, again) {
@@ -27,9 +27,7 @@ export async function catalog(me, arg) {
     class: 'inline',
     onsubmit: (event) => {
       event.preventDefault();
-      const data = new FormData(form);
-      const next = new URLSearchParams();
-      for (const [key, value] of data) if (value) next.set(key, value);
+      const next = formQuery(form);
       go(`#/?${next}`, () => catalog(me, next.toString()));
     },
   },

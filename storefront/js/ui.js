@@ -63,3 +63,10 @@ export function pager(list, onPage) {
 export function time(ms) {
   return new Date(ms).toLocaleString('zh-CN', { hour12: false });
 }
+
+/** The non-empty fields of a form as a query string, for the address of the page it filters. */
+export function formQuery(form) {
+  const query = new URLSearchParams();
+  for (const [key, value] of new FormData(form)) if (value) query.set(key, value);
+  return query;
+}

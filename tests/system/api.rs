@@ -21,32 +21,9 @@ async fn trade_over_http(database_url: Option<String>) {
         call(&client, "POST", &format!("{base}/api/v1/login"), None, Some(login("unit7"))).await;
     assert_eq!(status, 200, "{unit}");
     let token = unit["token"].as_str().expect("token").to_string();
-    let (_, catalog) = call(
-        &client,
-        "GET",
-        &format!("{base}/api/v1/catalog/products?per_page=100"),
-        Some(&token),
-        None,
-    )
-    .await;
-    let product = catalog["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|p| p["best_offer"].is_string())
-        .expect("on offer")["id"]
-        .clone();
-    let (_, budgets) =
-        call(&client, "GET", &format!("{base}/api/v1/budgets"), Some(&token), None).await;
-    let line = budgets["lines"][0]["id"].clone();
-    let (status, order) = call(
-        &client,
-        "POST",
-        &format!("{base}/api/v1/orders"),
-        Some(&token),
-        Some(json!({ "product": product, "quantity": "1", "budget_line": line })),
-    )
-    .await;
+    let body = order_body(&client, &base, &token).await;
+    let (status, order) =
+        call(&client, "POST", &format!("{base}/api/v1/orders"), Some(&token), Some(body)).await;
     assert_eq!(status, 201, "{order}");
     let trade = order["trades"][0]["id"].as_str().expect("a trade").to_string();
     let supplier = order["trades"][0]["supplier"].as_u64().expect("supplier");

@@ -108,25 +108,7 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let mut on_owner = follow(&client, &edge_base, &owner_base, &token, &topic).await;
     let mut on_edge = follow(&client, &owner_base, &edge_base, &token, &topic).await;
 
-    let (_, catalog) = call(
-        &client,
-        "GET",
-        &format!("{edge_base}/api/v1/catalog/products?per_page=100"),
-        Some(&token),
-        None,
-    )
-    .await;
-    let product = catalog["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|p| p["best_offer"].is_string())
-        .expect("on offer")["id"]
-        .clone();
-    let (_, budgets) =
-        call(&client, "GET", &format!("{edge_base}/api/v1/budgets"), Some(&token), None).await;
-    let order =
-        json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] });
+    let order = order_body(&client, &edge_base, &token).await;
     let (status, placed) =
         call(&client, "POST", &format!("{edge_base}/api/v1/orders"), Some(&token), Some(order))
             .await;

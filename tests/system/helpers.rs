@@ -244,3 +244,20 @@ pub async fn call(
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
 }
+
+/// The body of an order of one unit of the first product on offer in the caller's region, on its
+/// first budget line.
+pub async fn order_body(client: &HttpClient, base: &str, token: &str) -> serde_json::Value {
+    let uri = format!("{base}/api/v1/catalog/products?per_page=100");
+    let (_, catalog) = call(client, "GET", &uri, Some(token), None).await;
+    let product = catalog["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|p| p["best_offer"].is_string())
+        .expect("a product on offer")["id"]
+        .clone();
+    let (_, budgets) =
+        call(client, "GET", &format!("{base}/api/v1/budgets"), Some(token), None).await;
+    serde_json::json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] })
+}

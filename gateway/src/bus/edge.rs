@@ -145,13 +145,8 @@ async fn receive_replies(
 ) {
     let key = bus.key(&format!("replies:{edge}"));
     loop {
-        let popped: redis::RedisResult<Option<(String, Vec<u8>)>> = redis::cmd("BRPOP")
-            .arg(&key)
-            .arg(BLOCK_MS as f64 / 1_000.0)
-            .query_async(&mut conn)
-            .await;
-        let bytes = match popped {
-            Ok(Some((_, bytes))) => bytes,
+        let bytes = match Bus::pop(&mut conn, &key).await {
+            Ok(Some(bytes)) => bytes,
             Ok(None) => continue,
             Err(error) => {
                 tracing::warn!(%error, "reading the owner's replies; retrying");

@@ -111,6 +111,17 @@ impl Bus {
             .context("opening a Redis connection for blocking reads")
     }
 
+    /// Pops the oldest entry of list `key`, waiting up to [`BLOCK_MS`] on a blocking connection;
+    /// `None` when nothing came.
+    async fn pop(
+        conn: &mut MultiplexedConnection,
+        key: &str,
+    ) -> redis::RedisResult<Option<Vec<u8>>> {
+        let popped: Option<(String, Vec<u8>)> =
+            redis::cmd("BRPOP").arg(key).arg(BLOCK_MS as f64 / 1_000.0).query_async(conn).await?;
+        Ok(popped.map(|(_, bytes)| bytes))
+    }
+
     /// The token signing key every node shares: the first node to ask sets it.
     pub async fn token_key(&self) -> anyhow::Result<[u8; 32]> {
         use argon2::password_hash::rand_core::{OsRng, RngCore};

@@ -7,7 +7,7 @@ use engine::types::Seq;
 use redis::streams::StreamRangeReply;
 use tokio::sync::broadcast;
 
-use super::{Answer, Ask, BLOCK_MS, Bus, Forwarded, Reply, STREAM_KEEP};
+use super::{Answer, Ask, Bus, Forwarded, Reply, STREAM_KEEP};
 use crate::runtime::{EngineHandle, ReleasedBatch, SubmitError};
 
 /// How long an unread reply list lives: an edge that went away leaves no garbage behind.
@@ -94,13 +94,8 @@ async fn serve_commands(
 ) {
     let key = bus.key("commands");
     loop {
-        let popped: redis::RedisResult<Option<(String, Vec<u8>)>> = redis::cmd("BRPOP")
-            .arg(&key)
-            .arg(BLOCK_MS as f64 / 1_000.0)
-            .query_async(&mut blocking)
-            .await;
-        let bytes = match popped {
-            Ok(Some((_, bytes))) => bytes,
+        let bytes = match Bus::pop(&mut blocking, &key).await {
+            Ok(Some(bytes)) => bytes,
             Ok(None) => {
                 if handle.is_closed() {
                     return;
