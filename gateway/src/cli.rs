@@ -122,6 +122,7 @@ async fn async_main() -> anyhow::Result<()> {
             .clone()
             .or(file.redis_namespace.clone())
             .unwrap_or_else(|| node::REDIS_NAMESPACE.into()),
+        thresholds: file.thresholds()?,
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());

@@ -29,6 +29,8 @@ pub struct Settings {
     pub redis_url: Option<String>,
     /// The namespace of this market's keys in Redis.
     pub redis_namespace: String,
+    /// Thresholds of the early warnings.
+    pub thresholds: engine::analytics::Thresholds,
 }
 
 /// The namespace of a market's keys in Redis unless set otherwise.
@@ -140,14 +142,15 @@ impl Node {
         let released_for_prices = runtime.subscribe();
         let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
         let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
+        crate::runtime::deadlines::start(runtime.handle(), replica.clone(), clock.clone());
+        let db = Database::connect(&settings.database_url()).await?;
         let prices = crate::prices::PriceDesk::start(
             replica.clone(),
             released_for_prices,
             hub.clone(),
-            engine::analytics::Thresholds::default(),
+            settings.thresholds,
+            Some(db.clone()),
         );
-        crate::runtime::deadlines::start(runtime.handle(), replica.clone(), clock.clone());
-        let db = Database::connect(&settings.database_url()).await?;
         let persister = Persister::start(
             db.clone(),
             storage.clone(),
@@ -266,11 +269,13 @@ impl EdgeNode {
         .context("no owner answered for a copy of the engine")??;
         let hub = crate::feed::Hub::start(replica.clone(), for_hub);
         hub.share_tickets(bus.clone());
+        // The owner writes the history; an edge node computes the same for its own readers.
         let prices = crate::prices::PriceDesk::start(
             replica.clone(),
             for_prices,
             hub.clone(),
             engine::analytics::Thresholds::default(),
+            None,
         );
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus));

@@ -29,6 +29,34 @@ pub struct FileSettings {
     /// The engine task.
     #[serde(default)]
     pub engine: EngineSettings,
+    /// Thresholds of the early warnings (ARCHITECTURE 8).
+    #[serde(default)]
+    pub analytics: AnalyticsSettings,
+}
+
+/// Thresholds of the early warnings in a file, in the units an officer uses; each defaults to
+/// `engine::analytics::Thresholds::default()`, where the reasons for the defaults are written.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsSettings {
+    /// Days of trades a reference price spans.
+    pub window_days: Option<i64>,
+    /// Fewest prices before prices are judged.
+    pub min_samples: Option<usize>,
+    /// A trade this many percent above the upper quartile is abnormal.
+    pub high_margin_percent: Option<i64>,
+    /// A bid this many percent below the lower quartile is abnormally low.
+    pub low_margin_percent: Option<i64>,
+    /// The public-tender threshold, yuan, such as "4000000.00".
+    pub tender_threshold: Option<String>,
+    /// Days within which orders passing the direct-order limit count as split.
+    pub split_window_days: Option<i64>,
+    /// Bids within this many basis points count as near-identical.
+    pub identical_basis_points: Option<i64>,
+    /// Auctions in a row that make a rotation.
+    pub rotation_auctions: Option<usize>,
+    /// Fewest bidders a deal should have had.
+    pub min_bidders: Option<u32>,
 }
 
 /// The engine task's settings in a file.
@@ -54,6 +82,28 @@ impl FileSettings {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("reading settings from {}", path.display()))
+    }
+
+    /// The early warnings' thresholds, the file's over the defaults.
+    pub fn thresholds(&self) -> anyhow::Result<engine::analytics::Thresholds> {
+        let d = engine::analytics::Thresholds::default();
+        let a = &self.analytics;
+        let tender_threshold = match a.tender_threshold.as_deref() {
+            Some(text) => engine::types::Amount::parse(text)
+                .map_err(|e| anyhow::anyhow!("analytics.tender_threshold: {e}"))?,
+            None => d.tender_threshold,
+        };
+        Ok(engine::analytics::Thresholds {
+            window_days: a.window_days.unwrap_or(d.window_days),
+            min_samples: a.min_samples.unwrap_or(d.min_samples),
+            high_margin_bp: a.high_margin_percent.map_or(d.high_margin_bp, |p| p * 100),
+            low_margin_bp: a.low_margin_percent.map_or(d.low_margin_bp, |p| p * 100),
+            tender_threshold,
+            split_window_days: a.split_window_days.unwrap_or(d.split_window_days),
+            identical_bp: a.identical_basis_points.unwrap_or(d.identical_bp),
+            rotation_auctions: a.rotation_auctions.unwrap_or(d.rotation_auctions),
+            min_bidders: a.min_bidders.unwrap_or(d.min_bidders),
+        })
     }
 
     /// The engine task's settings, the file's over the defaults.

@@ -21,6 +21,7 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         runtime: RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+        thresholds: engine::analytics::Thresholds::default(),
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");
     tokio::time::timeout(Duration::from_secs(60), node.persisted()).await.expect("persisted");

@@ -63,6 +63,18 @@ async fn trade_over_http(database_url: Option<String>) {
     assert_eq!(trades["items"][0]["state"], "paid");
 
     within(Duration::from_secs(60), "the persister catching up", node.persisted()).await;
+    // The price desk's history reached the database too: six candles (the product and its
+    // category, at 1m, 1h and 1d) and the category's index for the day.
+    within(Duration::from_secs(60), "the price history in the database", async {
+        loop {
+            let (candles, index, _) = node.db.price_row_counts().await.expect("counts");
+            if candles >= 6 && index >= 1 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
     let (_, supervisor) =
         call(&client, "POST", &format!("{base}/api/v1/login"), None, Some(login("supervisor")))
             .await;

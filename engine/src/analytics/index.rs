@@ -68,6 +68,11 @@ impl CategoryIndex {
         *point
     }
 
+    /// Every day of every category.
+    pub fn all(&self) -> impl Iterator<Item = &IndexPoint> {
+        self.days.values()
+    }
+
     /// Days of a category starting in `[from, to)`.
     pub fn range(
         &self,

@@ -195,6 +195,16 @@ impl Analytics {
         self.candles.range((series, interval, from)..(series, interval, to)).map(|(_, c)| c)
     }
 
+    /// Every candle, by series, interval and start.
+    pub fn all_candles(&self) -> impl Iterator<Item = &Candle> {
+        self.candles.values()
+    }
+
+    /// Every day of every category's index.
+    pub fn all_index(&self) -> impl Iterator<Item = &IndexPoint> {
+        self.index.all()
+    }
+
     /// The reference price of a product in a market now.
     pub fn reference(&self, product: ProductId, market: RegionCode) -> Option<Quartiles> {
         self.windows.get(&(product, market)).and_then(Window::quartiles)

@@ -7,9 +7,13 @@
 //! - `postgres`, `sqlite`: the two stores (NUMERIC money in PostgreSQL, integer minor units in
 //!   SQLite).
 //! - [`persister`]: the task that follows the journal into the database.
+//! - `prices`: the price desk's candles, index and alerts, upserted by their keys.
 
 pub mod persister;
 mod postgres;
+mod prices;
+
+pub use prices::PriceRows;
 
 pub use postgres::copy_rows;
 pub mod rows;

@@ -3,7 +3,8 @@
 //! so a restart reaches the same candles and alerts. Candles and alerts go out on the feed hub
 //! (`candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`, `index:<category>`,
 //! `alerts:<region>`) and
-//! are read back over REST.
+//! are read back over REST; with a database, the history is also written to it (`candles`,
+//! `price_index`, `alerts`).
 //!
 //! Known limit: a trade is judged against the direct-order limit in force when the desk sees it;
 //! a rebuild after the operator changed that limit judges older trades by the new one.
@@ -16,9 +17,10 @@ use engine::Event;
 use engine::analytics::{Alert, Analytics, Candle, Changes, Interval, Series, Thresholds};
 use engine::types::{RegionCode, Seq};
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::feed::Hub;
+use crate::persist::{Database, PriceRows};
 use crate::read::Replica;
 use crate::runtime::ReleasedBatch;
 
@@ -39,11 +41,23 @@ impl PriceDesk {
         released: broadcast::Receiver<ReleasedBatch>,
         hub: Arc<Hub>,
         thresholds: Thresholds,
+        db: Option<Database>,
     ) -> Self {
         let (analytics, at) = replica.read(|engine| rebuild(engine, thresholds));
         let (seq_tx, seq) = watch::channel(at);
+        // The history goes to the database from a task of its own: a slow or absent database
+        // delays the history, never the live desk. The rebuild is written whole; upserts by key
+        // make that idempotent.
+        let history = db.map(|db| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(write_history(db, rx));
+            let _ = tx.send(everything(&analytics));
+            tx
+        });
         let analytics = Arc::new(RwLock::new(analytics));
-        tokio::spawn(follow(analytics.clone(), replica, released, hub, at, seq_tx, thresholds));
+        let follower =
+            follow(analytics.clone(), replica, released, hub, at, seq_tx, thresholds, history);
+        tokio::spawn(follower);
         Self { analytics, seq }
     }
 
@@ -90,6 +104,33 @@ pub fn candle_topic(series: Series, interval: Interval) -> String {
     }
 }
 
+/// Every candle, index day and alert the analytics hold: what a rebuild writes.
+fn everything(analytics: &Analytics) -> PriceRows {
+    PriceRows {
+        candles: analytics.all_candles().copied().collect(),
+        index: analytics.all_index().copied().collect(),
+        alerts: analytics.alerts().to_vec(),
+    }
+}
+
+async fn write_history(db: Database, mut rows: mpsc::UnboundedReceiver<PriceRows>) {
+    while let Some(mut batch) = rows.recv().await {
+        // Whatever queued meanwhile goes in the same transaction.
+        while let Ok(more) = rows.try_recv() {
+            batch.candles.extend(more.candles);
+            batch.index.extend(more.index);
+            batch.alerts.extend(more.alerts);
+        }
+        let mut wait = std::time::Duration::from_millis(100);
+        while let Err(error) = db.save_prices(&batch).await {
+            tracing::warn!(error = %format!("{error:#}"), "writing price history; retrying");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn follow(
     analytics: Arc<RwLock<Analytics>>,
     replica: Replica,
@@ -98,6 +139,7 @@ async fn follow(
     mut at: Seq,
     seq: watch::Sender<Seq>,
     thresholds: Thresholds,
+    history: Option<mpsc::UnboundedSender<PriceRows>>,
 ) {
     loop {
         let batch = match released.recv().await {
@@ -106,6 +148,9 @@ async fn follow(
                 // Rebuild rather than guess what was missed.
                 tracing::warn!(missed, "the price desk lagged; rebuilding");
                 let (fresh, now) = replica.read(|engine| rebuild(engine, thresholds));
+                if let Some(history) = &history {
+                    let _ = history.send(everything(&fresh));
+                }
                 *analytics.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
                 at = now;
                 seq.send_replace(at);
@@ -145,8 +190,17 @@ async fn follow(
         });
         at = last;
         seq.send_replace(at);
+        let mut rows = PriceRows::default();
         for (seq, changes) in out {
+            if history.is_some() {
+                rows.candles.extend(changes.candles.iter().copied());
+                rows.index.extend(changes.index);
+                rows.alerts.extend(changes.alerts.iter().cloned());
+            }
             publish(&hub, &replica, seq, changes);
+        }
+        if let Some(history) = history.as_ref().filter(|_| !rows.is_empty()) {
+            let _ = history.send(rows);
         }
     }
 }

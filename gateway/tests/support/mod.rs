@@ -45,6 +45,7 @@ pub async fn market(sizes: DemoSizes) -> Market {
         for_prices,
         hub.clone(),
         engine::analytics::Thresholds::default(),
+        None,
     );
     gateway::runtime::deadlines::start(runtime.handle(), replica.clone(), Arc::new(clock.clone()));
     Market { runtime, replica, hub, province, clock, prices }

@@ -54,6 +54,7 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
         runtime: gateway::runtime::RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+        thresholds: engine::analytics::Thresholds::default(),
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;

@@ -1,0 +1,168 @@
+//! The price desk's history in the database: candles, the daily category index and alerts,
+//! upserted by their natural keys in one transaction per batch, so the rebuild at every start (and
+//! any retry) writes nothing twice. PostgreSQL keeps money as NUMERIC, SQLite in integer minor
+//! units, as for the persister's tables.
+
+use engine::analytics::{Alert, Candle, IndexPoint, Series};
+
+use super::Database;
+
+/// What one batch of the desk's changes writes.
+#[derive(Clone, Debug, Default)]
+pub struct PriceRows {
+    /// Candles as they stand.
+    pub candles: Vec<Candle>,
+    /// Index days as they stand.
+    pub index: Vec<IndexPoint>,
+    /// Alerts raised.
+    pub alerts: Vec<Alert>,
+}
+
+impl PriceRows {
+    /// True when there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.candles.is_empty() && self.index.is_empty() && self.alerts.is_empty()
+    }
+}
+
+fn series_key(series: Series) -> String {
+    match series {
+        Series::Product(p) => format!("product:{}", p.0),
+        Series::Category(c) => format!("category:{c}"),
+    }
+}
+
+const CANDLE_UPSERT: &str = "INSERT INTO candles (series, interval, start_ms, open, high, low, close, volume, amount, trades)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    ON CONFLICT (series, interval, start_ms) DO UPDATE SET open = excluded.open, high = excluded.high,
+    low = excluded.low, close = excluded.close, volume = excluded.volume, amount = excluded.amount,
+    trades = excluded.trades";
+const CANDLE_UPSERT_PG: &str = "INSERT INTO candles (series, interval, start_ms, open, high, low, close, volume, amount, trades)
+    VALUES ($1, $2, $3, $4::numeric, $5::numeric, $6::numeric, $7::numeric, $8::numeric, $9::numeric, $10)
+    ON CONFLICT (series, interval, start_ms) DO UPDATE SET open = excluded.open, high = excluded.high,
+    low = excluded.low, close = excluded.close, volume = excluded.volume, amount = excluded.amount,
+    trades = excluded.trades";
+const INDEX_UPSERT: &str = "INSERT INTO price_index (category, day_ms, index_value, trades) VALUES ($1, $2, $3, $4)
+    ON CONFLICT (category, day_ms) DO UPDATE SET index_value = excluded.index_value, trades = excluded.trades";
+const INDEX_UPSERT_PG: &str = "INSERT INTO price_index (category, day_ms, index_value, trades) VALUES ($1, $2, $3::numeric, $4)
+    ON CONFLICT (category, day_ms) DO UPDATE SET index_value = excluded.index_value, trades = excluded.trades";
+const ALERT_INSERT: &str =
+    "INSERT INTO alerts (seq, code, deal, rule, region, ts_ms, figures, message)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
+
+fn figures(alert: &Alert) -> String {
+    serde_json::to_string(&alert.figures).unwrap_or_default()
+}
+
+fn id(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl Database {
+    /// Writes one batch of the price desk's rows.
+    pub async fn save_prices(&self, rows: &PriceRows) -> anyhow::Result<()> {
+        match self {
+            Database::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for c in &rows.candles {
+                    sqlx::query(CANDLE_UPSERT_PG)
+                        .bind(series_key(c.series))
+                        .bind(c.interval.name())
+                        .bind(c.start.ms())
+                        .bind(c.open.to_string())
+                        .bind(c.high.to_string())
+                        .bind(c.low.to_string())
+                        .bind(c.close.to_string())
+                        .bind(c.volume.to_string())
+                        .bind(c.amount.to_string())
+                        .bind(i64::from(c.trades))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for p in &rows.index {
+                    sqlx::query(INDEX_UPSERT_PG)
+                        .bind(p.category.to_string())
+                        .bind(p.day.ms())
+                        .bind(p.value())
+                        .bind(i64::from(p.trades))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for a in &rows.alerts {
+                    sqlx::query(ALERT_INSERT)
+                        .bind(id(a.seq.0))
+                        .bind(a.kind.code())
+                        .bind(id(a.deal.0))
+                        .bind(a.kind.rule())
+                        .bind(i64::from(a.region.get()))
+                        .bind(a.ts.ms())
+                        .bind(figures(a))
+                        .bind(&a.message)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Database::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                for c in &rows.candles {
+                    sqlx::query(CANDLE_UPSERT)
+                        .bind(series_key(c.series))
+                        .bind(c.interval.name())
+                        .bind(c.start.ms())
+                        .bind(c.open.minor())
+                        .bind(c.high.minor())
+                        .bind(c.low.minor())
+                        .bind(c.close.minor())
+                        .bind(c.volume.minor())
+                        .bind(c.amount.minor())
+                        .bind(i64::from(c.trades))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for p in &rows.index {
+                    sqlx::query(INDEX_UPSERT)
+                        .bind(p.category.to_string())
+                        .bind(p.day.ms())
+                        .bind(p.hundredths)
+                        .bind(i64::from(p.trades))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for a in &rows.alerts {
+                    sqlx::query(ALERT_INSERT)
+                        .bind(id(a.seq.0))
+                        .bind(a.kind.code())
+                        .bind(id(a.deal.0))
+                        .bind(a.kind.rule())
+                        .bind(i64::from(a.region.get()))
+                        .bind(a.ts.ms())
+                        .bind(figures(a))
+                        .bind(&a.message)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Rows of the price desk's tables: candles, index days, alerts.
+    pub async fn price_row_counts(&self) -> anyhow::Result<(i64, i64, i64)> {
+        let count = |table: &str| format!("SELECT COUNT(*) FROM {table}");
+        let (c, i, a) = match self {
+            Database::Postgres(pool) => (
+                sqlx::query_scalar(&count("candles")).fetch_one(pool).await?,
+                sqlx::query_scalar(&count("price_index")).fetch_one(pool).await?,
+                sqlx::query_scalar(&count("alerts")).fetch_one(pool).await?,
+            ),
+            Database::Sqlite(pool) => (
+                sqlx::query_scalar(&count("candles")).fetch_one(pool).await?,
+                sqlx::query_scalar(&count("price_index")).fetch_one(pool).await?,
+                sqlx::query_scalar(&count("alerts")).fetch_one(pool).await?,
+            ),
+        };
+        Ok((c, i, a))
+    }
+}
