@@ -8,3 +8,4 @@ mod helpers;
 mod journal_files;
 mod outage;
 mod persistence;
+mod prices_restart;
