@@ -74,11 +74,18 @@ impl App {
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
-    /// As the operator; the created thing's field `key`.
+    /// As the operator; the created thing's field `key`, once reads see it.
     async fn create(&self, uri: &str, body: Value, key: &str) -> Value {
         let (status, reply) = self.call(&self.token(self.operator), "POST", uri, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{uri}: {reply}");
+        self.seen(&reply).await;
         reply["created"][key].clone()
+    }
+
+    /// Waits until reads (sessions, logins, lists) have reached the write that answered `reply`.
+    async fn seen(&self, reply: &Value) {
+        let seq = engine::types::Seq(reply["seq"].as_u64().expect("a sequence"));
+        self.state.replica.caught_up(seq).await;
     }
 }
 
@@ -192,12 +199,15 @@ async fn the_centre_registers_a_supplier_and_a_unit_and_the_unit_orders_from_it(
         .await;
     assert_eq!(status, StatusCode::CREATED);
     // Suspended, the supplier is refused at once, and reinstated it trades again.
-    let suspend = format!("/api/v1/suppliers/{supplier}/suspend");
-    let (status, _) =
-        app.call(&operator, "POST", &suspend, Some(json!({ "reason": "违规" }))).await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = app.call(&supplier_token, "GET", "/api/v1/agreements", None).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    for (step, expected) in [("suspend", StatusCode::FORBIDDEN), ("reinstate", StatusCode::OK)] {
+        let uri = format!("/api/v1/suppliers/{supplier}/{step}");
+        let (status, done) =
+            app.call(&operator, "POST", &uri, Some(json!({ "reason": "违规调查" }))).await;
+        assert_eq!(status, StatusCode::CREATED, "{done}");
+        app.seen(&done).await;
+        let (status, _) = app.call(&supplier_token, "GET", "/api/v1/agreements", None).await;
+        assert_eq!(status, expected, "after {step}");
+    }
     app.runtime.shutdown().await.expect("shutdown");
 }
 
