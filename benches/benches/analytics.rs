@@ -11,9 +11,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use benches::timing::engine_round;
+use benches::timing::{bench_engine, engine_round};
 use benches::workload::{self, PROVINCE, Workload};
-use criterion::{BatchSize, Criterion, criterion_group};
+use criterion::{Criterion, criterion_group};
 use engine::analytics::{Analytics, Thresholds, TradeFacts};
 use engine::{Engine, Event};
 
@@ -53,13 +53,7 @@ fn analytics(c: &mut Criterion) {
     let facts = trades(&engine, &commands);
     let mut group = c.benchmark_group("analytics");
     group.sample_size(20).measurement_time(Duration::from_secs(6));
-    group.bench_function("engine_day", |b| {
-        b.iter_batched(
-            || engine.clone(),
-            |e| engine_round(e, &commands, None),
-            BatchSize::PerIteration,
-        );
-    });
+    bench_engine(&mut group, "engine_day", &engine, &commands);
     group.bench_function("analytics_day", |b| b.iter(|| analytics_round(&facts)));
     group.finish();
 }

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::auctions::{self, NaiveAuctions};
-use benches::timing::engine_round;
+use benches::timing::{bench_engine, engine_round};
 use benches::workload::{PROVINCE, Workload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use engine::Command;
@@ -31,19 +31,7 @@ fn bids(c: &mut Criterion) {
     let mut group = c.benchmark_group("bids");
     group.throughput(Throughput::Elements(commands.len() as u64));
     group.sample_size(20).measurement_time(Duration::from_secs(8));
-    group.bench_function("engine", |b| {
-        b.iter_batched_ref(
-            || (engine.clone(), Vec::with_capacity(64)),
-            |(engine, out)| {
-                for (command, at) in &commands {
-                    out.clear();
-                    engine.apply(command.clone(), *at, out);
-                }
-                black_box(out.len())
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    bench_engine(&mut group, "engine", &engine, &commands);
     group.bench_function("naive_auctions", |b| {
         b.iter_batched_ref(
             || NaiveAuctions::from_engine(&engine),

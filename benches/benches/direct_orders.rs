@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches::naive::NaiveMarket;
-use benches::timing::engine_round;
+use benches::timing::{bench_engine, engine_round};
 use benches::workload::{self, PROVINCE, Workload};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group};
 use engine::Command;
@@ -31,19 +31,7 @@ fn direct_orders(c: &mut Criterion) {
     let mut group = c.benchmark_group("direct_orders");
     group.throughput(Throughput::Elements(commands.len() as u64));
     group.sample_size(20).measurement_time(Duration::from_secs(8));
-    group.bench_function("engine", |b| {
-        b.iter_batched_ref(
-            || (engine.clone(), Vec::with_capacity(64)),
-            |(engine, out)| {
-                for (command, at) in &commands {
-                    out.clear();
-                    engine.apply(command.clone(), *at, out);
-                }
-                black_box(out.len())
-            },
-            BatchSize::PerIteration,
-        );
-    });
+    bench_engine(&mut group, "engine", &engine, &commands);
     group.bench_function("naive_book", |b| {
         b.iter_batched_ref(
             || NaiveMarket::from_engine(&engine),

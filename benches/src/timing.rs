@@ -1,6 +1,11 @@
-//! Timed passes shared by the engine benchmarks: the engine over a day of commands.
+//! Timed passes shared by the engine benchmarks: the engine over a day of commands, as a
+//! criterion function and as a plain timed round.
 
+use std::hint::black_box;
 use std::time::Instant;
+
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup};
 
 use engine::types::Timestamp;
 use engine::{Command, Engine};
@@ -32,4 +37,27 @@ pub fn engine_round(
         }
     }
     start.elapsed().as_nanos()
+}
+
+/// Benchmarks `engine` applying `commands` as `name` in `group`, each iteration on a fresh copy
+/// made outside the timing.
+pub fn bench_engine(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    engine: &Engine,
+    commands: &[(Command, Timestamp)],
+) {
+    group.bench_function(name, |b| {
+        b.iter_batched_ref(
+            || (engine.clone(), Vec::with_capacity(64)),
+            |(engine, out)| {
+                for (command, at) in commands {
+                    out.clear();
+                    engine.apply(command.clone(), *at, out);
+                }
+                black_box(out.len())
+            },
+            BatchSize::PerIteration,
+        );
+    });
 }

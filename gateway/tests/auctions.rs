@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,7 +13,7 @@ use axum::http::{Request, StatusCode, header};
 use engine::types::{Amount, ParticipantId, ProductId, Timestamp};
 use futures_util::{SinkExt, StreamExt};
 use gateway::demo::{self, DemoSizes, demo_user};
-use gateway::http::{self, AppState, Tokens};
+use gateway::http::{self, AppState};
 use gateway::runtime::ManualClock;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -43,16 +42,7 @@ struct Room {
 
 async fn room() -> Room {
     let market = support::market(DemoSizes { suppliers: 30, purchasers: 20, variants: 1 }).await;
-    let state = AppState {
-        handle: market.runtime.handle(),
-        replica: market.replica.clone(),
-        tokens: Arc::new(Tokens::new("test", [5; 32])),
-        logins: Arc::default(),
-        books: None,
-        hub: Some(market.hub),
-        clock: Arc::new(market.clock.clone()),
-        prices: Some(market.prices.clone()),
-    };
+    let state = market.app_state(5);
     // A product four unaffiliated suppliers may bid for, and a line that can hold its ceiling.
     let (contest, _) = market.replica.read(|engine| {
         demo::contests(engine, 4, Amount::parse("10000.00").expect("amount")).next()

@@ -3,14 +3,13 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use engine::types::UnitPrice;
 use engine::{Action, Command};
 use futures_util::{SinkExt, StreamExt};
 use gateway::demo::{self, DemoSizes, demo_user};
-use gateway::http::{self, AppState, Tokens};
+use gateway::http::{self, AppState};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -23,16 +22,7 @@ struct Live {
 
 async fn live() -> Live {
     let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
-    let state = AppState {
-        handle: market.runtime.handle(),
-        replica: market.replica,
-        tokens: Arc::new(Tokens::new("test", [9; 32])),
-        logins: Arc::default(),
-        books: None,
-        hub: Some(market.hub),
-        clock: Arc::new(market.clock.clone()),
-        prices: Some(market.prices.clone()),
-    };
+    let state = market.app_state(9);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
     let address = listener.local_addr().expect("address");
     tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));

@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -25,16 +23,7 @@ struct App {
 
 async fn app() -> App {
     let market = support::market(DemoSizes { suppliers: 20, purchasers: 40, variants: 1 }).await;
-    let state = AppState {
-        handle: market.runtime.handle(),
-        replica: market.replica,
-        tokens: Arc::new(Tokens::new("test", [7; 32])),
-        logins: Arc::default(),
-        books: None,
-        hub: Some(market.hub),
-        clock: Arc::new(market.clock.clone()),
-        prices: Some(market.prices.clone()),
-    };
+    let state = market.app_state(7);
     App {
         router: http::router(state.clone()),
         state,

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -15,7 +14,7 @@ use engine::types::{Amount, ParticipantId, Quantity, RegionCode, Seq};
 use engine::{Action, Command, Event};
 use futures_util::{SinkExt, StreamExt};
 use gateway::demo::{DemoSizes, demo_user};
-use gateway::http::{self, AppState, Tokens};
+use gateway::http::{self, AppState};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -70,16 +69,7 @@ async fn next(socket: &mut Socket) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trades_make_candles_split_orders_raise_one_alert_and_a_rebuild_equals_the_live_desk() {
     let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
-    let state = AppState {
-        handle: market.runtime.handle(),
-        replica: market.replica.clone(),
-        tokens: Arc::new(Tokens::new("test", [4; 32])),
-        logins: Arc::default(),
-        books: None,
-        hub: Some(market.hub.clone()),
-        clock: Arc::new(market.clock.clone()),
-        prices: Some(market.prices.clone()),
-    };
+    let state = market.app_state(4);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
     let address = listener.local_addr().expect("address");
     tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));

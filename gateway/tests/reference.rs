@@ -5,14 +5,12 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use engine::types::{CreditCode, ParticipantId};
 use gateway::demo::{DemoSizes, demo_user};
-use gateway::http::{self, AppState, Tokens};
+use gateway::http::{self, AppState};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -28,16 +26,7 @@ struct App {
 
 async fn app() -> App {
     let market = support::market(DemoSizes { suppliers: 10, purchasers: 10, variants: 1 }).await;
-    let state = AppState {
-        handle: market.runtime.handle(),
-        replica: market.replica,
-        tokens: Arc::new(Tokens::new("test", [3; 32])),
-        logins: Arc::default(),
-        books: None,
-        hub: Some(market.hub),
-        clock: Arc::new(market.clock.clone()),
-        prices: Some(market.prices.clone()),
-    };
+    let state = market.app_state(3);
     App {
         router: http::router(state.clone()),
         state,

@@ -66,6 +66,26 @@ pub struct Alert {
     pub message: String,
 }
 
+/// Where an alert points: its deal, the purchaser's region, and when.
+type Origin = (DealId, RegionCode, Timestamp, Seq);
+
+fn of_trade(t: &crate::settlement::Trade) -> Origin {
+    (t.deal, t.region, t.ts, t.seq)
+}
+
+fn of_auction(f: &AuctionFacts) -> Origin {
+    (f.auction, f.region, f.ts, f.seq)
+}
+
+fn raise(
+    kind: AlertKind,
+    (deal, region, ts, seq): Origin,
+    figures: BTreeMap<String, String>,
+    message: String,
+) -> Alert {
+    Alert { kind, deal, region, ts, seq, figures, message }
+}
+
 fn figures<const N: usize>(pairs: [(&str, String); N]) -> BTreeMap<String, String> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
@@ -83,27 +103,26 @@ pub(super) fn abnormal_trade(
     let q = reference.filter(|q| q.samples >= t.min_samples)?;
     let limit = scaled(q.q3, t.high_margin_bp);
     let trade = &facts.trade;
-    (trade.unit_price > limit).then(|| Alert {
-        kind: AlertKind::AbnormalPrice,
-        deal: trade.deal,
-        region: trade.region,
-        ts: trade.ts,
-        seq: trade.seq,
-        figures: figures([
-            ("unit_price", trade.unit_price.to_string()),
-            ("q1", q.q1.to_string()),
-            ("median", q.median.to_string()),
-            ("q3", q.q3.to_string()),
-            ("limit", limit.to_string()),
-            ("samples", q.samples.to_string()),
-        ]),
-        message: format!(
-            "成交单价 {} 元高于参考价上四分位 {} 元的 {}%（{} 笔成交）",
-            trade.unit_price,
-            q.q3,
-            t.high_margin_bp / 100,
-            q.samples
-        ),
+    (trade.unit_price > limit).then(|| {
+        raise(
+            AlertKind::AbnormalPrice,
+            of_trade(trade),
+            figures([
+                ("unit_price", trade.unit_price.to_string()),
+                ("q1", q.q1.to_string()),
+                ("median", q.median.to_string()),
+                ("q3", q.q3.to_string()),
+                ("limit", limit.to_string()),
+                ("samples", q.samples.to_string()),
+            ]),
+            format!(
+                "成交单价 {} 元高于参考价上四分位 {} 元的 {}%（{} 笔成交）",
+                trade.unit_price,
+                q.q3,
+                t.high_margin_bp / 100,
+                q.samples
+            ),
+        )
     })
 }
 
@@ -114,24 +133,23 @@ pub(super) fn abnormal_bid(
 ) -> Option<Alert> {
     let q = reference.filter(|q| q.samples >= t.min_samples)?;
     let floor = scaled(q.q1, -t.low_margin_bp);
-    (facts.price < floor).then(|| Alert {
-        kind: AlertKind::AbnormalBid,
-        deal: facts.auction,
-        region: facts.region,
-        ts: facts.ts,
-        seq: facts.seq,
-        figures: figures([
-            ("price", facts.price.to_string()),
-            ("q1", q.q1.to_string()),
-            ("floor", floor.to_string()),
-            ("samples", q.samples.to_string()),
-        ]),
-        message: format!(
-            "竞价出价 {} 元低于参考价下四分位 {} 元的 {}%",
-            facts.price,
-            q.q1,
-            t.low_margin_bp / 100
-        ),
+    (facts.price < floor).then(|| {
+        raise(
+            AlertKind::AbnormalBid,
+            (facts.auction, facts.region, facts.ts, facts.seq),
+            figures([
+                ("price", facts.price.to_string()),
+                ("q1", q.q1.to_string()),
+                ("floor", floor.to_string()),
+                ("samples", q.samples.to_string()),
+            ]),
+            format!(
+                "竞价出价 {} 元低于参考价下四分位 {} 元的 {}%",
+                facts.price,
+                q.q1,
+                t.low_margin_bp / 100
+            ),
+        )
     })
 }
 
@@ -142,24 +160,21 @@ pub(super) fn split_yearly(
     deals: usize,
 ) -> Alert {
     let trade = &facts.trade;
-    Alert {
-        kind: AlertKind::SplitPurchase,
-        deal: trade.deal,
-        region: trade.region,
-        ts: trade.ts,
-        seq: trade.seq,
-        figures: figures([
+    raise(
+        AlertKind::SplitPurchase,
+        of_trade(trade),
+        figures([
             ("total", total.to_string()),
             ("threshold", threshold.to_string()),
             ("orders", deals.to_string()),
             ("fiscal_year", facts.fiscal_year.to_string()),
             ("category", facts.category.to_string()),
         ]),
-        message: format!(
+        format!(
             "同一预算项目“{}”本年度 {} 笔直接订购合计 {} 元，达到公开招标数额标准 {} 元，而每笔均低于该标准",
             facts.project, deals, total, threshold
         ),
-    }
+    )
 }
 
 pub(super) fn split_window(
@@ -169,39 +184,32 @@ pub(super) fn split_window(
     deals: usize,
 ) -> Alert {
     let trade = &facts.trade;
-    Alert {
-        kind: AlertKind::SplitPurchase,
-        deal: trade.deal,
-        region: trade.region,
-        ts: trade.ts,
-        seq: trade.seq,
-        figures: figures([
+    raise(
+        AlertKind::SplitPurchase,
+        of_trade(trade),
+        figures([
             ("total", total.to_string()),
             ("limit", limit.to_string()),
             ("orders", deals.to_string()),
             ("category", facts.category.to_string()),
         ]),
-        message: format!(
+        format!(
             "短期内 {deals} 笔直接订购合计 {total} 元，超过直接订购限额 {limit} 元，而每笔均未超过"
         ),
-    }
+    )
 }
 
 pub(super) fn few_bidders(t: &Thresholds, facts: &AuctionFacts) -> Option<Alert> {
-    (facts.winner.is_some() && facts.bidders < t.min_bidders).then(|| Alert {
-        kind: AlertKind::FewBidders,
-        deal: facts.auction,
-        region: facts.region,
-        ts: facts.ts,
-        seq: facts.seq,
-        figures: figures([
-            ("bidders", facts.bidders.to_string()),
-            ("expected", t.min_bidders.to_string()),
-        ]),
-        message: format!(
-            "竞价仅 {} 家有效竞价人即成交（应不少于 {} 家）",
-            facts.bidders, t.min_bidders
-        ),
+    (facts.winner.is_some() && facts.bidders < t.min_bidders).then(|| {
+        raise(
+            AlertKind::FewBidders,
+            of_auction(facts),
+            figures([
+                ("bidders", facts.bidders.to_string()),
+                ("expected", t.min_bidders.to_string()),
+            ]),
+            format!("竞价仅 {} 家有效竞价人即成交（应不少于 {} 家）", facts.bidders, t.min_bidders),
+        )
     })
 }
 
@@ -213,20 +221,17 @@ pub(super) fn identical_bids(t: &Thresholds, facts: &AuctionFacts) -> Option<Ale
         let gap = w[1].0.minor() - w[0].0.minor();
         gap.saturating_mul(10_000) <= w[0].0.minor().saturating_mul(t.identical_bp)
     })?;
-    Some(Alert {
-        kind: AlertKind::IdenticalBids,
-        deal: facts.auction,
-        region: facts.region,
-        ts: facts.ts,
-        seq: facts.seq,
-        figures: figures([
+    Some(raise(
+        AlertKind::IdenticalBids,
+        of_auction(facts),
+        figures([
             ("price_a", close[0].0.to_string()),
             ("price_b", close[1].0.to_string()),
             ("supplier_a", close[0].1.0.to_string()),
             ("supplier_b", close[1].1.0.to_string()),
         ]),
-        message: format!("两家竞价人最终报价 {} 元与 {} 元相同或几乎相同", close[0].0, close[1].0),
-    })
+        format!("两家竞价人最终报价 {} 元与 {} 元相同或几乎相同", close[0].0, close[1].0),
+    ))
 }
 
 pub(super) fn rotation(
@@ -243,21 +248,20 @@ pub(super) fn rotation(
     let distinct: BTreeSet<_> = winners.iter().collect();
     let alternating = winners.windows(2).all(|w| w[0] != w[1]);
     let ring_size = (2..=5).contains(&ring.len());
-    (same_ring && ring_size && distinct.len() >= 2 && alternating).then(|| Alert {
-        kind: AlertKind::BidRotation,
-        deal: facts.auction,
-        region: facts.region,
-        ts: facts.ts,
-        seq: facts.seq,
-        figures: figures([
-            ("auctions", history.len().to_string()),
-            ("ring", ring.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
-            ("winners", winners.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
-        ]),
-        message: format!(
-            "同一品目最近 {} 次竞价均由同一组 {} 家供应商参与，且轮流中标",
-            history.len(),
-            ring.len()
-        ),
+    (same_ring && ring_size && distinct.len() >= 2 && alternating).then(|| {
+        raise(
+            AlertKind::BidRotation,
+            of_auction(facts),
+            figures([
+                ("auctions", history.len().to_string()),
+                ("ring", ring.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
+                ("winners", winners.iter().map(|p| p.0.to_string()).collect::<Vec<_>>().join(",")),
+            ]),
+            format!(
+                "同一品目最近 {} 次竞价均由同一组 {} 家供应商参与，且轮流中标",
+                history.len(),
+                ring.len()
+            ),
+        )
     })
 }

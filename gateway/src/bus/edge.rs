@@ -3,11 +3,9 @@
 //! on those two (the replica, the feed hub, the HTTP API) runs on an edge as it does on the owner.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
-use redis::streams::{StreamRangeReply, StreamReadReply};
+use redis::streams::StreamReadReply;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::{Answer, Ask, BLOCK_MS, Bus, Forwarded, Reply};
@@ -33,7 +31,9 @@ pub async fn start_edge(
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     let edge = format!("{:016x}", OsRng.next_u64());
     let (released, _) = broadcast::channel(1_024);
-    let from = stream_head(&bus).await?;
+    // An edge reads on from the newest entry; its replica's copy, taken after this, is at least
+    // as new, so nothing falls between.
+    let from = bus.released_head().await?.unwrap_or_else(|| "0-0".to_string());
     tokio::spawn(follow(bus.clone(), bus.blocking().await?, from, released.clone()));
     let pending: Pending = Arc::default();
     tokio::spawn(receive_replies(
@@ -45,22 +45,6 @@ pub async fn start_edge(
     let (tx, rx) = mpsc::channel(QUEUE);
     tokio::spawn(forward(bus, edge, rx, pending));
     Ok((EngineHandle { tx }, released))
-}
-
-/// The id of the newest entry of the released stream: an edge reads on from there. Its replica's
-/// copy, taken after this, is at least as new, so nothing falls between.
-async fn stream_head(bus: &Bus) -> anyhow::Result<String> {
-    let mut conn = bus.conn.clone();
-    let last: StreamRangeReply = redis::cmd("XREVRANGE")
-        .arg(bus.key("released"))
-        .arg("+")
-        .arg("-")
-        .arg("COUNT")
-        .arg(1)
-        .query_async(&mut conn)
-        .await
-        .context("reading the released stream's head")?;
-    Ok(last.ids.first().map_or_else(|| "0-0".to_string(), |e| e.id.clone()))
 }
 
 async fn follow(
@@ -105,11 +89,13 @@ async fn follow(
 }
 
 async fn forward(bus: Bus, edge: String, mut requests: mpsc::Receiver<Request>, pending: Pending) {
-    let next = AtomicU64::new(1);
+    // One task numbers every request: a plain counter will do.
+    let mut next: u64 = 0;
     let key = bus.key("commands");
     let mut conn = bus.conn.clone();
     while let Some(request) = requests.recv().await {
-        let id = next.fetch_add(1, Ordering::Relaxed);
+        next += 1;
+        let id = next;
         let (ask, waiting) = match request {
             Request::Apply { command, reply } => (Ask::Apply(command), Waiting::Outcome(reply)),
             Request::Copy { reply } => (Ask::Copy, Waiting::Copy(reply)),

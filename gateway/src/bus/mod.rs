@@ -111,6 +111,21 @@ impl Bus {
             .context("opening a Redis connection for blocking reads")
     }
 
+    /// The id of the newest entry of the released stream (`<last seq>-0`), if it has any.
+    async fn released_head(&self) -> anyhow::Result<Option<String>> {
+        let mut conn = self.conn.clone();
+        let last: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(self.key("released"))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut conn)
+            .await
+            .context("reading the released stream's head")?;
+        Ok(last.ids.into_iter().next().map(|e| e.id))
+    }
+
     /// Pops the oldest entry of list `key`, waiting up to [`BLOCK_MS`] on a blocking connection;
     /// `None` when nothing came.
     async fn pop(

@@ -2,9 +2,7 @@
 //! forwarded commands and copy requests are served from the `commands` list, each answered on its
 //! edge's reply list once durable.
 
-use anyhow::Context;
 use engine::types::Seq;
-use redis::streams::StreamRangeReply;
 use tokio::sync::broadcast;
 
 use super::{Answer, Ask, Bus, Forwarded, Reply, STREAM_KEEP};
@@ -31,21 +29,12 @@ pub async fn serve_owner(
 /// A stream ahead of this journal belongs to a market that is gone (a fresh data folder under the
 /// same namespace): it is dropped, and edges resynchronise from a fresh copy.
 async fn reset_if_ahead(bus: &Bus, durable: Seq) -> anyhow::Result<()> {
-    let mut conn = bus.conn.clone();
-    let key = bus.key("released");
-    let last: StreamRangeReply = redis::cmd("XREVRANGE")
-        .arg(&key)
-        .arg("+")
-        .arg("-")
-        .arg("COUNT")
-        .arg(1)
-        .query_async(&mut conn)
-        .await
-        .context("reading the released stream's head")?;
-    let head = last.ids.first().and_then(|e| e.id.split('-').next()?.parse::<u64>().ok());
+    let head = bus.released_head().await?;
+    let head = head.and_then(|id| id.split('-').next()?.parse::<u64>().ok());
     if head.is_some_and(|head| head > durable.0) {
         tracing::warn!(?head, %durable, "the released stream is ahead of this journal; dropping it");
-        let _: () = redis::cmd("DEL").arg(&key).query_async(&mut conn).await?;
+        let mut conn = bus.conn.clone();
+        let _: () = redis::cmd("DEL").arg(bus.key("released")).query_async(&mut conn).await?;
     }
     Ok(())
 }

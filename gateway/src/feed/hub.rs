@@ -45,7 +45,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// What the hub remembers to route events: which purchaser owns a line or a trade, which category
 /// a product is in. Filled from the replica at start and kept current from the events themselves.
-#[derive(Default)]
 struct Routes {
     line_owner: HashMap<BudgetLineId, ParticipantId>,
     trade_owner: HashMap<TradeId, ParticipantId>,
@@ -119,23 +118,8 @@ impl Hub {
         (issued.elapsed() < TICKET_TTL).then_some(session)
     }
 
-    /// A participant's legal name and credit code, for published results.
-    pub fn name_of(&self, participant: ParticipantId) -> Option<(String, String)> {
-        self.replica
-            .read(|engine| {
-                engine.participant(participant).map(|p| {
-                    (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default())
-                })
-            })
-            .0
-    }
-
-    fn publish(&self, topic: String, seq: u64, event: Value) {
-        self.publish_with(topic, seq, || event);
-    }
-
-    /// Publishes a view on `topic` as of engine sequence `seq`: for publishers beside the hub's
-    /// own loop (the price desk), with the same gap-free counter per topic.
+    /// Publishes a view on `topic` as of engine sequence `seq`, with the topic's gap-free
+    /// counter: from the hub's own loop and from publishers beside it (the price desk).
     pub fn publish_view(&self, topic: String, seq: u64, event: Value) {
         self.publish_with(topic, seq, || event);
     }
@@ -189,11 +173,11 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
         Event::OfferChanged { agreement, supplier, product, price, since } => {
             let view = json!({ "kind": "offer", "agreement": agreement.0, "supplier": supplier.0,
                 "price": price.to_string(), "since_seq": since.0 });
-            hub.publish(format!("offers:{}", product.0), seq, view);
+            hub.publish_view(format!("offers:{}", product.0), seq, view);
         }
         Event::StockChanged { agreement, product, stock } => {
             let view = json!({ "kind": "stock", "agreement": agreement.0, "stock": stock.map(|s| s.to_string()) });
-            hub.publish(format!("offers:{}", product.0), seq, view);
+            hub.publish_view(format!("offers:{}", product.0), seq, view);
         }
         Event::TradeStruck(t) => {
             routes.trade_owner.insert(t.id, t.purchaser);
@@ -202,27 +186,27 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
                 "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
                 "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
             if let Some(category) = routes.category.get(&t.product).copied() {
-                hub.publish(format!("trades:{category}"), seq, view.clone());
+                hub.publish_view(format!("trades:{category}"), seq, view.clone());
             }
-            hub.publish(format!("orders:{}", t.purchaser.0), seq, view);
+            hub.publish_view(format!("orders:{}", t.purchaser.0), seq, view);
         }
         Event::BudgetMoved(entry) => {
             if let Some(owner) = routes.line_owner.get(&entry.line).copied() {
                 let view = json!({ "kind": "budget", "line": entry.line.0, "movement": ledger_kind(entry.kind),
                     "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
-                hub.publish(format!("budget:{}", owner.0), seq, view);
+                hub.publish_view(format!("budget:{}", owner.0), seq, view);
             }
         }
         Event::OrderFilled { order, purchaser, filled, amount, request } => {
             let view = json!({ "kind": "order", "order": order.0, "requested": request.quantity.to_string(),
                 "filled": filled.to_string(), "amount": amount.to_string() });
-            hub.publish(format!("orders:{}", purchaser.0), seq, view);
+            hub.publish_view(format!("orders:{}", purchaser.0), seq, view);
         }
         Event::TradeSettled { trade, step, state, .. } => {
             if let Some(owner) = routes.trade_owner.get(trade).copied() {
                 let view = json!({ "kind": "settlement", "trade": trade.to_string(),
                     "step": settlement_step(*step), "state": trade_state(*state) });
-                hub.publish(format!("orders:{}", owner.0), seq, view);
+                hub.publish_view(format!("orders:{}", owner.0), seq, view);
             }
         }
         Event::AuctionOpened { .. }
@@ -246,10 +230,12 @@ fn route_auction(hub: &Hub, routes: &mut Routes, seq: u64, now: Timestamp, event
     let public = room::topic(id);
     if room::closed(&a) || a.state == AuctionState::Cancelled {
         routes.auctions.remove(&id);
-        let names = |p| hub.name_of(p);
-        let view =
-            if room::closed(&a) { room::results(&a, &names) } else { room::public_view(&a, now) };
-        hub.publish(public, seq, view);
+        let view = if room::closed(&a) {
+            hub.replica.read(|engine| room::results(&a, &room::names_in(engine))).0
+        } else {
+            room::public_view(&a, now)
+        };
+        hub.publish_view(public, seq, view);
         return;
     }
     hub.publish_with(public, seq, || room::public_view(&a, now));

@@ -27,6 +27,17 @@ pub enum Audience {
 /// The name and credit code of a participant, for the published results.
 pub type Names<'a> = &'a dyn Fn(ParticipantId) -> Option<(String, String)>;
 
+/// Names as the engine has them: what every caller of [`results`] and [`view`] passes.
+pub fn names_in(
+    engine: &engine::Engine,
+) -> impl Fn(ParticipantId) -> Option<(String, String)> + '_ {
+    |p| {
+        engine
+            .participant(p)
+            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
+    }
+}
+
 /// The room's public topic.
 pub fn topic(auction: DealId) -> String {
     format!("auction:{}", auction.0)

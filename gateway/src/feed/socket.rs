@@ -153,13 +153,8 @@ fn auction_snapshot(engine: &engine::Engine, topic: &str) -> Value {
     };
     let id = room_part.strip_prefix("auction:").and_then(|id| id.parse().ok()).map(DealId);
     let Some(a) = id.and_then(|id| engine.auction(id)) else { return Value::Null };
-    let names = |p: ParticipantId| {
-        engine
-            .participant(p)
-            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
-    };
     match private {
-        None if room::closed(a) => room::results(a, &names),
+        None if room::closed(a) => room::results(a, &room::names_in(engine)),
         None => room::public_view(a, engine.clock()),
         Some("purchaser") => room::purchaser_view(a),
         Some(bidder) => {

@@ -137,14 +137,6 @@ impl OpenAuction {
     }
 }
 
-fn names(engine: &Engine) -> impl Fn(ParticipantId) -> Option<(String, String)> + '_ {
-    |p| {
-        engine
-            .participant(p)
-            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
-    }
-}
-
 /// The caller's view of auction `id`, as of the replica.
 fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
     let (view, seq) = state.replica.read(|engine| {
@@ -154,7 +146,7 @@ fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u6
             a,
             audience,
             state.clock.now().max(engine.clock()),
-            &names(engine),
+            &room::names_in(engine),
         ))
     });
     Ok((view?, seq.0))
@@ -214,15 +206,16 @@ fn parse_state(text: &str) -> Result<AuctionState, ApiError> {
     .ok_or_else(|| ApiError::invalid("state is scheduled, open, awarded, failed or cancelled"))
 }
 
-/// Whether an auction belongs in the caller's list: its own (purchaser), those it may bid in or
-/// has (supplier), those of the region it oversees (analyst, operator).
-fn listed(engine: &Engine, session: &Session, a: &Auction) -> bool {
-    match session.role {
-        ParticipantKind::Purchaser => a.purchaser == session.actor.participant,
-        _ => room::audience(engine, session, a).is_some_and(|audience| {
-            session.role != ParticipantKind::Supplier || matches!(audience, Audience::Bidder(_))
-        }),
-    }
+/// How the caller sees an auction that belongs in its list: its own (purchaser), those it may
+/// bid in or has (supplier), those of the region it oversees (analyst, operator).
+fn listed(engine: &Engine, session: &Session, a: &Auction) -> Option<Audience> {
+    let audience = room::audience(engine, session, a)?;
+    let belongs = match session.role {
+        ParticipantKind::Purchaser => audience == Audience::Purchaser,
+        ParticipantKind::Supplier => matches!(audience, Audience::Bidder(_)),
+        ParticipantKind::Analyst | ParticipantKind::Operator => true,
+    };
+    belongs.then_some(audience)
 }
 
 /// `GET /api/v1/auctions`: the caller's auctions, newest first.
@@ -241,17 +234,15 @@ pub async fn list(
         let now = state.clock.now().max(engine.clock());
         let mine: Vec<_> = engine
             .auctions()
-            .filter(|a| wanted.is_none_or(|w| a.state == w) && listed(engine, &session, a))
+            .filter(|a| wanted.is_none_or(|w| a.state == w))
+            .filter_map(|a| Some((a, listed(engine, &session, a)?)))
             .collect();
         let items: Vec<_> = mine
             .iter()
             .rev()
             .skip((page - 1).saturating_mul(per_page))
             .take(per_page)
-            .filter_map(|a| {
-                let audience = room::audience(engine, &session, a)?;
-                Some(room::view(a, audience, now, &names(engine)))
-            })
+            .map(|(a, audience)| room::view(a, *audience, now, &room::names_in(engine)))
             .collect();
         (mine.len(), items)
     });
@@ -306,7 +297,7 @@ pub async fn results(
                 "results are published once the auction has closed",
             ));
         }
-        Ok(room::results(a, &names(engine)))
+        Ok(room::results(a, &room::names_in(engine)))
     });
     results.map(Json)
 }

@@ -129,8 +129,8 @@ pub async fn reference(
     let desk = desk(&state)?;
     let region: RegionCode =
         q.region.parse().map_err(|e| ApiError::invalid(format!("region: {e}")))?;
-    let (quartiles, seq) = desk.read(|a| a.reference(ProductId(q.product), region));
-    let window_days = desk.read(|a| a.thresholds().window_days).0;
+    let ((quartiles, window_days), seq) =
+        desk.read(|a| (a.reference(ProductId(q.product), region), a.thresholds().window_days));
     Ok(Json(json!({
         "product": q.product, "region": region.to_string(), "window_days": window_days,
         "quartiles": quartiles.map(|q| json!({ "q1": q.q1.to_string(), "median": q.median.to_string(), "q3": q.q3.to_string(), "samples": q.samples })),
@@ -180,6 +180,16 @@ pub async fn alerts(
     if !inside {
         return Err(ApiError::forbidden());
     }
+    // The regions inside the one asked for, looked up once rather than per alert.
+    let (within, _) = state.replica.read(|engine| {
+        region.map(|want| {
+            engine
+                .regions()
+                .filter(|r| r.chain.contains(want))
+                .map(|r| r.code)
+                .collect::<std::collections::HashSet<_>>()
+        })
+    });
     let per_page = q.per_page.unwrap_or(50).clamp(1, MAX_ITEMS);
     let page = q.page.unwrap_or(1).max(1);
     let ((total, items), seq) = desk.read(|a| {
@@ -189,14 +199,7 @@ pub async fn alerts(
             .rev()
             .filter(|x| q.rule.as_deref().is_none_or(|r| x.kind.rule() == r))
             .filter(|x| q.code.as_deref().is_none_or(|c| x.kind.code() == c))
-            .filter(|x| {
-                region.is_none_or(|want| {
-                    state
-                        .replica
-                        .read(|e| e.region(x.region).is_some_and(|r| r.chain.contains(want)))
-                        .0
-                })
-            })
+            .filter(|x| within.as_ref().is_none_or(|regions| regions.contains(&x.region)))
             .collect();
         let items: Vec<_> = matching
             .iter()

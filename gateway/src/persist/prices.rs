@@ -4,6 +4,7 @@
 //! units, as for the persister's tables.
 
 use engine::analytics::{Alert, Candle, IndexPoint, Series};
+use engine::types::{Amount, Quantity, UnitPrice};
 
 use super::Database;
 
@@ -58,90 +59,71 @@ fn id(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
+/// Writes `rows` in the transaction `tx` with the store's own SQL and money conversions: the two
+/// stores differ only in how a price, a quantity, an amount and an index value are bound.
+macro_rules! write_rows {
+    ($tx:expr, $rows:expr, $candle_sql:expr, $index_sql:expr,
+     price: $price:expr, quantity: $quantity:expr, amount: $amount:expr, index: $index:expr) => {{
+        for c in &$rows.candles {
+            sqlx::query($candle_sql)
+                .bind(series_key(c.series))
+                .bind(c.interval.name())
+                .bind(c.start.ms())
+                .bind($price(c.open))
+                .bind($price(c.high))
+                .bind($price(c.low))
+                .bind($price(c.close))
+                .bind($quantity(c.volume))
+                .bind($amount(c.amount))
+                .bind(i64::from(c.trades))
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for p in &$rows.index {
+            sqlx::query($index_sql)
+                .bind(p.category.to_string())
+                .bind(p.day.ms())
+                .bind($index(p))
+                .bind(i64::from(p.trades))
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for a in &$rows.alerts {
+            sqlx::query(ALERT_INSERT)
+                .bind(id(a.seq.0))
+                .bind(a.kind.code())
+                .bind(id(a.deal.0))
+                .bind(a.kind.rule())
+                .bind(i64::from(a.region.get()))
+                .bind(a.ts.ms())
+                .bind(figures(a))
+                .bind(&a.message)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
 impl Database {
     /// Writes one batch of the price desk's rows.
     pub async fn save_prices(&self, rows: &PriceRows) -> anyhow::Result<()> {
         match self {
             Database::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                for c in &rows.candles {
-                    sqlx::query(CANDLE_UPSERT_PG)
-                        .bind(series_key(c.series))
-                        .bind(c.interval.name())
-                        .bind(c.start.ms())
-                        .bind(c.open.to_string())
-                        .bind(c.high.to_string())
-                        .bind(c.low.to_string())
-                        .bind(c.close.to_string())
-                        .bind(c.volume.to_string())
-                        .bind(c.amount.to_string())
-                        .bind(i64::from(c.trades))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for p in &rows.index {
-                    sqlx::query(INDEX_UPSERT_PG)
-                        .bind(p.category.to_string())
-                        .bind(p.day.ms())
-                        .bind(p.value())
-                        .bind(i64::from(p.trades))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for a in &rows.alerts {
-                    sqlx::query(ALERT_INSERT)
-                        .bind(id(a.seq.0))
-                        .bind(a.kind.code())
-                        .bind(id(a.deal.0))
-                        .bind(a.kind.rule())
-                        .bind(i64::from(a.region.get()))
-                        .bind(a.ts.ms())
-                        .bind(figures(a))
-                        .bind(&a.message)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                write_rows!(tx, rows, CANDLE_UPSERT_PG, INDEX_UPSERT_PG,
+                    price: |p: UnitPrice| p.to_string(),
+                    quantity: |q: Quantity| q.to_string(),
+                    amount: |a: Amount| a.to_string(),
+                    index: |p: &IndexPoint| p.value());
                 tx.commit().await?;
             }
             Database::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                for c in &rows.candles {
-                    sqlx::query(CANDLE_UPSERT)
-                        .bind(series_key(c.series))
-                        .bind(c.interval.name())
-                        .bind(c.start.ms())
-                        .bind(c.open.minor())
-                        .bind(c.high.minor())
-                        .bind(c.low.minor())
-                        .bind(c.close.minor())
-                        .bind(c.volume.minor())
-                        .bind(c.amount.minor())
-                        .bind(i64::from(c.trades))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for p in &rows.index {
-                    sqlx::query(INDEX_UPSERT)
-                        .bind(p.category.to_string())
-                        .bind(p.day.ms())
-                        .bind(p.hundredths)
-                        .bind(i64::from(p.trades))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for a in &rows.alerts {
-                    sqlx::query(ALERT_INSERT)
-                        .bind(id(a.seq.0))
-                        .bind(a.kind.code())
-                        .bind(id(a.deal.0))
-                        .bind(a.kind.rule())
-                        .bind(i64::from(a.region.get()))
-                        .bind(a.ts.ms())
-                        .bind(figures(a))
-                        .bind(&a.message)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                write_rows!(tx, rows, CANDLE_UPSERT, INDEX_UPSERT,
+                    price: |p: UnitPrice| p.minor(),
+                    quantity: |q: Quantity| q.minor(),
+                    amount: |a: Amount| a.minor(),
+                    index: |p: &IndexPoint| p.hundredths);
                 tx.commit().await?;
             }
         }

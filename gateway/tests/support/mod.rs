@@ -50,3 +50,19 @@ pub async fn market(sizes: DemoSizes) -> Market {
     gateway::runtime::deadlines::start(runtime.handle(), replica.clone(), Arc::new(clock.clone()));
     Market { runtime, replica, hub, province, clock, prices }
 }
+
+impl Market {
+    /// The state the HTTP API serves from, with token keys made from `key` and no database.
+    pub fn app_state(&self, key: u8) -> gateway::http::AppState {
+        gateway::http::AppState {
+            handle: self.runtime.handle(),
+            replica: self.replica.clone(),
+            tokens: Arc::new(gateway::http::Tokens::new("test", [key; 32])),
+            logins: Arc::default(),
+            books: None,
+            hub: Some(self.hub.clone()),
+            clock: Arc::new(self.clock.clone()),
+            prices: Some(self.prices.clone()),
+        }
+    }
+}
