@@ -12,6 +12,8 @@ use crate::catalog::{AffiliationBasis, Grant, ProductSpec, Registration};
 use crate::direct::OrderRequest;
 use crate::event::{Event, EventEnvelope};
 use crate::idempotency::IdempotencyKey;
+use crate::inquiry::InquirySpec;
+use crate::inquiry::seal::{RoundKey, SealedQuote};
 use crate::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, Quantity,
     RegionCode, Seq, Timestamp, TradeId, UnitPrice,
@@ -194,6 +196,65 @@ pub enum Action {
         /// Password hash, PHC string.
         password_hash: String,
     },
+    /// Operator: load the working-day calendar of a year (holidays, exchanged working days).
+    LoadCalendar {
+        /// The year; every date must lie in it.
+        year: i32,
+        /// Weekdays off.
+        holidays: Vec<time::Date>,
+        /// Weekend days worked.
+        workdays: Vec<time::Date>,
+    },
+    /// Operator: set the inquiry notice period in working days.
+    SetInquiryNotice {
+        /// Working days from issue to quote deadline.
+        working_days: u32,
+    },
+    /// Purchaser: open an inquiry.
+    OpenInquiry(InquirySpec),
+    /// A sealed quote, replacement or withdrawal; its actor is [`crate::types::Actor::SEALED`].
+    SubmitQuote {
+        /// The inquiry.
+        inquiry: DealId,
+        /// The round it is for.
+        round: u32,
+        /// The sealed envelope.
+        quote: SealedQuote,
+    },
+    /// Platform: open the author layer of a closed round with its key.
+    OpenAuthors {
+        /// The inquiry.
+        inquiry: DealId,
+        /// The round.
+        round: u32,
+        /// Its author key; journaled only now.
+        key: RoundKey,
+    },
+    /// Platform: open the content layer of a counted round with its key.
+    OpenPrices {
+        /// The inquiry.
+        inquiry: DealId,
+        /// The round.
+        round: u32,
+        /// Its content key; journaled only now.
+        key: RoundKey,
+    },
+    /// Purchaser: open the next round after a failed one.
+    NextInquiryRound {
+        /// The inquiry.
+        inquiry: DealId,
+        /// The new quote deadline.
+        deadline: Timestamp,
+        /// Suppliers invited in addition to those already invited.
+        invite: Vec<ParticipantId>,
+    },
+    /// Purchaser or operator: cancel an inquiry before its deadline, or end it after a failed round.
+    EndInquiry {
+        /// The inquiry.
+        inquiry: DealId,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -226,6 +287,14 @@ pub enum ActionKind {
     CancelAuction,
     Tick,
     RegisterUser,
+    LoadCalendar,
+    SetInquiryNotice,
+    OpenInquiry,
+    SubmitQuote,
+    OpenAuthors,
+    OpenPrices,
+    NextInquiryRound,
+    EndInquiry,
 }
 
 impl Action {
@@ -258,6 +327,14 @@ impl Action {
             Action::CancelAuction { .. } => ActionKind::CancelAuction,
             Action::Tick => ActionKind::Tick,
             Action::RegisterUser { .. } => ActionKind::RegisterUser,
+            Action::LoadCalendar { .. } => ActionKind::LoadCalendar,
+            Action::SetInquiryNotice { .. } => ActionKind::SetInquiryNotice,
+            Action::OpenInquiry(_) => ActionKind::OpenInquiry,
+            Action::SubmitQuote { .. } => ActionKind::SubmitQuote,
+            Action::OpenAuthors { .. } => ActionKind::OpenAuthors,
+            Action::OpenPrices { .. } => ActionKind::OpenPrices,
+            Action::NextInquiryRound { .. } => ActionKind::NextInquiryRound,
+            Action::EndInquiry { .. } => ActionKind::EndInquiry,
         }
     }
 }

@@ -163,6 +163,28 @@ impl Engine {
             Action::RegisterUser { participant, login, password_hash } => {
                 state.register_user(actor, participant, login, password_hash, ctx)
             }
+            Action::LoadCalendar { year, holidays, workdays } => {
+                state.load_calendar(actor, year, holidays, workdays, ctx)
+            }
+            Action::SetInquiryNotice { working_days } => {
+                state.set_inquiry_notice(actor, working_days, ctx)
+            }
+            Action::OpenInquiry(spec) => state.open_inquiry(actor, spec, ctx),
+            Action::SubmitQuote { inquiry, round, quote } => {
+                state.submit_quote(actor, inquiry, round, quote, ctx)
+            }
+            Action::OpenAuthors { inquiry, round, key } => {
+                state.open_authors(actor, inquiry, round, &key, ctx)
+            }
+            Action::OpenPrices { inquiry, round, key } => {
+                state.open_prices(actor, inquiry, round, &key, ctx)
+            }
+            Action::NextInquiryRound { inquiry, deadline, invite } => {
+                state.next_inquiry_round(actor, inquiry, deadline, invite, ctx)
+            }
+            Action::EndInquiry { inquiry, reason } => {
+                state.end_inquiry(actor, inquiry, reason, ctx)
+            }
         }
     }
 
@@ -203,6 +225,21 @@ impl Engine {
                 self.clock(),
             )
         })
+    }
+
+    /// An inquiry.
+    pub fn inquiry(&self, id: crate::types::DealId) -> Option<&crate::inquiry::Inquiry> {
+        self.state.inquiries.get(id)
+    }
+
+    /// All inquiries, in the order opened.
+    pub fn inquiries(&self) -> impl Iterator<Item = &crate::inquiry::Inquiry> {
+        self.state.inquiries.iter().map(|(_, q)| q)
+    }
+
+    /// The working-day calendar and the inquiry notice period.
+    pub fn calendar(&self) -> &crate::inquiry::Calendar {
+        &self.state.calendar
     }
 
     /// All auctions, in the order opened.

@@ -8,6 +8,8 @@ use crate::budget::{Allocation, LedgerEntry};
 use crate::catalog::{AffiliationBasis, Grant, ProductSpec, RegionLevel, Registration};
 use crate::command::ActionKind;
 use crate::direct::OrderRequest;
+use crate::inquiry::seal::Commitment;
+use crate::inquiry::{InquirySpec, OpenedQuote, Quoter, RoundOutcome};
 use crate::reject::Reason;
 use crate::settlement::{SettlementStep, Trade, TradeState};
 use crate::types::{
@@ -113,6 +115,41 @@ pub enum Event {
     AuctionCancelled { auction: DealId, reason: String },
     /// A user account was opened.
     UserRegistered { user: UserId, participant: ParticipantId, login: String },
+    /// The working-day calendar of a year was loaded.
+    CalendarLoaded { year: i32, holidays: Vec<time::Date>, workdays: Vec<time::Date> },
+    /// The inquiry notice period was set.
+    InquiryNoticeSet { working_days: u32 },
+    /// An inquiry was opened with its first round; the budget is held (Q-1, B-2).
+    InquiryOpened { inquiry: DealId, purchaser: ParticipantId, spec: InquirySpec, hold: Amount },
+    /// A sealed submission was received. It names nobody and nothing quoted.
+    QuoteSealed { inquiry: DealId, round: u32, commitment: Commitment },
+    /// The round's deadline came: its quotes are fixed.
+    QuotesClosed { inquiry: DealId, round: u32 },
+    /// The author layer opened: each supplier's final submission, and whether it counts.
+    QuotersCounted { inquiry: DealId, round: u32, quoters: Vec<Quoter>, unreadable: u32 },
+    /// The content layer opened: every counted quote, checked, kept for publication.
+    QuotesOpened { inquiry: DealId, round: u32, quotes: Vec<OpenedQuote> },
+    /// A round failed.
+    InquiryRoundFailed { inquiry: DealId, round: u32, outcome: RoundOutcome },
+    /// The next round opened, with its deadline and invitees.
+    InquiryRoundOpened {
+        inquiry: DealId,
+        round: u32,
+        deadline: Timestamp,
+        invited: Vec<ParticipantId>,
+    },
+    /// The inquiry was awarded; a trade per line follows.
+    InquiryAwarded {
+        inquiry: DealId,
+        round: u32,
+        winner: ParticipantId,
+        amount: Amount,
+        suppliers: u32,
+    },
+    /// The inquiry failed for good; the budget is released.
+    InquiryFailed { inquiry: DealId, reason: String },
+    /// The inquiry was cancelled before its deadline; the budget is released.
+    InquiryCancelled { inquiry: DealId, reason: String },
     /// A retry with an idempotency key already seen: nothing happened again; the first result is
     /// that of the command with sequence `original`.
     AlreadyApplied { original: Seq },

@@ -12,6 +12,8 @@
 //! - [`direct`]: offer books and direct orders (rules D-1 to D-6).
 //! - [`settlement`]: trades and their settlement lifecycle.
 //! - [`auction`]: reverse auctions (rules) and the deadlines that start and close them.
+//! - [`inquiry`]: sealed inquiry rounds (rules ): the working-day calendar, sealing
+//!   and commitments, the opening in two layers.
 //! - [`idempotency`]: idempotency keys, kept 24 hours per participant.
 //! - [`analytics`]: candles, reference prices and early warnings: a pure fold over trades,
 //!   bids and closed auctions, run by the gateway off the engine's hot path.
@@ -35,6 +37,7 @@ pub mod direct;
 mod engine;
 mod event;
 pub mod idempotency;
+pub mod inquiry;
 mod reject;
 pub mod settlement;
 mod snapshot;

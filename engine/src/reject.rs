@@ -37,6 +37,8 @@ pub enum Entity {
     Auction,
     /// A user account.
     User,
+    /// An inquiry.
+    Inquiry,
 }
 
 /// A field of a command that fails its own rule of form.
@@ -72,6 +74,16 @@ pub enum Field {
     Step,
     /// An auction needs at least one bidder counted, and an invited list at least one supplier.
     Bidders,
+    /// An inquiry needs 1 to 50 lines.
+    Lines,
+    /// An inquiry runs 1 to 5 rounds.
+    Rounds,
+    /// An inquiry invites 3 to 200 suppliers, and a next round at least one more.
+    Invitees,
+    /// A round keeps a bounded number of sealed submissions.
+    Submissions,
+    /// A calendar year's dates must lie in that year.
+    Calendar,
 }
 
 /// Why the engine refused a command.
@@ -174,6 +186,24 @@ pub enum Reason {
     },
     /// after the first bid only an operator may cancel, with a stated reason.
     CancelAfterBids,
+    /// the quote deadline must leave the notice period, in working days.
+    NoticeTooShort {
+        /// Working days required.
+        working_days: u32,
+    },
+    /// The inquiry's state does not allow this now.
+    InquiryState,
+    /// the round's deadline has passed; its quotes are fixed.
+    QuotesClosed,
+    /// the inquiry has run every round it may.
+    NoRoundsLeft {
+        /// Rounds permitted.
+        max_rounds: u32,
+    },
+    /// a quote must reach the engine sealed, without its author in the clear.
+    QuoteNotSealed,
+    /// the key is not the one the round's quotes are sealed under.
+    WrongSealingKey,
     /// The settlement step does not follow from the trade's state.
     SettlementStep {
         /// The trade's state.
@@ -211,6 +241,10 @@ impl Reason {
             | Reason::BidAboveCeiling { .. }
             | Reason::StepTooSmall { .. } => "A-2",
             Reason::CancelAfterBids => "A-7",
+            Reason::NoticeTooShort { .. } => "Q-1",
+            Reason::QuotesClosed => "Q-2",
+            Reason::QuoteNotSealed | Reason::WrongSealingKey => "Q-3",
+            Reason::InquiryState | Reason::NoRoundsLeft { .. } => "Q-4",
         }
     }
 
@@ -241,6 +275,12 @@ impl Reason {
             Reason::BidAboveCeiling { .. } => "above_ceiling",
             Reason::StepTooSmall { .. } => "step_too_small",
             Reason::CancelAfterBids => "cancel_after_bids",
+            Reason::NoticeTooShort { .. } => "notice_too_short",
+            Reason::InquiryState => "inquiry_state",
+            Reason::QuotesClosed => "quotes_closed",
+            Reason::NoRoundsLeft { .. } => "no_rounds_left",
+            Reason::QuoteNotSealed => "quote_not_sealed",
+            Reason::WrongSealingKey => "wrong_sealing_key",
         }
     }
 }
@@ -301,6 +341,21 @@ impl fmt::Display for Reason {
             }
             Reason::CancelAfterBids => {
                 f.write_str("bids have been placed: only an operator may cancel, with a reason")
+            }
+            Reason::NoticeTooShort { working_days } => write!(
+                f,
+                "the quote deadline must be at least {working_days} working days after today"
+            ),
+            Reason::InquiryState => f.write_str("the inquiry does not allow this at its present stage"),
+            Reason::QuotesClosed => {
+                f.write_str("the quote deadline has passed: quotes are fixed and can no longer change")
+            }
+            Reason::NoRoundsLeft { max_rounds } => {
+                write!(f, "the inquiry has already run the {max_rounds} rounds it may")
+            }
+            Reason::QuoteNotSealed => f.write_str("a quote must be sealed before it reaches the engine"),
+            Reason::WrongSealingKey => {
+                f.write_str("the sealing key is not the one this round's quotes are sealed under")
             }
             Reason::SettlementStep { state, step } => {
                 write!(f, "a trade that is {state:?} cannot be {step:?}")

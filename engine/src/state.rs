@@ -14,6 +14,7 @@ use crate::catalog::{
     Product, Region, UserAccount,
 };
 use crate::idempotency::IdempotencyKeys;
+use crate::inquiry::{Calendar, Inquiry};
 use crate::reject::{Entity, Reason};
 use crate::settlement::TradeTable;
 use crate::types::{
@@ -45,6 +46,8 @@ pub(crate) struct State {
     pub users: Arena<UserId, UserAccount>,
     pub logins: BTreeMap<String, UserId>,
     pub deadlines: BTreeSet<Deadline>,
+    pub inquiries: Arena<DealId, Inquiry>,
+    pub calendar: Calendar,
 }
 
 impl State {

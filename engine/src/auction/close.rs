@@ -1,4 +1,4 @@
-//! Deadlines: an auction starts at its start time and closes at its (possibly extended) end
+//! Deadlines (an inquiry's run in [`crate::inquiry`]): an auction starts at its start time and closes at its (possibly extended) end
 //! bidders still active and still eligible count as distinct legal entities; with at least
 //! the minimum, rank 1 wins and a trade is struck; otherwise the auction fails and the budget is
 //! released.
@@ -27,11 +27,16 @@ impl State {
                 break;
             }
             self.deadlines.remove(&first);
-            self.on_deadline(first.auction, ctx);
+            self.on_deadline(first.deal, ctx);
         }
     }
 
-    fn on_deadline(&mut self, auction: DealId, ctx: &mut Ctx<'_>) {
+    fn on_deadline(&mut self, deal: DealId, ctx: &mut Ctx<'_>) {
+        if let Some(ix) = self.inquiries.index_of(deal) {
+            self.close_quotes(ix, ctx);
+            return;
+        }
+        let auction = deal;
         let Some(ix) = self.auctions.index_of(auction) else { return };
         match self.auctions.at(ix).state {
             AuctionState::Scheduled => {

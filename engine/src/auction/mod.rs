@@ -147,11 +147,12 @@ pub struct Closure {
     pub bidders: u32,
 }
 
-/// A deadline the engine keeps. Field order is the order deadlines run in: by time, then auction.
+/// A deadline the engine keeps, of an auction or an inquiry. Field order is the order deadlines
+/// run in: by time, then deal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct Deadline {
     pub at: Timestamp,
-    pub auction: DealId,
+    pub deal: DealId,
 }
 
 /// An auction.
@@ -197,8 +198,8 @@ impl Auction {
     /// The next deadline: the start while scheduled, the end while open.
     pub(crate) fn deadline(&self) -> Option<Deadline> {
         match self.state {
-            AuctionState::Scheduled => Some(Deadline { at: self.spec.starts, auction: self.id }),
-            AuctionState::Open => Some(Deadline { at: self.end, auction: self.id }),
+            AuctionState::Scheduled => Some(Deadline { at: self.spec.starts, deal: self.id }),
+            AuctionState::Open => Some(Deadline { at: self.end, deal: self.id }),
             AuctionState::Awarded | AuctionState::Failed | AuctionState::Cancelled => None,
         }
     }

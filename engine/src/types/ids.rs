@@ -118,6 +118,11 @@ impl Actor {
     /// The platform itself: loads reference data at set-up, with the operator's authority.
     pub const SYSTEM: Actor = Actor { participant: ParticipantId(0), user: UserId(0) };
 
+    /// The author of a sealed quote, as the engine and the journal see it: nobody in particular.
+    /// Who quoted is inside the seal until the opening.
+    pub const SEALED: Actor =
+        Actor { participant: ParticipantId(u64::MAX), user: UserId(u64::MAX) };
+
     /// A user acting for a participant.
     pub const fn new(participant: ParticipantId, user: UserId) -> Self {
         Self { participant, user }

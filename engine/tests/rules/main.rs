@@ -6,6 +6,7 @@ mod auctions;
 mod budget;
 mod direct;
 mod idempotency;
+mod inquiries;
 mod market;
 mod offers;
 mod properties;

@@ -1,0 +1,307 @@
+//! The deadline and the opening. At the deadline the round closes and its quotes are
+//! fixed. The platform then opens the author layer: the final submission of each supplier decides,
+//! and fewer than three distinct, unaffiliated, active, invited suppliers fail the round unopened,
+//! its prices never unsealed. Otherwise it opens the content layer: each quote is checked against
+//! its commitment and the ceilings; with three valid quotes the lowest total wins (ties: the
+//! earlier final submission) and a trade is struck per line.
+
+use std::collections::BTreeMap;
+
+use super::seal::{Commitment, Layer, QuoteAuthor, RoundKey, SealContext};
+use super::{Exclusion, InquiryState, InquiryStep, MIN_QUOTES, OpenedQuote, QuoteDefect, Quoter};
+use super::{RoundOutcome, Submission};
+use crate::arena::Ix;
+use crate::budget::LedgerKind;
+use crate::command::Ctx;
+use crate::event::Event;
+use crate::reject::{Entity, Reason};
+use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
+use crate::state::State;
+use crate::types::{Actor, Amount, DealId, ParticipantId, UserId};
+
+/// Deadline-driven and opening movements are the platform's, not any user's.
+const PLATFORM: UserId = UserId(0);
+
+impl State {
+    /// The round's deadline came: its quotes are fixed and wait for the author key.
+    pub(crate) fn close_quotes(&mut self, ix: Ix, ctx: &mut Ctx<'_>) {
+        let q = self.inquiries.at_mut(ix);
+        let Some(next) = q.state.after(InquiryStep::Deadline) else { return };
+        q.state = next;
+        ctx.emit(Event::QuotesClosed { inquiry: q.id, round: q.round_number() });
+    }
+
+    /// The platform opens the author layer of the current round.
+    pub(crate) fn open_authors(
+        &mut self,
+        actor: Actor,
+        inquiry: DealId,
+        round: u32,
+        key: &RoundKey,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let ix = self.opening(actor, inquiry, round, InquiryState::Closed)?;
+        let r = self.inquiries.at(ix).round();
+        if r.keys.is_some_and(|(author, _)| author != key.check()) {
+            return Err(Reason::WrongSealingKey);
+        }
+        let context = SealContext { inquiry, round, layer: Layer::Author };
+        let mut last: BTreeMap<ParticipantId, (usize, QuoteAuthor, u32)> = BTreeMap::new();
+        let mut unreadable = 0;
+        for (n, submission) in r.submissions.iter().enumerate() {
+            match submission.sealed.author.open(key, context) {
+                Some(author) => {
+                    let entry = last.entry(author.supplier).or_insert((n, author, 0));
+                    *entry = (n, author, entry.2 + 1);
+                }
+                None => unreadable += 1,
+            }
+        }
+        let mut quoters: Vec<Quoter> = last
+            .into_values()
+            .map(|(n, author, submissions)| Quoter {
+                supplier: author.supplier,
+                user: author.user,
+                submission: u32::try_from(n).unwrap_or(u32::MAX),
+                submissions,
+                withdrawn: author.withdrawn,
+                excluded: None,
+            })
+            .collect();
+        // Affiliates count once: the one whose final submission came first stands.
+        quoters.sort_by_key(|q| q.submission);
+        let mut counted: Vec<ParticipantId> = Vec::new();
+        for quoter in &mut quoters {
+            quoter.excluded = self.exclusion(quoter, &r.invited, &counted);
+            if quoter.excluded.is_none() {
+                counted.push(quoter.supplier);
+            }
+        }
+        let suppliers = u32::try_from(counted.len()).unwrap_or(u32::MAX);
+        let enough = counted.len() >= MIN_QUOTES;
+        ctx.emit(Event::QuotersCounted { inquiry, round, quoters: quoters.clone(), unreadable });
+        let q = self.inquiries.at_mut(ix);
+        q.round_mut().quoters = quoters;
+        if enough {
+            q.state = InquiryState::Counted;
+        } else {
+            self.fail_round(
+                ix,
+                InquiryStep::FailUnopened,
+                RoundOutcome::FailedUnopened { suppliers },
+                ctx,
+            );
+        }
+        Ok(())
+    }
+
+    /// The platform opens the content layer of the current round and awards it or fails it
+    /// the opened quotes are kept for publication.
+    pub(crate) fn open_prices(
+        &mut self,
+        actor: Actor,
+        inquiry: DealId,
+        round: u32,
+        key: &RoundKey,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let ix = self.opening(actor, inquiry, round, InquiryState::Counted)?;
+        let q = self.inquiries.at(ix);
+        let r = q.round();
+        if r.keys.is_some_and(|(_, content)| content != key.check()) {
+            return Err(Reason::WrongSealingKey);
+        }
+        let context = SealContext { inquiry, round, layer: Layer::Content };
+        let opened: Vec<OpenedQuote> = r
+            .quoters
+            .iter()
+            .filter(|quoter| quoter.excluded.is_none())
+            .filter_map(|quoter| {
+                let n = usize::try_from(quoter.submission).ok()?;
+                let submission = r.submissions.get(n)?;
+                Some(self.judge(q, quoter.supplier, submission, key, context))
+            })
+            .collect();
+        let winner = opened
+            .iter()
+            .filter(|o| o.defect.is_none())
+            .filter_map(|o| Some((o.total?, o.receipt, o.supplier)))
+            .min();
+        let valid = opened.iter().filter(|o| o.defect.is_none()).count();
+        ctx.emit(Event::QuotesOpened { inquiry, round, quotes: opened.clone() });
+        self.inquiries.at_mut(ix).round_mut().opened = opened;
+        match winner.filter(|_| valid >= MIN_QUOTES) {
+            Some((amount, _, winner)) => self.award_inquiry(ix, winner, amount, valid, ctx),
+            None => {
+                let valid = u32::try_from(valid).unwrap_or(u32::MAX);
+                self.fail_round(
+                    ix,
+                    InquiryStep::FailOpened,
+                    RoundOutcome::FailedOpened { valid },
+                    ctx,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The inquiry whose current round `round` waits in `state` for a key from the platform.
+    fn opening(
+        &self,
+        actor: Actor,
+        inquiry: DealId,
+        round: u32,
+        state: InquiryState,
+    ) -> Result<Ix, Reason> {
+        if !actor.is_system() {
+            return Err(Reason::NotPermitted);
+        }
+        let ix =
+            self.inquiries.index_of(inquiry).ok_or(Reason::NotFound { what: Entity::Inquiry })?;
+        let q = self.inquiries.at(ix);
+        if q.state != state || q.round_number() != round {
+            return Err(Reason::InquiryState);
+        }
+        Ok(ix)
+    }
+
+    fn exclusion(
+        &self,
+        quoter: &Quoter,
+        invited: &[ParticipantId],
+        counted: &[ParticipantId],
+    ) -> Option<Exclusion> {
+        if quoter.withdrawn {
+            return Some(Exclusion::Withdrawn);
+        }
+        if invited.binary_search(&quoter.supplier).is_err() {
+            return Some(Exclusion::NotInvited);
+        }
+        let active =
+            self.supplier_ix(quoter.supplier).is_ok_and(|ix| self.participants.at(ix).is_active());
+        if !active {
+            return Some(Exclusion::Inactive);
+        }
+        let affiliate = counted.iter().find(|other| self.affiliated(quoter.supplier, **other));
+        affiliate.map(|of| Exclusion::Affiliate { of: *of })
+    }
+
+    /// Opens one final quote and judges it: commitment, form, ceilings.
+    fn judge(
+        &self,
+        q: &super::Inquiry,
+        supplier: ParticipantId,
+        submission: &Submission,
+        key: &RoundKey,
+        context: SealContext,
+    ) -> OpenedQuote {
+        let content = submission.sealed.content.open(key, context);
+        let mut opened = OpenedQuote {
+            supplier,
+            content: content.clone(),
+            total: None,
+            commitment: submission.sealed.commitment,
+            receipt: submission.receipt,
+            at: submission.at,
+            defect: None,
+        };
+        let Some(content) = content else {
+            opened.defect = Some(QuoteDefect::Unreadable);
+            return opened;
+        };
+        if Commitment::of(q.id, context.round, supplier, false, &content) != opened.commitment {
+            opened.defect = Some(QuoteDefect::CommitmentMismatch);
+            return opened;
+        }
+        let lines = &q.spec.lines;
+        if content.prices.len() != lines.len() || content.prices.iter().any(|p| !p.is_positive()) {
+            opened.defect = Some(QuoteDefect::Malformed);
+            return opened;
+        }
+        let mut total = Some(Amount::ZERO);
+        for (n, (line, price)) in lines.iter().zip(&content.prices).enumerate() {
+            if *price > line.ceiling {
+                let line = u32::try_from(n).unwrap_or(u32::MAX);
+                opened.defect = Some(QuoteDefect::AboveCeiling { line });
+                return opened;
+            }
+            total = total.zip(price.times(line.quantity)).and_then(|(t, a)| t.checked_add(a));
+        }
+        opened.total = total;
+        if total.is_none() {
+            opened.defect = Some(QuoteDefect::Malformed);
+        }
+        opened
+    }
+
+    fn award_inquiry(
+        &mut self,
+        ix: Ix,
+        winner: ParticipantId,
+        amount: Amount,
+        valid: usize,
+        ctx: &mut Ctx<'_>,
+    ) {
+        let q = self.inquiries.at_mut(ix);
+        let Some(next) = q.state.after(InquiryStep::Award) else { return };
+        q.state = next;
+        q.ended = Some((ctx.seq, ctx.now));
+        q.round_mut().outcome = Some(RoundOutcome::Awarded { winner, amount });
+        let (id, round, hold, line) = (q.id, q.round_number(), q.hold, q.spec.budget_line);
+        let (purchaser, region) = (q.purchaser, q.region.region());
+        let prices = q
+            .round()
+            .opened
+            .iter()
+            .find(|o| o.supplier == winner)
+            .and_then(|o| o.content.as_ref())
+            .map(|c| c.prices.clone())
+            .unwrap_or_default();
+        let lines = q.spec.lines.clone();
+        let Some(line_ix) = self.budgets.index_of(line) else { return };
+        let suppliers = u32::try_from(valid).unwrap_or(u32::MAX);
+        ctx.emit(Event::InquiryAwarded { inquiry: id, round, winner, amount, suppliers });
+        for (l, price) in lines.iter().zip(prices) {
+            // Each price is at or under its ceiling, so each line is within the hold.
+            let line_amount = price.times(l.quantity).unwrap_or(Amount::ZERO);
+            let trade = Trade {
+                id: ctx.next_trade_id(),
+                mode: TradeMode::Inquiry,
+                deal: id,
+                purchaser,
+                supplier: winner,
+                product: l.product,
+                agreement: None,
+                quantity: l.quantity,
+                unit_price: price,
+                amount: line_amount,
+                budget_line: line,
+                region,
+                ts: ctx.now,
+                seq: ctx.seq,
+            };
+            self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
+            ctx.emit(Event::TradeStruck(trade));
+        }
+        self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), PLATFORM, ctx);
+        let rest = hold.minus(amount);
+        if rest.is_positive() {
+            self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), PLATFORM, ctx);
+        }
+    }
+
+    /// The round failed by `step`; with no round left the inquiry fails and its budget is released.
+    fn fail_round(&mut self, ix: Ix, step: InquiryStep, outcome: RoundOutcome, ctx: &mut Ctx<'_>) {
+        let q = self.inquiries.at_mut(ix);
+        let Some(next) = q.state.after(step) else { return };
+        q.state = next;
+        q.round_mut().outcome = Some(outcome.clone());
+        let (inquiry, round, last) =
+            (q.id, q.round_number(), q.round_number() >= q.spec.max_rounds);
+        ctx.emit(Event::InquiryRoundFailed { inquiry, round, outcome });
+        if last {
+            let reason = "the last round permitted failed".to_owned();
+            self.finish_inquiry(ix, InquiryStep::End, reason, PLATFORM, ctx);
+        }
+    }
+}
