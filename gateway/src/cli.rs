@@ -31,6 +31,10 @@ struct Cli {
     /// The namespace of this market's keys in Redis [default: market].
     #[arg(long, env = "APP_REDIS_NAMESPACE", global = true)]
     redis_namespace: Option<String>,
+    /// The sealing key file of inquiry quotes, kept outside the data folder
+    /// [default: <data folder>.sealing-key beside it].
+    #[arg(long, env = "APP_SEALING_KEY_FILE", global = true)]
+    sealing_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -123,6 +127,7 @@ async fn async_main() -> anyhow::Result<()> {
             .or(file.redis_namespace.clone())
             .unwrap_or_else(|| node::REDIS_NAMESPACE.into()),
         thresholds: file.thresholds()?,
+        sealing_key_file: cli.sealing_key_file.clone().or(file.sealing_key_file.clone()),
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
@@ -195,7 +200,9 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
 
 async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
     let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
-    let edge = node::EdgeNode::start(url, &settings.redis_namespace).await?;
+    let mut edge = node::EdgeNode::start(url, &settings.redis_namespace).await?;
+    // Quotes taken here are sealed here, with the owner's sealing key file.
+    edge.sealer = Some(settings.sealer()?);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;

@@ -30,4 +30,5 @@ pub mod prices;
 pub mod read;
 pub mod reconcile;
 pub mod runtime;
+pub mod sealing;
 pub mod settings;

@@ -31,12 +31,28 @@ pub struct Settings {
     pub redis_namespace: String,
     /// Thresholds of the early warnings.
     pub thresholds: engine::analytics::Thresholds,
+    /// The sealing key file; by default next to the data folder, never inside it.
+    pub sealing_key_file: Option<PathBuf>,
 }
 
 /// The namespace of a market's keys in Redis unless set otherwise.
 pub const REDIS_NAMESPACE: &str = "market";
 
 impl Settings {
+    /// The sealing key file in use: the one set, or `<data folder>.sealing-key` beside it.
+    pub fn sealing_key_path(&self) -> PathBuf {
+        self.sealing_key_file.clone().unwrap_or_else(|| {
+            let mut name = self.data_dir.file_name().unwrap_or_default().to_os_string();
+            name.push(".sealing-key");
+            self.data_dir.with_file_name(name)
+        })
+    }
+
+    /// The sealer of this node's quotes.
+    pub fn sealer(&self) -> anyhow::Result<Arc<crate::sealing::Sealer>> {
+        Ok(Arc::new(crate::sealing::Sealer::new(self.sealing_key_path(), &self.data_dir)?))
+    }
+
     /// The database URL in use.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
@@ -70,6 +86,8 @@ pub struct Node {
     pub tokens: Arc<crate::http::Tokens>,
     /// Failed-login counts.
     pub logins: Arc<crate::http::LoginLimiter>,
+    /// Seals quotes and opens rounds.
+    pub sealer: Arc<crate::sealing::Sealer>,
     _lock: File,
 }
 
@@ -106,6 +124,7 @@ impl Node {
         demo: bool,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<(Self, Option<DemoProvince>)> {
+        let sealer = settings.sealer()?;
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         let lock = lock(&settings.data_dir)?;
@@ -142,7 +161,12 @@ impl Node {
         let released_for_prices = runtime.subscribe();
         let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
         let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
-        crate::runtime::deadlines::start(runtime.handle(), replica.clone(), clock.clone());
+        crate::runtime::deadlines::start(
+            runtime.handle(),
+            replica.clone(),
+            clock.clone(),
+            sealer.clone(),
+        );
         let db = Database::connect(&settings.database_url()).await?;
         let prices = crate::prices::PriceDesk::start(
             replica.clone(),
@@ -187,6 +211,7 @@ impl Node {
             prices,
             tokens: Arc::new(tokens),
             logins: Arc::new(logins),
+            sealer,
             _lock: lock,
         };
         Ok((node, province))
@@ -207,6 +232,7 @@ impl Node {
             hub: Some(self.hub.clone()),
             clock: self.clock.clone(),
             prices: Some(self.prices.clone()),
+            sealer: Some(self.sealer.clone()),
         }
     }
 
@@ -252,6 +278,8 @@ pub struct EdgeNode {
     pub prices: crate::prices::PriceDesk,
     tokens: Arc<crate::http::Tokens>,
     logins: Arc<crate::http::LoginLimiter>,
+    /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
+    pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }
 
 impl EdgeNode {
@@ -279,7 +307,7 @@ impl EdgeNode {
         );
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus));
-        Ok(Self { handle, replica, hub, prices, tokens, logins })
+        Ok(Self { handle, replica, hub, prices, tokens, logins, sealer: None })
     }
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
@@ -293,6 +321,7 @@ impl EdgeNode {
             hub: Some(self.hub.clone()),
             clock: Arc::new(SystemClock),
             prices: Some(self.prices.clone()),
+            sealer: self.sealer.clone(),
         }
     }
 }

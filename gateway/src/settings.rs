@@ -26,6 +26,8 @@ pub struct FileSettings {
     pub redis_url: Option<String>,
     /// The namespace of the market's keys in Redis.
     pub redis_namespace: Option<String>,
+    /// The sealing key file of inquiry quotes, outside the data folder.
+    pub sealing_key_file: Option<PathBuf>,
     /// The engine task.
     #[serde(default)]
     pub engine: EngineSettings,

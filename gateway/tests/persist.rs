@@ -21,6 +21,7 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         runtime: RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+        sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");

@@ -30,6 +30,7 @@ pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
         runtime: RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+        sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
     }
 }

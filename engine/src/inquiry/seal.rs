@@ -103,7 +103,7 @@ pub struct SealContext {
 }
 
 /// The two layers of a sealed quote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Layer {
     /// Who quotes.
     Author,

@@ -216,6 +216,23 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
         | Event::AuctionAwarded { .. }
         | Event::AuctionFailed { .. }
         | Event::AuctionCancelled { .. } => route_auction(hub, routes, seq, ts, event),
+        // Sealed submissions and the counting and opening of quotes publish nothing: the
+        // results carry them once the inquiry has ended.
+        Event::QuoteSealed { .. } | Event::QuotersCounted { .. } | Event::QuotesOpened { .. } => {}
+        Event::InquiryOpened { .. }
+        | Event::QuotesClosed { .. }
+        | Event::InquiryRoundFailed { .. }
+        | Event::InquiryRoundOpened { .. }
+        | Event::InquiryAwarded { .. }
+        | Event::InquiryFailed { .. }
+        | Event::InquiryCancelled { .. } => {
+            let (view, _) = hub
+                .replica
+                .read(|engine| super::inquiry::feed_view(event, &room::names_in(engine)));
+            if let Some((id, view)) = view {
+                hub.publish_view(super::inquiry::topic(id), seq, view);
+            }
+        }
         _ => {}
     }
 }

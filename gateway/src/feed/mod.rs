@@ -5,9 +5,11 @@
 //! broadcast and every client has its own send task.
 //!
 //! Topics: `offers:<product>` and `trades:<category>` for anyone logged in; `budget:<purchaser>`
-//! and `orders:<purchaser>` for that purchasing unit only.
+//! and `orders:<purchaser>` for that purchasing unit only; `auction:<id>` and `inquiry:<id>` for
+//! those the deal's room admits.
 
 mod hub;
+pub mod inquiry;
 pub mod room;
 mod socket;
 

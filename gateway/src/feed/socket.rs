@@ -105,6 +105,14 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             };
             Ok(Grant { topic: room::topic(id), private })
         }
+        "inquiry" => {
+            let id = DealId(key.parse().map_err(|_| "inquiry:<inquiry id>")?);
+            let (audience, _) = hub.replica.read(|engine| {
+                engine.inquiry(id).and_then(|q| super::inquiry::audience(session, q))
+            });
+            audience.ok_or("you may not follow that inquiry")?;
+            Ok(plain(super::inquiry::topic(id)))
+        }
         "candles" => {
             let valid = match key.split(':').collect::<Vec<_>>()[..] {
                 ["product", id, interval] => {
@@ -141,7 +149,9 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
                 Err("alerts are for analysts and operators, within the region they oversee")
             }
         }
-        _ => Err("topics are offers, trades, budget, orders, auction, candles, index and alerts"),
+        _ => Err(
+            "topics are offers, trades, budget, orders, auction, inquiry, candles, index and alerts",
+        ),
     }
 }
 
@@ -183,6 +193,10 @@ fn snapshot(hub: &Hub, topic: &str) -> Value {
             })).collect::<Vec<_>>())
         }
         Some(("auction", _)) => auction_snapshot(engine, topic),
+        Some(("inquiry", id)) => {
+            let id = id.parse().map(DealId).ok();
+            id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, super::inquiry::snapshot)
+        }
         // Trades and orders are histories: the client re-reads them over REST.
         _ => Value::Null,
     });
@@ -245,7 +259,8 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
                     for topic in std::iter::once(&topic).chain(private.as_ref()) {
                         // Subscribed before the snapshot is read, so nothing falls between.
                         let receiver = hub.subscribe(topic);
-                        let opening = topic.starts_with("auction:").then(|| snapshot(&hub, topic));
+                        let rooms = topic.starts_with("auction:") || topic.starts_with("inquiry:");
+                        let opening = rooms.then(|| snapshot(&hub, topic));
                         asks.push(Control::Follow { topic: topic.clone(), receiver, opening });
                     }
                     followed.insert(topic.clone(), private.clone());

@@ -7,6 +7,8 @@
 //! - `market`: catalog search and offers.
 //! - `deals`: direct orders, trades and their settlement steps.
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
+//! - `inquiries`: sealed inquiry rounds: open, list, view, quote with a receipt, withdraw, next
+//!   round, end, results.
 //! - `books`: budgets and reconciliation.
 //! - `prices`: candles, reference prices and alerts.
 //! - `reference`, `directory`: reference data written by the operator, and read back.
@@ -20,6 +22,7 @@ mod books;
 mod deals;
 mod directory;
 mod error;
+mod inquiries;
 mod market;
 mod openapi;
 mod prices;
@@ -66,6 +69,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auctions/{id}/results", get(auctions::results))
         .route("/api/v1/auctions/{id}/bids", post(auctions::bid))
         .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
+        .route("/api/v1/inquiries", post(inquiries::open).get(inquiries::list))
+        .route("/api/v1/inquiries/{id}", get(inquiries::get))
+        .route("/api/v1/inquiries/{id}/quotes", post(inquiries::quote))
+        .route("/api/v1/inquiries/{id}/quotes/withdraw", post(inquiries::withdraw))
+        .route("/api/v1/inquiries/{id}/rounds", post(inquiries::next_round))
+        .route("/api/v1/inquiries/{id}/end", post(inquiries::end))
+        .route("/api/v1/inquiries/{id}/results", get(inquiries::results))
         .route("/api/v1/budgets", get(books::budgets).post(reference::allocate_budget))
         .route("/api/v1/budgets/{id}/adjust", post(reference::adjust_budget))
         .route("/api/v1/regions", get(directory::regions).post(reference::define_region))
@@ -120,13 +130,22 @@ pub(crate) async fn submit(
     action: Action,
 ) -> Result<Done, ApiError> {
     let mut command = Command::new(session.actor, action);
-    if let Some(key) = headers.get("idempotency-key") {
-        let key =
-            key.to_str().ok().and_then(|k| IdempotencyKey::parse(k).ok()).ok_or_else(|| {
-                ApiError::invalid("Idempotency-Key must be 1 to 64 printable ASCII characters")
-            })?;
+    if let Some(key) = idempotency_key(headers)? {
         command = command.with_key(key);
     }
+    submit_command(state, command).await
+}
+
+/// The request's `Idempotency-Key`, if it has one.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(key) = headers.get("idempotency-key") else { return Ok(None) };
+    key.to_str().ok().and_then(|k| IdempotencyKey::parse(k).ok()).map(Some).ok_or_else(|| {
+        ApiError::invalid("Idempotency-Key must be 1 to 64 printable ASCII characters")
+    })
+}
+
+/// Submits a command as built; a refusal becomes the matching API error.
+pub(crate) async fn submit_command(state: &AppState, command: Command) -> Result<Done, ApiError> {
     let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;
     timer.observe_duration();

@@ -3,7 +3,9 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use super::{auctions, auth, books, deals, directory, market, prices, reference, system};
+use super::{
+    auctions, auth, books, deals, directory, inquiries, market, prices, reference, system,
+};
 
 /// The API's description.
 #[derive(OpenApi)]
@@ -25,6 +27,14 @@ use super::{auctions, auth, books, deals, directory, market, prices, reference, 
         auctions::results,
         auctions::bid,
         auctions::cancel,
+        inquiries::open,
+        inquiries::list,
+        inquiries::get,
+        inquiries::results,
+        inquiries::quote,
+        inquiries::withdraw,
+        inquiries::next_round,
+        inquiries::end,
         reference::define_region,
         reference::define_category,
         reference::define_product,
@@ -56,6 +66,11 @@ use super::{auctions, auth, books, deals, directory, market, prices, reference, 
         auctions::OpenAuction,
         auctions::PlaceBid,
         auctions::CancelAuction,
+        inquiries::OpenInquiry,
+        inquiries::Line,
+        inquiries::SubmitQuote,
+        inquiries::NextRound,
+        inquiries::EndInquiry,
         reference::DefineCode,
         reference::DefineProduct,
         reference::RegisterParticipant,

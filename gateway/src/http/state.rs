@@ -40,4 +40,6 @@ pub struct AppState {
     pub clock: Arc<dyn crate::runtime::Clock>,
     /// Candles, reference prices and alerts; absent on a node that computes none.
     pub prices: Option<crate::prices::PriceDesk>,
+    /// Seals inquiry quotes; absent on a node that takes none.
+    pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }

@@ -21,6 +21,9 @@ pub struct Market {
     pub clock: ManualClock,
     /// Candles, reference prices and alerts.
     pub prices: gateway::prices::PriceDesk,
+    /// Seals quotes, with its key file in a folder of the test's own.
+    pub sealer: Arc<gateway::sealing::Sealer>,
+    _keys: tempfile::TempDir,
 }
 
 /// The demo province at `sizes`, loaded on 2026-06-15 and running at 10:00 that day.
@@ -47,8 +50,17 @@ pub async fn market(sizes: DemoSizes) -> Market {
         engine::analytics::Thresholds::default(),
         None,
     );
-    gateway::runtime::deadlines::start(runtime.handle(), replica.clone(), Arc::new(clock.clone()));
-    Market { runtime, replica, hub, province, clock, prices }
+    let keys = tempfile::tempdir().expect("key folder");
+    let sealer = gateway::sealing::Sealer::new(keys.path().join("sealing.key"), "/data".as_ref())
+        .expect("sealer");
+    let sealer = Arc::new(sealer);
+    gateway::runtime::deadlines::start(
+        runtime.handle(),
+        replica.clone(),
+        Arc::new(clock.clone()),
+        sealer.clone(),
+    );
+    Market { runtime, replica, hub, province, clock, prices, sealer, _keys: keys }
 }
 
 impl Market {
@@ -63,6 +75,7 @@ impl Market {
             hub: Some(self.hub.clone()),
             clock: Arc::new(self.clock.clone()),
             prices: Some(self.prices.clone()),
+            sealer: Some(self.sealer.clone()),
         }
     }
 }

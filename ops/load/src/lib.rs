@@ -54,6 +54,7 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
         runtime: gateway::runtime::RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
+        sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());

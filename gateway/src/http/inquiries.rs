@@ -1,0 +1,467 @@
+//! Sealed inquiry rounds over REST: a purchaser opens an inquiry, opens the next
+//! round after a failed one, or ends it; an invited supplier submits, replaces or withdraws its
+//! sealed quote and keeps the receipt; everyone the inquiry admits reads the view its audience may
+//! see ([`crate::feed::inquiry`]); the results with names once it has ended.
+//!
+//! A quote is sealed here, before it reaches the engine: the command carries no acting user, the
+//! journal and the bus see only ciphertext, and the answer (the receipt) goes to its author alone.
+//! Nothing in any other answer, error included, depends on whether anyone has quoted.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use engine::catalog::ParticipantKind;
+use engine::inquiry::{Inquiry, InquiryLine, InquirySpec, InquiryState};
+use engine::types::{
+    Actor, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, Timestamp, UnitPrice,
+};
+use engine::{Action, Command, Event};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::{Body, Query};
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Done, Session, idempotency_key, read_after, submit, submit_command};
+use crate::feed::inquiry::{self as room, Audience};
+use crate::feed::room::names_in;
+use crate::sealing::Submission;
+
+/// Rounds an inquiry may run unless the purchaser says otherwise: one retry after a failure.
+const DEFAULT_ROUNDS: u32 = 2;
+/// Most items on one page.
+const MAX_PER_PAGE: usize = 100;
+
+/// One line of `POST /api/v1/inquiries`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    product: u64,
+    quantity: String,
+    /// Ceiling unit price (最高限价), yuan.
+    ceiling: String,
+}
+
+/// Body of `POST /api/v1/inquiries`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenInquiry {
+    lines: Vec<Line>,
+    budget_line: u64,
+    /// Quote deadline, UTC milliseconds; at least the notice period in working days away.
+    deadline_ms: i64,
+    /// The suppliers invited, at least three.
+    invited: Vec<u64>,
+    /// Rounds it may run, 1 to 5 (default 2).
+    max_rounds: Option<u32>,
+}
+
+impl OpenInquiry {
+    fn spec(self) -> Result<InquirySpec, ApiError> {
+        let lines = self
+            .lines
+            .into_iter()
+            .enumerate()
+            .map(|(n, l)| {
+                Ok(InquiryLine {
+                    product: ProductId(l.product),
+                    quantity: Quantity::parse(&l.quantity)
+                        .map_err(|e| ApiError::invalid(format!("lines[{n}].quantity: {e}")))?,
+                    ceiling: UnitPrice::parse(&l.ceiling)
+                        .map_err(|e| ApiError::invalid(format!("lines[{n}].ceiling: {e}")))?,
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
+        Ok(InquirySpec {
+            lines,
+            budget_line: BudgetLineId(self.budget_line),
+            deadline: Timestamp(self.deadline_ms),
+            invited: self.invited.into_iter().map(ParticipantId).collect(),
+            max_rounds: self.max_rounds.unwrap_or(DEFAULT_ROUNDS),
+        })
+    }
+}
+
+fn parse_id(text: &str) -> Result<DealId, ApiError> {
+    text.parse().map(DealId).map_err(|_| ApiError::invalid("an inquiry id is a number"))
+}
+
+/// The caller's view of inquiry `id`, as of the replica.
+fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
+    let (view, seq) = state.replica.read(|engine| {
+        let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
+        let audience = room::audience(session, q).ok_or_else(ApiError::forbidden)?;
+        let now = state.clock.now().max(engine.clock());
+        Ok::<_, ApiError>(room::view(q, audience, now, &names_in(engine)))
+    });
+    Ok((view?, seq.0))
+}
+
+/// `POST /api/v1/inquiries`: a purchasing unit opens an inquiry; its budget is held (Q-1, B-2).
+#[utoipa::path(post, path = "/api/v1/inquiries", request_body = OpenInquiry, tag = "inquiries",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
+    responses((status = 201, description = "Opened: the purchaser's view of it"),
+              (status = 400, description = "Malformed lines, invitees or rounds"),
+              (status = 422, description = "Refused by a rule: notice period (Q-1), budget (B-1)")))]
+pub async fn open(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<OpenInquiry>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    match submit(&state, &session, &headers, Action::OpenInquiry(body.spec()?)).await? {
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
+        Done::Applied { seq, events } => {
+            let id = events.iter().find_map(|e| match &e.event {
+                Event::InquiryOpened { inquiry, .. } => Some(*inquiry),
+                _ => None,
+            });
+            let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no inquiry opened")))?;
+            read_after(&state, Some(seq.0)).await?;
+            let (view, _) = view_of(&state, &session, id)?;
+            Ok((StatusCode::CREATED, Json(json!({ "inquiry": view, "seq": seq.0 }))))
+        }
+    }
+}
+
+/// Query of `GET /api/v1/inquiries`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct InquiryQuery {
+    /// collecting, opening, round_failed, awarded, failed or cancelled.
+    state: Option<String>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+/// How the caller sees an inquiry that belongs in its list: its own (purchaser), those it is
+/// invited to (supplier), those of the region it oversees (analyst, operator).
+fn listed(session: &Session, q: &Inquiry) -> Option<Audience> {
+    let audience = room::audience(session, q)?;
+    let belongs = match session.role {
+        ParticipantKind::Purchaser => audience == Audience::Purchaser,
+        ParticipantKind::Supplier => matches!(audience, Audience::Invitee(_)),
+        ParticipantKind::Analyst | ParticipantKind::Operator => true,
+    };
+    belongs.then_some(audience)
+}
+
+/// `GET /api/v1/inquiries`: the caller's inquiries, newest first.
+#[utoipa::path(get, path = "/api/v1/inquiries", params(InquiryQuery), tag = "inquiries",
+    responses((status = 200, description = "A page of inquiries, each as the caller may see it")))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<InquiryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let known = ["collecting", "opening", "round_failed", "awarded", "failed", "cancelled"];
+    if let Some(wanted) = query.state.as_deref().filter(|s| !known.contains(s)) {
+        return Err(ApiError::invalid(format!(
+            "state {wanted:?} is not one of {}",
+            known.join(", ")
+        )));
+    }
+    let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
+    let page = query.page.unwrap_or(1).max(1);
+    let ((total, items), seq) = state.replica.read(|engine| {
+        let now = state.clock.now().max(engine.clock());
+        let mine: Vec<_> = engine
+            .inquiries()
+            .filter(|q| query.state.as_deref().is_none_or(|w| room::state_name(q.state) == w))
+            .filter_map(|q| Some((q, listed(&session, q)?)))
+            .collect();
+        let items: Vec<_> = mine
+            .iter()
+            .rev()
+            .skip((page - 1).saturating_mul(per_page))
+            .take(per_page)
+            .map(|(q, audience)| room::view(q, *audience, now, &names_in(engine)))
+            .collect();
+        (mine.len(), items)
+    });
+    Ok(Json(
+        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
+    ))
+}
+
+/// Query of reads of one inquiry.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct OneQuery {
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/inquiries/{id}`: the inquiry as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/inquiries/{id}", params(("id" = u64, Path, description = "Inquiry id"), OneQuery), tag = "inquiries",
+    responses((status = 200, description = "The caller's view: terms, deadline, how rounds ended; nothing of quotes before the opening"),
+              (status = 403, description = "Not a party to this inquiry")))]
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<OneQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let (mut view, seq) = view_of(&state, &session, parse_id(&id)?)?;
+    view["as_of_seq"] = json!(seq);
+    Ok(Json(view))
+}
+
+/// `GET /api/v1/inquiries/{id}/results`: every round's receipts and opened quotes with names,
+/// once the inquiry has ended.
+#[utoipa::path(get, path = "/api/v1/inquiries/{id}/results", params(("id" = u64, Path, description = "Inquiry id"), OneQuery), tag = "inquiries",
+    responses((status = 200, description = "The results"), (status = 409, description = "Not ended yet: nothing is published")))]
+pub async fn results(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<OneQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let id = parse_id(&id)?;
+    let (results, _) = state.replica.read(|engine| {
+        let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
+        room::audience(&session, q).ok_or_else(ApiError::forbidden)?;
+        if !room::ended(q) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "results_not_published",
+                "results are published once the inquiry has been awarded or has ended",
+            ));
+        }
+        Ok(room::results(q, &names_in(engine)))
+    });
+    results.map(Json)
+}
+
+/// Body of `POST /api/v1/inquiries/{id}/quotes`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitQuote {
+    /// A unit price per line, yuan, in line order.
+    prices: Vec<String>,
+}
+
+/// `POST /api/v1/inquiries/{id}/quotes`: an invited supplier submits or replaces its sealed quote
+/// the answer is the receipt to keep.
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/quotes", request_body = SubmitQuote, tag = "inquiries",
+    params(("id" = u64, Path, description = "Inquiry id"),
+           ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and quote gets the same receipt")),
+    responses((status = 201, description = "Sealed: the receipt, with the commitment and its nonce"),
+              (status = 403, description = "Not invited to the current round"),
+              (status = 422, description = "The deadline has passed (Q-2)")))]
+pub async fn quote(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<SubmitQuote>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let prices = body
+        .prices
+        .iter()
+        .enumerate()
+        .map(|(n, p)| {
+            let price =
+                UnitPrice::parse(p).map_err(|e| ApiError::invalid(format!("prices[{n}]: {e}")))?;
+            if !price.is_positive() {
+                return Err(ApiError::invalid(format!("prices[{n}] must be above zero")));
+            }
+            Ok(price)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    seal_and_submit(&state, &session, &headers, &id, Submission::Quote(prices)).await
+}
+
+/// `POST /api/v1/inquiries/{id}/quotes/withdraw`: the supplier takes its quote back before the
+/// deadline; the withdrawal has a receipt too.
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/quotes/withdraw", tag = "inquiries",
+    params(("id" = u64, Path, description = "Inquiry id")),
+    responses((status = 201, description = "Sealed: the withdrawal's receipt"),
+              (status = 403, description = "Not invited to the current round"),
+              (status = 422, description = "The deadline has passed (Q-2)")))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    seal_and_submit(&state, &session, &headers, &id, Submission::Withdrawal).await
+}
+
+async fn seal_and_submit(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    id: &str,
+    submission: Submission,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Supplier])?;
+    let inquiry = parse_id(id)?;
+    let sealer = state.sealer.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "quotes_not_taken_here",
+            "this node does not take quotes; use the marketplace's main address",
+        )
+    })?;
+    let me = session.actor.participant;
+    let (terms, _) = state.replica.read(|engine| {
+        let q = engine.inquiry(inquiry).ok_or_else(|| ApiError::not_found("inquiry"))?;
+        if !q.invites(me) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_invited",
+                "your company is not invited to the current round of this inquiry",
+            ));
+        }
+        if q.state != InquiryState::Collecting {
+            return Err(engine::Reason::QuotesClosed.into());
+        }
+        Ok((q.round_number(), q.spec.lines.clone()))
+    });
+    let (round, lines) = terms?;
+    let warnings = match &submission {
+        Submission::Quote(prices) if prices.len() != lines.len() => {
+            return Err(ApiError::invalid(format!(
+                "give one price per line: this inquiry has {} lines",
+                lines.len()
+            )));
+        }
+        // Told to the author alone; the rule applies at the opening.
+        Submission::Quote(prices) => lines
+            .iter()
+            .zip(prices)
+            .enumerate()
+            .filter(|(_, (line, price))| **price > line.ceiling)
+            .map(|(n, (line, _))| {
+                format!(
+                    "line {} is above its ceiling of {}: the quote will be invalid at the opening",
+                    n + 1,
+                    line.ceiling
+                )
+            })
+            .collect(),
+        Submission::Withdrawal => Vec::new(),
+    };
+    let idem = idempotency_key(headers)?;
+    let sealing = sealer
+        .seal(
+            inquiry,
+            round,
+            me,
+            session.actor.user,
+            &submission,
+            idem.as_ref().map(|k| k.as_str()),
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+    let commitment = sealing.sealed.commitment;
+    let command =
+        Command::new(Actor::SEALED, Action::SubmitQuote { inquiry, round, quote: sealing.sealed });
+    let (status, receipt_seq, received) = match submit_command(state, command).await? {
+        Done::Retried { original } => (StatusCode::OK, original.0, None),
+        Done::Applied { seq, events } => {
+            (StatusCode::CREATED, seq.0, events.last().map(|e| e.ts.ms()))
+        }
+    };
+    let (kind, prices) = match &submission {
+        Submission::Quote(prices) => ("quote", prices.iter().map(ToString::to_string).collect()),
+        Submission::Withdrawal => ("withdrawal", Vec::new()),
+    };
+    let nonce: String = sealing.nonce.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((
+        status,
+        Json(json!({ "receipt": {
+            "inquiry": inquiry.0,
+            "round": round,
+            "supplier": me.0,
+            "kind": kind,
+            "prices": prices,
+            "nonce": nonce,
+            "commitment": commitment.to_string(),
+            "receipt_seq": receipt_seq,
+            "received_ms": received,
+        }, "warnings": warnings })),
+    ))
+}
+
+/// Body of `POST /api/v1/inquiries/{id}/rounds`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NextRound {
+    /// The new quote deadline, UTC milliseconds.
+    deadline_ms: i64,
+    /// Suppliers to invite in addition, at least one new.
+    invite: Vec<u64>,
+}
+
+/// `POST /api/v1/inquiries/{id}/rounds`: after a failed round, the next one.
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/rounds", request_body = NextRound, tag = "inquiries",
+    params(("id" = u64, Path, description = "Inquiry id")),
+    responses((status = 201, description = "The next round is open"),
+              (status = 422, description = "No failed round to follow, no rounds left, or too short a notice")))]
+pub async fn next_round(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<NextRound>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let inquiry = parse_id(&id)?;
+    let action = Action::NextInquiryRound {
+        inquiry,
+        deadline: Timestamp(body.deadline_ms),
+        invite: body.invite.into_iter().map(ParticipantId).collect(),
+    };
+    deal_changed(&state, &session, &headers, inquiry, action, StatusCode::CREATED).await
+}
+
+/// Body of `POST /api/v1/inquiries/{id}/end`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndInquiry {
+    /// Why.
+    reason: String,
+}
+
+/// `POST /api/v1/inquiries/{id}/end`: cancel before the deadline, or end after a failed round
+/// instead of running another; the hold is released (B-3).
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/end", request_body = EndInquiry, tag = "inquiries",
+    params(("id" = u64, Path, description = "Inquiry id")),
+    responses((status = 200, description = "Ended"), (status = 422, description = "Being opened, or already ended")))]
+pub async fn end(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<EndInquiry>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let inquiry = parse_id(&id)?;
+    let action = Action::EndInquiry { inquiry, reason: body.reason };
+    deal_changed(&state, &session, &headers, inquiry, action, StatusCode::OK).await
+}
+
+/// Submits a change to an inquiry and answers with the caller's view after it.
+async fn deal_changed(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    inquiry: DealId,
+    action: Action,
+    status: StatusCode,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match submit(state, session, headers, action).await? {
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
+        Done::Applied { seq, .. } => {
+            read_after(state, Some(seq.0)).await?;
+            let (view, _) = view_of(state, session, inquiry)?;
+            Ok((status, Json(json!({ "inquiry": view, "seq": seq.0 }))))
+        }
+    }
+}
