@@ -3,78 +3,16 @@
 //! ticket issued by one node opens a socket on the other, and failed logins count across nodes.
 //! Each test runs under a namespace of its own and removes its keys.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use gateway::node::{EdgeNode, Node};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::*;
-
-/// The machine's Redis (ops/test.sh starts it when it is not running).
-const REDIS: &str = "redis://127.0.0.1:6379";
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn namespace() -> String {
-    format!("market-test-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
-}
-
-/// Removes every key of `namespace`.
-async fn clean(namespace: &str) {
-    let client = redis::Client::open(REDIS).expect("url");
-    let mut conn = client.get_multiplexed_async_connection().await.expect("the machine's Redis");
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{namespace}:*"))
-        .query_async(&mut conn)
-        .await
-        .expect("keys");
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
-    }
-}
-
-async fn serve(state: gateway::http::AppState) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port 0");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(gateway::http::serve(listener, state, std::future::pending()));
-    base
-}
 
 async fn login(client: &HttpClient, base: &str, who: &str, password: &str) -> (u16, Value) {
     let body = json!({ "login": who, "password": password });
     call(client, "POST", &format!("{base}/api/v1/login"), None, Some(body)).await
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A socket opened on `on` with a ticket issued by `issuer`, subscribed to `topic`.
-async fn follow(client: &HttpClient, issuer: &str, on: &str, token: &str, topic: &str) -> Socket {
-    let (status, ticket) =
-        call(client, "POST", &format!("{issuer}/api/v1/ws/ticket"), Some(token), None).await;
-    assert_eq!(status, 200, "{ticket}");
-    let url = format!(
-        "{}/api/v1/ws?ticket={}",
-        on.replacen("http", "ws", 1),
-        ticket["ticket"].as_str().expect("ticket")
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("the socket opens");
-    let subscribe = json!({ "op": "subscribe", "topic": topic });
-    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
-    assert_eq!(next(&mut socket).await["type"], "subscribed");
-    socket
-}
-
-async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let frame = within(Duration::from_secs(20), "a frame", socket.next()).await;
-        if let Message::Text(text) = frame.expect("open").expect("a frame") {
-            return serde_json::from_str(&text).expect("json");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

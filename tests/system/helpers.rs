@@ -7,12 +7,15 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use engine::{Engine, Event, StateHash};
+use futures_util::{SinkExt, StreamExt};
 use gateway::journal::Layout;
 use gateway::journal::reader::scan;
 use gateway::journal::storage::FileStorage;
 use gateway::node::Settings;
 use gateway::runtime::RuntimeConfig;
+use serde_json::{Value, json};
 use sqlx::Connection;
+use tokio_tungstenite::tungstenite::Message;
 
 /// The machine's PostgreSQL server, where each test makes its own database.
 pub const SERVER: &str = "postgres://postgres@127.0.0.1:5432";
@@ -262,4 +265,75 @@ pub async fn order_body(client: &HttpClient, base: &str, token: &str) -> serde_j
     let (_, budgets) =
         call(client, "GET", &format!("{base}/api/v1/budgets"), Some(token), None).await;
     serde_json::json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] })
+}
+
+/// The machine's Redis (ops/test.sh starts it when it is not running).
+pub const REDIS: &str = "redis://127.0.0.1:6379";
+
+static NEXT_NAMESPACE: AtomicU32 = AtomicU32::new(0);
+
+/// A Redis namespace of the test's own.
+pub fn namespace() -> String {
+    format!("market-test-{}-{}", std::process::id(), NEXT_NAMESPACE.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Removes every key of `namespace`.
+pub async fn clean(namespace: &str) {
+    let client = redis::Client::open(REDIS).expect("url");
+    let mut conn = client.get_multiplexed_async_connection().await.expect("the machine's Redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{namespace}:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.expect("del");
+    }
+}
+
+/// Serves `state` on a port of its own; the base URL.
+pub async fn serve(state: gateway::http::AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port 0");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(gateway::http::serve(listener, state, std::future::pending()));
+    base
+}
+
+/// A client's WebSocket.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A socket opened on `on` with a ticket issued by `issuer`, subscribed to `topic`.
+pub async fn follow(
+    client: &HttpClient,
+    issuer: &str,
+    on: &str,
+    token: &str,
+    topic: &str,
+) -> Socket {
+    let (status, ticket) =
+        call(client, "POST", &format!("{issuer}/api/v1/ws/ticket"), Some(token), None).await;
+    assert_eq!(status, 200, "{ticket}");
+    let url = format!(
+        "{}/api/v1/ws?ticket={}",
+        on.replacen("http", "ws", 1),
+        ticket["ticket"].as_str().expect("ticket")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.expect("the socket opens");
+    let subscribe = json!({ "op": "subscribe", "topic": topic });
+    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
+    // A deal's room sends its snapshot too, in either order with the confirmation.
+    let first = next(&mut socket).await;
+    assert!(matches!(first["type"].as_str(), Some("subscribed" | "snapshot")), "{first}");
+    socket
+}
+
+/// The next text frame, as JSON.
+pub async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = within(Duration::from_secs(20), "a frame", socket.next()).await;
+        if let Message::Text(text) = frame.expect("open").expect("a frame") {
+            return serde_json::from_str(&text).expect("json");
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod auction_restart;
 mod crash;
 mod edge;
 mod helpers;
+mod inquiry_sealing;
 mod journal_files;
 mod outage;
 mod persistence;
