@@ -19,6 +19,7 @@ struct App {
     state: AppState,
     runtime: gateway::runtime::Runtime,
     province: demo::DemoProvince,
+    clock: gateway::runtime::ManualClock,
 }
 
 async fn app() -> App {
@@ -29,6 +30,7 @@ async fn app() -> App {
         state,
         runtime: market.runtime,
         province: market.province,
+        clock: market.clock,
     }
 }
 
@@ -175,6 +177,15 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("POST", "/api/v1/budgets"),
         ("POST", "/api/v1/budgets/1/adjust"),
         ("POST", "/api/v1/users"),
+        ("POST", "/api/v1/calendar"),
+        ("POST", "/api/v1/inquiries"),
+        ("GET", "/api/v1/inquiries"),
+        ("GET", "/api/v1/inquiries/1"),
+        ("GET", "/api/v1/inquiries/1/results"),
+        ("POST", "/api/v1/inquiries/1/quotes"),
+        ("POST", "/api/v1/inquiries/1/quotes/withdraw"),
+        ("POST", "/api/v1/inquiries/1/rounds"),
+        ("POST", "/api/v1/inquiries/1/end"),
     ] {
         for token in [None, Some(forged.as_str()), Some("garbage.token")] {
             let (status, body) = app.call(method, uri, token, Some(json!({}))).await;
@@ -215,6 +226,9 @@ async fn each_role_reaches_only_what_it_may() {
         "budget_line": order["budget_line"], "ceiling": "10.00", "duration_seconds": 600,
         "min_step": "0.10" });
     let bid = json!({ "price": "9.00" });
+    let inquiry = json!({ "lines": [{ "product": order["product"], "quantity": "1", "ceiling": "10.00" }],
+        "budget_line": order["budget_line"], "deadline_ms": 0, "invited": [1, 2, 3] });
+    let quote = json!({ "prices": ["9.00"] });
     // (who, method, uri, body, expected status)
     let matrix: Vec<(&str, &str, &str, Option<Value>, StatusCode)> = vec![
         (&purchaser, "POST", "/api/v1/orders", Some(order.clone()), StatusCode::CREATED),
@@ -241,6 +255,38 @@ async fn each_role_reaches_only_what_it_may() {
         (&analyst, "POST", "/api/v1/auctions/1/bids", Some(bid.clone()), StatusCode::FORBIDDEN),
         (&operator, "POST", "/api/v1/auctions/1/bids", Some(bid.clone()), StatusCode::FORBIDDEN),
         (&supplier, "POST", "/api/v1/auctions/1/cancel", None, StatusCode::NOT_FOUND),
+        (&supplier, "POST", "/api/v1/inquiries", Some(inquiry.clone()), StatusCode::FORBIDDEN),
+        (&analyst, "POST", "/api/v1/inquiries", Some(inquiry.clone()), StatusCode::FORBIDDEN),
+        (&operator, "POST", "/api/v1/inquiries", Some(inquiry.clone()), StatusCode::FORBIDDEN),
+        (
+            &purchaser,
+            "POST",
+            "/api/v1/inquiries/1/quotes",
+            Some(quote.clone()),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            &analyst,
+            "POST",
+            "/api/v1/inquiries/1/quotes",
+            Some(quote.clone()),
+            StatusCode::FORBIDDEN,
+        ),
+        (&operator, "POST", "/api/v1/inquiries/1/quotes/withdraw", None, StatusCode::FORBIDDEN),
+        (
+            &supplier,
+            "POST",
+            "/api/v1/inquiries/1/quotes",
+            Some(quote.clone()),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            &supplier,
+            "POST",
+            "/api/v1/calendar",
+            Some(json!({ "year": 2026, "holidays": [] })),
+            StatusCode::FORBIDDEN,
+        ),
     ];
     for (who, method, uri, body, expected) in matrix {
         let (status, reply) = app.call(method, uri, Some(who), body).await;
@@ -252,6 +298,8 @@ async fn each_role_reaches_only_what_it_may() {
         let (status, _) = app.call("GET", "/api/v1/trades", Some(who), None).await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = app.call("GET", "/api/v1/auctions", Some(who), None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = app.call("GET", "/api/v1/inquiries", Some(who), None).await;
         assert_eq!(status, StatusCode::OK);
     }
     // A supplier sees its own trades only; the purchaser's trade is not the other supplier's.
@@ -504,5 +552,114 @@ async fn the_openapi_document_describes_every_endpoint() {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["PlaceOrder"].is_object());
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inquiries_refuse_bad_terms_strangers_and_late_quotes_with_clear_errors() {
+    use gateway::runtime::Clock;
+    const DAY: i64 = 86_400_000;
+    let app = app().await;
+    let purchaser = app.token(app.purchaser());
+    let other_unit = app.token(app.province.purchasers[2].id);
+    let order = app.order_body(&purchaser).await;
+    let s = &app.province.suppliers;
+    let now = app.clock.now().ms();
+    let terms = |deadline: i64, invited: &[ParticipantId], quantity: &str| {
+        json!({ "lines": [{ "product": order["product"], "quantity": quantity, "ceiling": "10.00" }],
+            "budget_line": order["budget_line"], "deadline_ms": deadline,
+            "invited": invited.iter().map(|p| p.0).collect::<Vec<_>>(), "max_rounds": 1 })
+    };
+    let week = now + 7 * DAY;
+    let cases = [
+        (terms(week, &s[..2], "1"), StatusCode::BAD_REQUEST, "invalid_input"),
+        (terms(week, &s[..3], "x"), StatusCode::BAD_REQUEST, "invalid_input"),
+        (terms(week, &s[..3], "0"), StatusCode::BAD_REQUEST, "invalid_input"),
+        (terms(now + DAY, &s[..3], "1"), StatusCode::UNPROCESSABLE_ENTITY, "notice_too_short"),
+        (terms(week, &s[..3], "99999999"), StatusCode::UNPROCESSABLE_ENTITY, "budget_short"),
+    ];
+    for (body, status, code) in cases {
+        let (got, reply) =
+            app.call("POST", "/api/v1/inquiries", Some(&purchaser), Some(body.clone())).await;
+        assert_eq!((got, reply["error"]["code"].as_str()), (status, Some(code)), "{body}: {reply}");
+    }
+    let (status, opened) = app
+        .call("POST", "/api/v1/inquiries", Some(&purchaser), Some(terms(week, &s[..3], "2")))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let id = opened["inquiry"]["id"].as_u64().expect("id");
+    let uri = |tail: &str| format!("/api/v1/inquiries/{id}{tail}");
+    let invited = app.token(s[0]);
+    let stranger = app.token(s[5]);
+    // Who may read it: the purchaser, invitees, overseers; not another unit or an uninvited supplier.
+    for (who, expected) in [
+        (&purchaser, StatusCode::OK),
+        (&invited, StatusCode::OK),
+        (&app.token(app.province.analyst), StatusCode::OK),
+        (&other_unit, StatusCode::FORBIDDEN),
+        (&stranger, StatusCode::FORBIDDEN),
+    ] {
+        let (status, view) = app.call("GET", &uri(""), Some(who), None).await;
+        assert_eq!(status, expected, "{view}");
+    }
+    let (_, view) = app.call("GET", &uri(""), Some(&invited), None).await;
+    assert_eq!((view["may_quote"].as_bool(), view.get("invited")), (Some(true), None), "{view}");
+    let quote = |prices: Value| Some(json!({ "prices": prices }));
+    let (status, reply) =
+        app.call("POST", &uri("/quotes"), Some(&stranger), quote(json!(["9.00"]))).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_invited"))
+    );
+    for prices in [json!(["9.00", "8.00"]), json!(["-1"]), json!(["0"]), json!(["nine"])] {
+        let (status, reply) =
+            app.call("POST", &uri("/quotes"), Some(&invited), quote(prices.clone())).await;
+        assert_eq!(
+            (status, reply["error"]["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("invalid_input")),
+            "{prices}"
+        );
+    }
+    // Above the ceiling: sealed all the same, with a warning to its author alone (Q-4 applies at the opening).
+    let (status, reply) =
+        app.call("POST", &uri("/quotes"), Some(&invited), quote(json!(["11.00"]))).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    assert_eq!(reply["warnings"].as_array().map(Vec::len), Some(1), "{reply}");
+    let (status, reply) = app
+        .call(
+            "POST",
+            &uri("/rounds"),
+            Some(&purchaser),
+            Some(json!({ "deadline_ms": week, "invite": [s[4].0] })),
+        )
+        .await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("inquiry_state"))
+    );
+    let (status, _) =
+        app.call("POST", &uri("/end"), Some(&other_unit), Some(json!({ "reason": "x" }))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, reply) = app.call("GET", &uri("/results"), Some(&purchaser), None).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("results_not_published"))
+    );
+
+    // At the deadline quotes are fixed: neither a quote nor a withdrawal is taken.
+    app.clock.advance_ms(7 * DAY);
+    let (status, reply) =
+        app.call("POST", &uri("/quotes"), Some(&invited), quote(json!(["9.00"]))).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quotes_closed")),
+        "{reply}"
+    );
+    let (status, reply) = app.call("POST", &uri("/quotes/withdraw"), Some(&invited), None).await;
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quotes_closed")),
+        "{reply}"
+    );
     app.runtime.shutdown().await.expect("shutdown");
 }

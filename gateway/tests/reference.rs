@@ -252,6 +252,13 @@ async fn only_the_centre_writes_reference_data_and_bad_input_gets_a_clear_error(
             json!({ "code": "330199", "name": "x", "colour": "red" }),
             "invalid_input",
         ),
+        ("/api/v1/calendar", json!({ "year": 2026, "holidays": ["2026-10-32"] }), "invalid_input"),
+        ("/api/v1/calendar", json!({ "year": 2026, "holidays": ["2027-01-01"] }), "invalid_input"),
+        (
+            "/api/v1/calendar",
+            json!({ "year": 2026, "holidays": [], "notice_working_days": 999 }),
+            "invalid_input",
+        ),
     ];
     for (uri, body, code) in cases {
         let (status, reply) = app.call(&operator, "POST", uri, Some(body.clone())).await;

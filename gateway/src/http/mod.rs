@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/agreements", get(directory::agreements).post(reference::grant_agreement))
         .route("/api/v1/agreements/{id}/{change}", post(reference::change_agreement))
         .route("/api/v1/direct-order-limits", post(reference::set_limit))
+        .route("/api/v1/calendar", post(reference::load_calendar))
         .route("/api/v1/users", post(reference::register_user))
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/prices/candles", get(prices::candles))

@@ -44,6 +44,7 @@ use super::{
         reference::grant_agreement,
         reference::change_agreement,
         reference::set_limit,
+        reference::load_calendar,
         reference::allocate_budget,
         reference::adjust_budget,
         reference::register_user,
@@ -79,6 +80,7 @@ use super::{
         reference::GrantAgreement,
         reference::AgreementChange,
         reference::SetLimit,
+        reference::LoadCalendar,
         reference::AllocateBudget,
         reference::AdjustBudget,
         reference::RegisterUser

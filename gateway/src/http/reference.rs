@@ -398,6 +398,63 @@ pub async fn set_limit(
     .await
 }
 
+/// Body of `POST /api/v1/calendar`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadCalendar {
+    year: i32,
+    /// Weekdays off, `YYYY-MM-DD`.
+    holidays: Vec<String>,
+    /// Weekend days worked in exchange (调休), `YYYY-MM-DD`.
+    #[serde(default)]
+    workdays: Vec<String>,
+    /// The inquiry notice period in working days, when it changes.
+    notice_working_days: Option<u32>,
+}
+
+fn dates(field: &str, texts: &[String]) -> Result<Vec<time::Date>, ApiError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    texts
+        .iter()
+        .map(|t| {
+            time::Date::parse(t, &format)
+                .map_err(|_| ApiError::invalid(format!("{field}: {t:?} is not a date YYYY-MM-DD")))
+        })
+        .collect()
+}
+
+/// `POST /api/v1/calendar`: a year's working-day calendar, and the inquiry notice period.
+#[utoipa::path(post, path = "/api/v1/calendar", request_body = LoadCalendar, tag = "reference",
+    responses((status = 201, description = "Loaded"), (status = 400, description = "A date outside the year, or malformed"),
+              (status = 403, description = "Operators only")))]
+pub async fn load_calendar(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(b): Body<LoadCalendar>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if let Some(working_days) = b.notice_working_days {
+        let action = Action::SetInquiryNotice { working_days };
+        let _set = operate(&state, &session, &headers, OPERATOR, action, |e| match e {
+            Event::InquiryNoticeSet { .. } => Some(Value::Null),
+            _ => None,
+        })
+        .await?;
+    }
+    let action = Action::LoadCalendar {
+        year: b.year,
+        holidays: dates("holidays", &b.holidays)?,
+        workdays: dates("workdays", &b.workdays)?,
+    };
+    operate(&state, &session, &headers, OPERATOR, action, |e| match e {
+        Event::CalendarLoaded { year, holidays, workdays } => Some(json!({
+            "year": year, "holidays": holidays.len(), "workdays": workdays.len(),
+        })),
+        _ => None,
+    })
+    .await
+}
+
 /// Body of `POST /api/v1/budgets`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
