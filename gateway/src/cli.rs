@@ -166,6 +166,16 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
     let (node, loaded) = Node::open(settings, !args.no_demo).await?;
     if let Some(province) = &loaded {
         report_loaded(province);
+        let (engine, _) = node.replica.read(Clone::clone);
+        let now = node.clock.now().max(engine.clock());
+        if let Some((id, invited)) = demo::inquiry::open(&node.runtime.handle(), &engine, now).await
+        {
+            eprintln!(
+                "Demo inquiry {} open by unit1, quotes sealed until its deadline; invited: {}",
+                id.0,
+                invited.join(", ")
+            );
+        }
     }
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -7,6 +7,7 @@
 mod contests;
 mod day;
 mod goods;
+pub mod inquiry;
 mod journal_sink;
 pub mod live;
 mod names;
