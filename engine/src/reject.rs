@@ -86,6 +86,42 @@ pub enum Field {
     Calendar,
 }
 
+impl Field {
+    /// The rule of form the field breaks, in plain words.
+    pub fn rule_of_form(self) -> &'static str {
+        match self {
+            Field::Name => "a name or reason must be given, in at most 500 characters",
+            Field::Parent => "the parent does not fit the hierarchy (unknown, or too deep)",
+            Field::Quantity => "the quantity must be above zero and within range",
+            Field::Price => "the price must be above zero and within range",
+            Field::Amount => "the amount is out of range",
+            Field::Dates => "the validity period ends before it starts",
+            Field::Regions => "an agreement must cover at least one region",
+            Field::Members => "an affiliation group needs at least two distinct suppliers",
+            Field::Scale => "a product allows at most 3 decimals of quantity",
+            Field::Region => {
+                "purchasers and analysts need a region, suppliers a unified social credit code"
+            }
+            Field::CreditCode => "the unified social credit code is not valid",
+            Field::Capacity => "the marketplace indexes at most 256 regions",
+            Field::Schedule => {
+                "the start must come before the end, the end in the future, and no window negative"
+            }
+            Field::Step => "the minimum step must be above zero and below the ceiling",
+            Field::Bidders => "at least one bidder must count, and an invited list name a supplier",
+            Field::Lines => "an inquiry needs 1 to 50 lines",
+            Field::Rounds => "an inquiry runs 1 to 5 rounds",
+            Field::Invitees => {
+                "invite 3 to 200 registered suppliers; a next round must invite at least one more"
+            }
+            Field::Submissions => "this round has taken as many submissions as it keeps",
+            Field::Calendar => {
+                "calendar dates must lie in the year given, and the notice period is at most 60 working days"
+            }
+        }
+    }
+}
+
 /// Why the engine refused a command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reason {
@@ -291,7 +327,7 @@ impl fmt::Display for Reason {
             Reason::NotPermitted => f.write_str("you may not do this"),
             Reason::NotFound { what } => write!(f, "{what:?} not found"),
             Reason::AlreadyExists { what } => write!(f, "{what:?} already exists"),
-            Reason::Invalid { field } => write!(f, "invalid {field:?}"),
+            Reason::Invalid { field } => f.write_str(field.rule_of_form()),
             Reason::QuantityScale { scale } => {
                 write!(f, "this product is ordered in steps of {scale} decimals at most")
             }

@@ -8,6 +8,7 @@ import * as purchaser from './purchaser.js';
 import * as supplier from './supplier.js';
 import * as overseer from './overseer.js';
 import { auctionRoom, auctionList } from './auction.js';
+import { inquiryList, inquiryRoom } from './inquiry.js';
 
 const ROLE_NAMES = { purchaser: '采购单位', supplier: '供应商', analyst: '监管 / 价格分析', operator: '采购中心' };
 
@@ -19,12 +20,16 @@ const PAGES = {
     orders: ['我的订单', purchaser.orders],
     auctions: ['网上竞价', auctionList],
     auction: [null, auctionRoom],
+    inquiries: ['网上询价', inquiryList],
+    inquiry: [null, inquiryRoom],
     budgets: ['预算指标', purchaser.budgets],
   },
   supplier: {
     '': ['协议与报价', supplier.agreements],
     auctions: ['竞价大厅', auctionList],
     auction: [null, auctionRoom],
+    inquiries: ['询价邀请', inquiryList],
+    inquiry: [null, inquiryRoom],
     trades: ['成交与履约', supplier.trades],
   },
   analyst: {
@@ -35,6 +40,8 @@ const PAGES = {
     trades: ['实时成交', overseer.liveTrades],
     auctions: ['竞价监督', auctionList],
     auction: [null, auctionRoom],
+    inquiries: ['询价监督', inquiryList],
+    inquiry: [null, inquiryRoom],
   },
   operator: {
     '': ['对账报告', overseer.reconciliation],
@@ -43,6 +50,8 @@ const PAGES = {
     trades: ['实时成交', overseer.liveTrades],
     auctions: ['竞价监督', auctionList],
     auction: [null, auctionRoom],
+    inquiries: ['询价监督', inquiryList],
+    inquiry: [null, inquiryRoom],
   },
 };
 

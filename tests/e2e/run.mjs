@@ -26,7 +26,9 @@ function startNode(dataDir) {
   const env = { ...process.env, RUST_LOG: 'warn' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
-  const child = spawn(binary, ['--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+  // The data and the sealing key in one temporary folder, the key outside the data as required.
+  const args = ['--data-dir', join(dataDir, 'data'), '--sealing-key-file', join(dataDir, 'sealing.key'), '--listen', '127.0.0.1:0'];
+  const child = spawn(binary, args, {
     env,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -143,6 +145,61 @@ const tests = {
     await first.fill('#bid-form input[name=price]', '989.50');
     await first.click('#bid-form button');
     await first.waitForSelector('#bid-form .error:has-text("A-2")', { timeout: GUARD });
+  },
+
+  async 'a purchaser opens an inquiry, a supplier seals a quote and keeps a receipt that verifies, and the purchaser sees nothing of it'({ browser, base }) {
+    const invited = [];
+    for (const who of ['supplier5', 'supplier6', 'supplier7']) {
+      invited.push((await api(base, null, 'POST', '/login', { login: who, password: 'demo' })).participant);
+    }
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit4', password: 'demo' });
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=1');
+    const purchaser = await (await browser.newContext()).newPage();
+    await login(purchaser, base, 'unit4');
+    await purchaser.goto(`${base}/#/inquiries`);
+    await purchaser.waitForSelector('#inquiry-form select[name=budget_line] option', { state: 'attached', timeout: GUARD });
+    await purchaser.fill('#inquiry-form input[name=product]', String(catalog.items[0].id));
+    await purchaser.fill('#inquiry-form input[name=quantity]', '2');
+    await purchaser.fill('#inquiry-form input[name=ceiling]', '3000');
+    // Too few invitees first: the refusal is shown in plain words.
+    await purchaser.fill('#inquiry-form input[name=invited]', invited.slice(0, 2).join(','));
+    await purchaser.click('#inquiry-form button[type=submit]');
+    await purchaser.waitForSelector('#inquiry-form .error:has-text("invite 3 to 200")', { timeout: GUARD });
+    await purchaser.fill('#inquiry-form input[name=invited]', invited.join(','));
+    await purchaser.click('#inquiry-form button[type=submit]');
+    await purchaser.waitForURL(/#\/inquiry\/\d+/, { timeout: GUARD });
+    const id = Number(/inquiry\/(\d+)/.exec(purchaser.url())[1]);
+    await purchaser.waitForSelector('text=本轮邀请的供应商', { timeout: GUARD });
+
+    const supplier = await (await browser.newContext()).newPage();
+    await login(supplier, base, 'supplier5');
+    await supplier.goto(`${base}/#/inquiries`);
+    await supplier.waitForSelector(`a[href="#/inquiry/${id}"]`, { timeout: GUARD });
+    await supplier.click(`a[href="#/inquiry/${id}"]`);
+    await supplier.waitForSelector('#quote-form', { timeout: GUARD });
+    await supplier.waitForSelector(`html[data-subscribed~="inquiry:${id}"]`, { timeout: GUARD });
+    await supplier.fill('#quote-form input[name=prices]', '2876.5432');
+    await supplier.waitForSelector('#quote-total:has-text("5,753.09")', { timeout: GUARD });
+    await supplier.click('#quote-form button[type=submit]');
+    await supplier.waitForSelector('#receipt-commitment', { timeout: GUARD });
+    const shown = (await supplier.locator('#receipt-commitment').textContent()).trim();
+    assert(/^[0-9a-f]{64}$/.test(shown), `the receipt shows a SHA-256 commitment: ${shown}`);
+    await supplier.screenshot({ path: join(artifacts, 'inquiry-quote.png'), fullPage: true });
+    // The browser keeps the receipt, and recomputes the same commitment the server gave.
+    const verified = await supplier.evaluate(async (inquiry) => {
+      const [receipt] = JSON.parse(localStorage.getItem(`receipts:${inquiry}`));
+      const { commitment } = await import('/js/inquiry.js');
+      const again = await commitment(receipt.inquiry, receipt.round, receipt.supplier, false, receipt.prices, receipt.nonce);
+      return again === receipt.commitment ? receipt.commitment : `mismatch ${again}`;
+    }, id);
+    assert(verified === shown, `the kept receipt verifies in the browser: ${verified}`);
+
+    // The purchaser's page, reloaded, shows the quotes sealed and nothing of the price or the quoter.
+    await purchaser.reload();
+    await purchaser.waitForSelector('text=密封中', { timeout: GUARD });
+    const text = await purchaser.locator('main').textContent();
+    assert(!text.includes('2876') && !text.includes('2,876'), 'the purchaser sees no quoted price');
+    await purchaser.screenshot({ path: join(artifacts, 'inquiry-purchaser.png'), fullPage: true });
   },
 
   async 'an analyst watches the candle chart grow as trades arrive, and the centre reads the reconciliation'({ browser, base }) {

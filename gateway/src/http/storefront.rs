@@ -19,6 +19,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("js/overseer.js", JS, include_str!("../../../storefront/js/overseer.js")),
     ("js/auction.js", JS, include_str!("../../../storefront/js/auction.js")),
     ("js/chart.js", JS, include_str!("../../../storefront/js/chart.js")),
+    ("js/inquiry.js", JS, include_str!("../../../storefront/js/inquiry.js")),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
