@@ -3,5 +3,6 @@
 
 pub mod auctions;
 pub mod naive;
+pub mod quotes;
 pub mod timing;
 pub mod workload;

@@ -93,7 +93,8 @@ pub fn quotes(sizes: DemoSizes, inquiries: usize, count: usize) -> Quotes {
     for i in 0..count {
         let (inquiry, invited) = &rounds[i % rounds.len()];
         let supplier = invited[(i / rounds.len()) % invited.len()];
-        let price = UnitPrice::from_minor(CEILING_MINOR - 10_000 * i64::try_from(i % 997).unwrap_or(0));
+        let price =
+            UnitPrice::from_minor(CEILING_MINOR - 10_000 * i64::try_from(i % 997).unwrap_or(0));
         let n = u64::try_from(i).unwrap_or(0);
         let mut nonce = [0; 16];
         nonce[..8].copy_from_slice(&n.to_be_bytes());

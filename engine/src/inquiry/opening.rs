@@ -40,11 +40,8 @@ impl State {
         key: &RoundKey,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        let ix = self.opening(actor, inquiry, round, InquiryState::Closed)?;
+        let ix = self.opening(actor, inquiry, round, Layer::Author, key)?;
         let r = self.inquiries.at(ix).round();
-        if r.keys.is_some_and(|(author, _)| author != key.check()) {
-            return Err(Reason::WrongSealingKey);
-        }
         let context = SealContext { inquiry, round, layer: Layer::Author };
         let mut last: BTreeMap<ParticipantId, (usize, QuoteAuthor, u32)> = BTreeMap::new();
         let mut unreadable = 0;
@@ -105,12 +102,9 @@ impl State {
         key: &RoundKey,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        let ix = self.opening(actor, inquiry, round, InquiryState::Counted)?;
+        let ix = self.opening(actor, inquiry, round, Layer::Content, key)?;
         let q = self.inquiries.at(ix);
         let r = q.round();
-        if r.keys.is_some_and(|(_, content)| content != key.check()) {
-            return Err(Reason::WrongSealingKey);
-        }
         let context = SealContext { inquiry, round, layer: Layer::Content };
         let opened: Vec<OpenedQuote> = r
             .quoters
@@ -145,13 +139,15 @@ impl State {
         Ok(())
     }
 
-    /// The inquiry whose current round `round` waits in `state` for a key from the platform.
+    /// The inquiry whose current round `round` waits for the platform's key of `layer`, when `key`
+    /// is the one the round's submissions were sealed under.
     fn opening(
         &self,
         actor: Actor,
         inquiry: DealId,
         round: u32,
-        state: InquiryState,
+        layer: Layer,
+        key: &RoundKey,
     ) -> Result<Ix, Reason> {
         if !actor.is_system() {
             return Err(Reason::NotPermitted);
@@ -159,8 +155,16 @@ impl State {
         let ix =
             self.inquiries.index_of(inquiry).ok_or(Reason::NotFound { what: Entity::Inquiry })?;
         let q = self.inquiries.at(ix);
-        if q.state != state || q.round_number() != round {
+        let (awaits, sealed_under) = match layer {
+            Layer::Author => (InquiryState::Closed, q.round().keys.map(|(author, _)| author)),
+            Layer::Content => (InquiryState::Counted, q.round().keys.map(|(_, content)| content)),
+        };
+        if q.state != awaits || q.round_number() != round {
             return Err(Reason::InquiryState);
+        }
+        // A round without submissions has nothing sealed: any key opens nothing.
+        if sealed_under.is_some_and(|check| check != key.check()) {
+            return Err(Reason::WrongSealingKey);
         }
         Ok(ix)
     }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query};
+use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
@@ -237,18 +237,12 @@ pub async fn list(
             .filter(|a| wanted.is_none_or(|w| a.state == w))
             .filter_map(|a| Some((a, listed(engine, &session, a)?)))
             .collect();
-        let items: Vec<_> = mine
-            .iter()
-            .rev()
-            .skip((page - 1).saturating_mul(per_page))
-            .take(per_page)
+        let items = newest_first(&mine, page, per_page)
             .map(|(a, audience)| room::view(a, *audience, now, &room::names_in(engine)))
             .collect();
         (mine.len(), items)
     });
-    Ok(Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
-    ))
+    Ok(listing(items, page, per_page, total, seq.0))
 }
 
 fn parse_id(text: &str) -> Result<DealId, ApiError> {

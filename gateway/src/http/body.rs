@@ -49,3 +49,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
             .map_err(|rejection| ApiError::invalid(rejection.body_text()))
     }
 }
+
+/// One page of `items` (kept oldest first, as the engine holds them), newest first.
+pub(crate) fn newest_first<T>(
+    items: &[T],
+    page: usize,
+    per_page: usize,
+) -> impl Iterator<Item = &T> {
+    items.iter().rev().skip(page.saturating_sub(1).saturating_mul(per_page)).take(per_page)
+}
+
+/// A page of a list as every list answers: its items, where it is, and as of which sequence.
+pub(crate) fn listing(
+    items: Vec<serde_json::Value>,
+    page: usize,
+    per_page: usize,
+    total: usize,
+    seq: u64,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq,
+    }))
+}

@@ -19,7 +19,7 @@ use engine::{Action, Command, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query};
+use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, idempotency_key, read_after, submit, submit_command};
@@ -174,18 +174,12 @@ pub async fn list(
             .filter(|q| query.state.as_deref().is_none_or(|w| room::state_name(q.state) == w))
             .filter_map(|q| Some((q, listed(&session, q)?)))
             .collect();
-        let items: Vec<_> = mine
-            .iter()
-            .rev()
-            .skip((page - 1).saturating_mul(per_page))
-            .take(per_page)
+        let items = newest_first(&mine, page, per_page)
             .map(|(q, audience)| room::view(q, *audience, now, &names_in(engine)))
             .collect();
         (mine.len(), items)
     });
-    Ok(Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
-    ))
+    Ok(listing(items, page, per_page, total, seq.0))
 }
 
 /// Query of reads of one inquiry.
