@@ -115,6 +115,9 @@ pub enum Event {
     AuctionCancelled { auction: DealId, reason: String },
     /// A user account was opened.
     UserRegistered { user: UserId, participant: ParticipantId, login: String },
+    /// A retry with an idempotency key already seen: nothing happened again; the first result is
+    /// that of the command with sequence `original`.
+    AlreadyApplied { original: Seq },
     /// The working-day calendar of a year was loaded.
     CalendarLoaded { year: i32, holidays: Vec<time::Date>, workdays: Vec<time::Date> },
     /// The inquiry notice period was set.
@@ -150,7 +153,4 @@ pub enum Event {
     InquiryFailed { inquiry: DealId, reason: String },
     /// The inquiry was cancelled before its deadline; the budget is released.
     InquiryCancelled { inquiry: DealId, reason: String },
-    /// A retry with an idempotency key already seen: nothing happened again; the first result is
-    /// that of the command with sequence `original`.
-    AlreadyApplied { original: Seq },
 }

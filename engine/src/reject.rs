@@ -222,6 +222,13 @@ pub enum Reason {
     },
     /// after the first bid only an operator may cancel, with a stated reason.
     CancelAfterBids,
+    /// The settlement step does not follow from the trade's state.
+    SettlementStep {
+        /// The trade's state.
+        state: TradeState,
+        /// The step asked for.
+        step: SettlementStep,
+    },
     /// the quote deadline must leave the notice period, in working days.
     NoticeTooShort {
         /// Working days required.
@@ -240,13 +247,6 @@ pub enum Reason {
     QuoteNotSealed,
     /// the key is not the one the round's quotes are sealed under.
     WrongSealingKey,
-    /// The settlement step does not follow from the trade's state.
-    SettlementStep {
-        /// The trade's state.
-        state: TradeState,
-        /// The step asked for.
-        step: SettlementStep,
-    },
 }
 
 impl Reason {

@@ -90,7 +90,7 @@ export async function inquiryList(me, arg) {
     const rows = list.items.map((q) => h('tr', {},
       h('td', {}, h('a', { href: `#/inquiry/${q.id}` }, `询价 ${q.id}`)),
       h('td', {}, q.purchaser.name),
-      h('td', {}, q.lines.map((l) => `商品 ${l.product} × ${l.quantity}`).join('；')),
+      h('td', {}, q.lines.map((l) => `${l.name ?? `商品 ${l.product}`} × ${l.quantity}`).join('；')),
       h('td', {}, h('span', { class: `pill ${q.state}` }, STATE_NAMES[q.state] ?? q.state)),
       h('td', {}, `${q.round} / ${q.max_rounds}`),
       h('td', {}, time(q.deadline_ms))));
@@ -152,7 +152,7 @@ function receiptCard(receipt, warnings = []) {
 }
 
 function quoteForm(view, onReceipt) {
-  const prices = view.lines.map((l, i) => h('label', {}, `第 ${i + 1} 行单价（商品 ${l.product} × ${l.quantity}，限价 ${show(l.ceiling)}）`,
+  const prices = view.lines.map((l, i) => h('label', {}, `第 ${i + 1} 行单价（${l.name ?? `商品 ${l.product}`} × ${l.quantity}，限价 ${show(l.ceiling)}）`,
     h('input', { name: 'prices', inputmode: 'decimal', required: true }), h('span', { class: 'error', 'data-for': `prices[${i}]` })));
   const total = h('span', { class: 'big', id: 'quote-total' }, '—');
   const form = h('form', {
@@ -275,7 +275,7 @@ export async function inquiryRoom(me, id) {
         h('div', {}, h('span', { class: 'muted' }, '距报价截止'), countdown),
         h('div', {}, h('span', { class: 'muted' }, '报价'), h('span', { class: 'big' }, view.state === 'collecting' ? '密封中' : '已固定'))),
       h('div', { class: 'card' }, h('table', {}, h('thead', {}, h('tr', {}, ['行', '商品', '数量', '最高限价'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, view.lines.map((l, i) => h('tr', {}, h('td', {}, i + 1), h('td', {}, l.product), h('td', { class: 'num' }, l.quantity), h('td', { class: 'num' }, show(l.ceiling))))))),
+        h('tbody', {}, view.lines.map((l, i) => h('tr', {}, h('td', {}, i + 1), h('td', {}, `${l.name ?? ''}（${l.product}）`), h('td', { class: 'num' }, `${l.quantity} ${l.unit ?? ''}`), h('td', { class: 'num' }, show(l.ceiling))))))),
       view.rounds.filter((r) => r.outcome).map((r) => h('p', { class: 'muted' }, `第 ${r.number} 轮：${outcomeText(r.outcome)}`)),
     ];
     if (me.role === 'supplier' && view.may_quote) parts.push(quoteForm(view, drawReceipt), receipts);

@@ -90,7 +90,8 @@ fn party(id: ParticipantId, names: Names<'_>) -> Value {
 }
 
 /// The inquiry as `audience` may see it at `now`.
-pub fn view(q: &Inquiry, audience: Audience, now: Timestamp, names: Names<'_>) -> Value {
+pub fn view(engine: &engine::Engine, q: &Inquiry, audience: Audience, now: Timestamp) -> Value {
+    let names: Names<'_> = &super::room::names_in(engine);
     let round = q.round();
     let collecting = q.state == InquiryState::Collecting;
     let mut view = json!({
@@ -98,9 +99,14 @@ pub fn view(q: &Inquiry, audience: Audience, now: Timestamp, names: Names<'_>) -
         "ocid": format!("ocds-gpzj-{}", q.id.0),
         "purchaser": party(q.purchaser, names),
         "region": q.region.region().to_string(),
-        "lines": q.spec.lines.iter().map(|l| json!({
-            "product": l.product.0, "quantity": l.quantity.to_string(), "ceiling": l.ceiling.to_string(),
-        })).collect::<Vec<_>>(),
+        "lines": q.spec.lines.iter().map(|l| {
+            let product = engine.product(l.product);
+            json!({
+                "product": l.product.0, "quantity": l.quantity.to_string(), "ceiling": l.ceiling.to_string(),
+                "name": product.map(|p| format!("{} {}", p.brand, p.model)),
+                "unit": product.map(|p| p.unit.clone()),
+            })
+        }).collect::<Vec<_>>(),
         "state": state_name(q.state),
         "round": round.number,
         "max_rounds": q.spec.max_rounds,

@@ -92,7 +92,7 @@ fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u6
         let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
         let audience = room::audience(session, q).ok_or_else(ApiError::forbidden)?;
         let now = state.clock.now().max(engine.clock());
-        Ok::<_, ApiError>(room::view(q, audience, now, &names_in(engine)))
+        Ok::<_, ApiError>(room::view(engine, q, audience, now))
     });
     Ok((view?, seq.0))
 }
@@ -175,7 +175,7 @@ pub async fn list(
             .filter_map(|q| Some((q, listed(&session, q)?)))
             .collect();
         let items = newest_first(&mine, page, per_page)
-            .map(|(q, audience)| room::view(q, *audience, now, &names_in(engine)))
+            .map(|(q, audience)| room::view(engine, q, *audience, now))
             .collect();
         (mine.len(), items)
     });
