@@ -12,8 +12,8 @@ use crate::catalog::{AffiliationBasis, Grant, ProductSpec, Registration};
 use crate::direct::OrderRequest;
 use crate::event::{Event, EventEnvelope};
 use crate::idempotency::IdempotencyKey;
-use crate::inquiry::InquirySpec;
 use crate::inquiry::seal::{RoundKey, SealedQuote};
+use crate::inquiry::{CompetitionSpec, InquirySpec};
 use crate::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, Quantity,
     RegionCode, Seq, Timestamp, TradeId, UnitPrice,
@@ -255,6 +255,8 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// Purchaser: open a secondary competition among every agreement holder (N-4).
+    OpenCompetition(CompetitionSpec),
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -295,6 +297,7 @@ pub enum ActionKind {
     OpenPrices,
     NextInquiryRound,
     EndInquiry,
+    OpenCompetition,
 }
 
 impl Action {
@@ -335,6 +338,7 @@ impl Action {
             Action::OpenPrices { .. } => ActionKind::OpenPrices,
             Action::NextInquiryRound { .. } => ActionKind::NextInquiryRound,
             Action::EndInquiry { .. } => ActionKind::EndInquiry,
+            Action::OpenCompetition(_) => ActionKind::OpenCompetition,
         }
     }
 }

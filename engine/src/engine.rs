@@ -185,6 +185,7 @@ impl Engine {
             Action::EndInquiry { inquiry, reason } => {
                 state.end_inquiry(actor, inquiry, reason, ctx)
             }
+            Action::OpenCompetition(spec) => state.open_competition(actor, spec, ctx),
         }
     }
 

@@ -153,4 +153,6 @@ pub enum Event {
     InquiryFailed { inquiry: DealId, reason: String },
     /// The inquiry was cancelled before its deadline; the budget is released.
     InquiryCancelled { inquiry: DealId, reason: String },
+    /// The inquiry just opened is a secondary competition among agreement holders (N-4).
+    CompetitionOpened { inquiry: DealId },
 }

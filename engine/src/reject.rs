@@ -247,6 +247,11 @@ pub enum Reason {
     QuoteNotSealed,
     /// the key is not the one the round's quotes are sealed under.
     WrongSealingKey,
+    /// N-4: fewer than three active suppliers hold a valid agreement covering the region.
+    TooFewHolders {
+        /// Holders found.
+        holders: u32,
+    },
 }
 
 impl Reason {
@@ -281,6 +286,7 @@ impl Reason {
             Reason::QuotesClosed => "Q-2",
             Reason::QuoteNotSealed | Reason::WrongSealingKey => "Q-3",
             Reason::InquiryState | Reason::NoRoundsLeft { .. } => "Q-4",
+            Reason::TooFewHolders { .. } => "N-4",
         }
     }
 
@@ -317,6 +323,7 @@ impl Reason {
             Reason::NoRoundsLeft { .. } => "no_rounds_left",
             Reason::QuoteNotSealed => "quote_not_sealed",
             Reason::WrongSealingKey => "wrong_sealing_key",
+            Reason::TooFewHolders { .. } => "too_few_holders",
         }
     }
 }
@@ -393,6 +400,10 @@ impl fmt::Display for Reason {
             Reason::WrongSealingKey => {
                 f.write_str("the sealing key is not the one this round's quotes are sealed under")
             }
+            Reason::TooFewHolders { holders } => write!(
+                f,
+                "only {holders} active suppliers hold a valid agreement covering your region; a secondary competition needs 3"
+            ),
             Reason::SettlementStep { state, step } => {
                 write!(f, "a trade that is {state:?} cannot be {step:?}")
             }

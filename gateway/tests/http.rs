@@ -179,6 +179,7 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("POST", "/api/v1/users"),
         ("POST", "/api/v1/calendar"),
         ("POST", "/api/v1/inquiries"),
+        ("POST", "/api/v1/competitions"),
         ("GET", "/api/v1/inquiries"),
         ("GET", "/api/v1/inquiries/1"),
         ("GET", "/api/v1/inquiries/1/results"),
@@ -661,5 +662,44 @@ async fn inquiries_refuse_bad_terms_strangers_and_late_quotes_with_clear_errors(
         (StatusCode::UNPROCESSABLE_ENTITY, Some("quotes_closed")),
         "{reply}"
     );
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secondary_competition_invites_every_agreement_holder_covering_the_unit() {
+    use gateway::runtime::Clock;
+    let app = app().await;
+    let available = engine::types::Amount::parse("100000").expect("amount");
+    let (contest, _) = app.state.replica.read(|e| demo::contests(e, 3, available).next());
+    let demo::Contest { purchaser, line, product, bidders } = contest.expect("a contested product");
+    let deadline = app.clock.now().ms() + 7 * 86_400_000;
+    let body = json!({ "product": product.0, "quantity": "1", "budget_line": line.0, "deadline_ms": deadline });
+    let unit = app.token(purchaser);
+    let (status, opened) = app.call("POST", "/api/v1/competitions", Some(&unit), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(opened["inquiry"]["kind"], "secondary_competition");
+    assert_eq!(opened["inquiry"]["max_rounds"], 1);
+    let id = opened["inquiry"]["id"].as_u64().expect("id");
+    let invited: Vec<u64> = opened["inquiry"]["invited"]
+        .as_array()
+        .expect("invited")
+        .iter()
+        .map(|p| p["id"].as_u64().expect("id"))
+        .collect();
+    assert!(
+        bidders.iter().all(|b| invited.contains(&b.0)),
+        "every holder: {invited:?} {bidders:?}"
+    );
+    for holder in &bidders {
+        let (status, view) = app
+            .call("GET", &format!("/api/v1/inquiries/{id}"), Some(&app.token(*holder)), None)
+            .await;
+        assert_eq!((status, view["may_quote"].as_bool()), (StatusCode::OK, Some(true)), "{view}");
+    }
+    let outsider = app.province.suppliers.iter().find(|s| !invited.contains(&s.0)).expect("one");
+    let (status, _) = app
+        .call("GET", &format!("/api/v1/inquiries/{id}"), Some(&app.token(*outsider)), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     app.runtime.shutdown().await.expect("shutdown");
 }

@@ -60,6 +60,31 @@ pub struct InquirySpec {
     pub max_rounds: u32,
 }
 
+/// What kind of sealed round an inquiry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InquiryKind {
+    /// An online inquiry among the suppliers the purchaser invites.
+    Inquiry,
+    /// A secondary competition (二次竞价, N-4): one sealed price from every supplier holding a
+    /// valid agreement for the product that covers the purchaser's region, each under the ceiling
+    /// of its own agreement.
+    SecondaryCompetition,
+}
+
+/// What a purchaser gives to open a secondary competition (N-4): the invitees and the ceiling
+/// follow from the agreements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompetitionSpec {
+    /// The product.
+    pub product: ProductId,
+    /// Quantity.
+    pub quantity: Quantity,
+    /// The budget line that pays.
+    pub budget_line: BudgetLineId,
+    /// Quotes close.
+    pub deadline: Timestamp,
+}
+
 /// Where an inquiry stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InquiryState {
@@ -181,6 +206,8 @@ pub enum Exclusion {
     NotInvited,
     /// It is suspended (or no longer a supplier).
     Inactive,
+    /// N-4: its agreement for the product lapsed or was revoked before the opening.
+    AgreementLapsed,
     /// An affiliate's quote was submitted first: affiliated suppliers count once (实施条例 Art. 18).
     Affiliate {
         /// The affiliate whose quote counts.
@@ -264,6 +291,8 @@ pub struct Inquiry {
     pub region: RegionChain,
     /// What was opened.
     pub spec: InquirySpec,
+    /// An inquiry, or a secondary competition among agreement holders.
+    pub kind: InquiryKind,
     /// Budget held: the sum of ceiling x quantity over the lines.
     pub hold: Amount,
     /// Where it stands.

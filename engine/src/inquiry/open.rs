@@ -1,8 +1,8 @@
 //! Opening an inquiry with its budget held (B-2); the next round after a failed one;
 //! cancelling before the deadline, or ending after a failed round, with the budget released (B-3).
 
+use super::{CompetitionSpec, InquiryKind, InquiryLine, InquirySpec, MIN_QUOTES, RoundOutcome};
 use super::{Inquiry, InquiryState, InquiryStep, MAX_INVITED, MAX_LINES, MAX_ROUNDS, Round};
-use super::{InquirySpec, MIN_QUOTES, RoundOutcome};
 use crate::arena::Ix;
 use crate::budget::LedgerKind;
 use crate::catalog::ParticipantKind;
@@ -10,13 +10,62 @@ use crate::command::Ctx;
 use crate::event::Event;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
-use crate::types::{Actor, Amount, DealId, ParticipantId, Timestamp};
+use crate::types::{Actor, Amount, DealId, ParticipantId, Timestamp, UnitPrice};
 
 impl State {
+    /// N-4: a secondary competition among every active supplier holding a valid agreement for the
+    /// product that covers the purchaser's region; the line's ceiling is the highest of their
+    /// agreements' (each quote is held to its own at the opening); one round, since nobody is left
+    /// to invite.
+    pub(crate) fn open_competition(
+        &mut self,
+        actor: Actor,
+        spec: CompetitionSpec,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let purchaser_ix = self.require_kind(actor, ParticipantKind::Purchaser)?;
+        let region = self.participants.at(purchaser_ix).region.unwrap_or_default();
+        let product =
+            self.products.get(spec.product).ok_or(Reason::NotFound { what: Entity::Product })?;
+        let mut holders: Vec<(ParticipantId, UnitPrice)> = product
+            .agreements
+            .iter()
+            .map(|ix| self.agreements.at(*ix))
+            .filter(|a| a.is_valid(ctx.now) && a.covers(&region))
+            .filter(|a| self.participants.get(a.supplier).is_some_and(|p| p.is_active()))
+            .map(|a| (a.supplier, a.ceiling))
+            .collect();
+        holders.sort_unstable();
+        holders.dedup_by_key(|(supplier, _)| *supplier);
+        if holders.len() < MIN_QUOTES {
+            let holders = u32::try_from(holders.len()).unwrap_or(u32::MAX);
+            return Err(Reason::TooFewHolders { holders });
+        }
+        let ceiling = holders.iter().map(|(_, c)| *c).max().unwrap_or(UnitPrice::ZERO);
+        let inquiry = InquirySpec {
+            lines: vec![InquiryLine { product: spec.product, quantity: spec.quantity, ceiling }],
+            budget_line: spec.budget_line,
+            deadline: spec.deadline,
+            invited: holders.into_iter().map(|(s, _)| s).collect(),
+            max_rounds: 1,
+        };
+        self.open_sealed(actor, inquiry, InquiryKind::SecondaryCompetition, ctx)
+    }
+
     pub(crate) fn open_inquiry(
         &mut self,
         actor: Actor,
+        spec: InquirySpec,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        self.open_sealed(actor, spec, InquiryKind::Inquiry, ctx)
+    }
+
+    fn open_sealed(
+        &mut self,
+        actor: Actor,
         mut spec: InquirySpec,
+        kind: InquiryKind,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
         let purchaser_ix = self.require_kind(actor, ParticipantKind::Purchaser)?;
@@ -63,6 +112,7 @@ impl State {
             region,
             rounds: vec![Round::new(1, spec.deadline, spec.invited.clone())],
             spec: spec.clone(),
+            kind,
             hold,
             state: InquiryState::Collecting,
             ended: None,
@@ -72,6 +122,9 @@ impl State {
         }
         self.inquiries.push(id, inquiry);
         ctx.emit(Event::InquiryOpened { inquiry: id, purchaser: actor.participant, spec, hold });
+        if kind == InquiryKind::SecondaryCompetition {
+            ctx.emit(Event::CompetitionOpened { inquiry: id });
+        }
         Ok(())
     }
 

@@ -8,7 +8,9 @@
 use std::collections::BTreeMap;
 
 use super::seal::{Commitment, Layer, QuoteAuthor, RoundKey, SealContext};
-use super::{Exclusion, InquiryState, InquiryStep, MIN_QUOTES, OpenedQuote, QuoteDefect, Quoter};
+use super::{
+    Exclusion, InquiryKind, InquiryState, InquiryStep, MIN_QUOTES, OpenedQuote, QuoteDefect, Quoter,
+};
 use super::{RoundOutcome, Submission};
 use crate::arena::Ix;
 use crate::budget::LedgerKind;
@@ -41,7 +43,8 @@ impl State {
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
         let ix = self.opening(actor, inquiry, round, Layer::Author, key)?;
-        let r = self.inquiries.at(ix).round();
+        let q = self.inquiries.at(ix);
+        let r = q.round();
         let context = SealContext { inquiry, round, layer: Layer::Author };
         let mut last: BTreeMap<ParticipantId, (usize, QuoteAuthor, u32)> = BTreeMap::new();
         let mut unreadable = 0;
@@ -69,7 +72,7 @@ impl State {
         quoters.sort_by_key(|q| q.submission);
         let mut counted: Vec<ParticipantId> = Vec::new();
         for quoter in &mut quoters {
-            quoter.excluded = self.exclusion(quoter, &r.invited, &counted);
+            quoter.excluded = self.exclusion(quoter, q, &counted, ctx.now);
             if quoter.excluded.is_none() {
                 counted.push(quoter.supplier);
             }
@@ -172,14 +175,20 @@ impl State {
     fn exclusion(
         &self,
         quoter: &Quoter,
-        invited: &[ParticipantId],
+        q: &super::Inquiry,
         counted: &[ParticipantId],
+        now: crate::types::Timestamp,
     ) -> Option<Exclusion> {
         if quoter.withdrawn {
             return Some(Exclusion::Withdrawn);
         }
-        if invited.binary_search(&quoter.supplier).is_err() {
+        if !q.invites(quoter.supplier) {
             return Some(Exclusion::NotInvited);
+        }
+        if q.kind == InquiryKind::SecondaryCompetition
+            && self.holder_agreement(q, quoter.supplier, now).is_none()
+        {
+            return Some(Exclusion::AgreementLapsed);
         }
         let active =
             self.supplier_ix(quoter.supplier).is_ok_and(|ix| self.participants.at(ix).is_active());
@@ -222,9 +231,16 @@ impl State {
             opened.defect = Some(QuoteDefect::Malformed);
             return opened;
         }
+        // N-4: each holder is held to the ceiling of its own agreement.
+        let own_ceiling = match q.kind {
+            InquiryKind::Inquiry => None,
+            InquiryKind::SecondaryCompetition => {
+                self.holder_agreement(q, supplier, submission.at).map(|a| a.ceiling)
+            }
+        };
         let mut total = Some(Amount::ZERO);
         for (n, (line, price)) in lines.iter().zip(&content.prices).enumerate() {
-            if *price > line.ceiling {
+            if *price > own_ceiling.unwrap_or(line.ceiling).min(line.ceiling) {
                 let line = u32::try_from(n).unwrap_or(u32::MAX);
                 opened.defect = Some(QuoteDefect::AboveCeiling { line });
                 return opened;
@@ -246,6 +262,14 @@ impl State {
         valid: usize,
         ctx: &mut Ctx<'_>,
     ) {
+        let q = self.inquiries.at(ix);
+        // N-4: the trade is under the winner's own agreement.
+        let agreement = match q.kind {
+            InquiryKind::Inquiry => None,
+            InquiryKind::SecondaryCompetition => {
+                self.holder_agreement(q, winner, ctx.now).map(|a| a.id)
+            }
+        };
         let q = self.inquiries.at_mut(ix);
         let Some(next) = q.state.after(InquiryStep::Award) else { return };
         q.state = next;
@@ -275,7 +299,7 @@ impl State {
                 purchaser,
                 supplier: winner,
                 product: l.product,
-                agreement: None,
+                agreement,
                 quantity: l.quantity,
                 unit_price: price,
                 amount: line_amount,
@@ -292,6 +316,22 @@ impl State {
         if rest.is_positive() {
             self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), PLATFORM, ctx);
         }
+    }
+
+    /// N-4: the valid agreement of `supplier` for the competition's product covering the
+    /// purchaser's region at `now`.
+    fn holder_agreement(
+        &self,
+        q: &super::Inquiry,
+        supplier: ParticipantId,
+        now: crate::types::Timestamp,
+    ) -> Option<&crate::catalog::Agreement> {
+        let product = self.products.get(q.spec.lines.first()?.product)?;
+        product
+            .agreements
+            .iter()
+            .map(|ix| self.agreements.at(*ix))
+            .find(|a| a.supplier == supplier && a.is_valid(now) && a.covers(&q.region))
     }
 
     /// The round failed by `step`; with no round left the inquiry fails and its budget is released.

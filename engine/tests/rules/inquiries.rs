@@ -541,3 +541,81 @@ fn replay_of_an_inquiry_opens_the_same_quotes_to_the_same_state() {
     assert_eq!(restored.state_hash(), d.m.engine.state_hash());
     assert_eq!(restored.inquiry(id).map(|q| q.state), Some(InquiryState::Awarded));
 }
+
+/// The desktop scene (Lenovo and Dell province-wide under 5,000), with HP under a 4,900 ceiling
+/// covering Hangzhou and Huawei covering only Ningbo: three holders cover the Xihu school.
+fn competition() -> (Desk, engine::types::ProductId, [ParticipantId; 4]) {
+    let mut s = Scene::new();
+    let hp = s.market.supplier("惠普贸易（上海）有限公司");
+    let huawei = s.market.supplier("华为技术有限公司");
+    s.market.offering(hp, s.desktop, &[HANGZHOU], "4900", "4880", None);
+    s.market.offering(huawei, s.desktop, &[NINGBO], "5000", "4700", None);
+    let d = Desk {
+        m: s.market,
+        school: s.school,
+        line: s.line,
+        suppliers: vec![],
+        later: huawei,
+        nonce: 0,
+    };
+    (d, s.desktop, [s.lenovo, s.dell, hp, huawei])
+}
+
+fn compete(d: &mut Desk, product: engine::types::ProductId) -> DealId {
+    let spec = engine::inquiry::CompetitionSpec {
+        product,
+        quantity: qty("10"),
+        budget_line: d.line,
+        deadline: d.m.now.plus_ms(7 * DAY),
+    };
+    d.m.ok(as_user(d.school), Action::OpenCompetition(spec));
+    DealId(d.m.last_seq_id())
+}
+
+#[test]
+fn n4_a_secondary_competition_invites_every_holder_covering_the_region_and_awards_the_lowest_sealed_price()
+ {
+    let (mut d, product, [lenovo, dell, hp, huawei]) = competition();
+    let id = compete(&mut d, product);
+    let q = d.m.engine.inquiry(id).expect("competition");
+    let mut expected = vec![lenovo, dell, hp];
+    expected.sort_unstable();
+    assert_eq!(q.round().invited, expected, "Huawei's agreement does not cover Xihu");
+    assert_eq!(q.spec.lines[0].ceiling, price("5000"), "the highest holder ceiling");
+    assert_eq!(q.spec.max_rounds, 1);
+    assert!(!q.invites(huawei));
+    d.quote(id, lenovo, &["4700"]);
+    d.quote(id, dell, &["4650"]);
+    d.quote(id, hp, &["4800"]);
+    let events = d.close_and_open(id);
+    let trades = trades(&events);
+    assert_eq!(trades.len(), 1);
+    assert_eq!((trades[0].supplier, trades[0].unit_price), (dell, price("4650")));
+    let dell_fa = d.m.engine.agreements().find(|a| a.supplier == dell).map(|a| a.id);
+    assert_eq!(trades[0].agreement, dell_fa, "struck under the winner's own agreement");
+}
+
+#[test]
+fn n4_each_holder_is_held_to_its_own_ceiling_and_three_holders_are_needed() {
+    let (mut d, product, [lenovo, dell, hp, _]) = competition();
+    let id = compete(&mut d, product);
+    d.quote(id, lenovo, &["4700"]);
+    d.quote(id, dell, &["4650"]);
+    d.quote(id, hp, &["4950"]); // under the line's 5,000 but above HP's own 4,900
+    let events = d.close_and_open(id);
+    let above = opened(&events).into_iter().find(|q| q.supplier == hp).expect("opened");
+    assert_eq!(above.defect, Some(QuoteDefect::AboveCeiling { line: 0 }));
+    assert_eq!(d.state(id), InquiryState::Failed, "one round only, and it failed");
+    // With HP suspended, two holders are left: no competition.
+    d.m.operator(Action::SuspendSupplier { supplier: hp, reason: "行政处罚".into() });
+    let spec = engine::inquiry::CompetitionSpec {
+        product,
+        quantity: qty("1"),
+        budget_line: d.line,
+        deadline: d.m.now.plus_ms(7 * DAY),
+    };
+    assert_eq!(
+        d.m.refused(as_user(d.school), Action::OpenCompetition(spec)),
+        Reason::TooFewHolders { holders: 2 }
+    );
+}

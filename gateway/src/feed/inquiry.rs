@@ -10,7 +10,8 @@
 use engine::Event;
 use engine::catalog::ParticipantKind;
 use engine::inquiry::{
-    Exclusion, Inquiry, InquiryState, OpenedQuote, QuoteDefect, Quoter, Round, RoundOutcome,
+    Exclusion, Inquiry, InquiryKind, InquiryState, OpenedQuote, QuoteDefect, Quoter, Round,
+    RoundOutcome,
 };
 use engine::types::{DealId, ParticipantId, Timestamp};
 use serde_json::{Value, json};
@@ -97,6 +98,10 @@ pub fn view(engine: &engine::Engine, q: &Inquiry, audience: Audience, now: Times
     let mut view = json!({
         "id": q.id.0,
         "ocid": format!("ocds-gpzj-{}", q.id.0),
+        "kind": match q.kind {
+            InquiryKind::Inquiry => "inquiry",
+            InquiryKind::SecondaryCompetition => "secondary_competition",
+        },
         "purchaser": party(q.purchaser, names),
         "region": q.region.region().to_string(),
         "lines": q.spec.lines.iter().map(|l| {
@@ -187,6 +192,7 @@ fn exclusion(excluded: Option<Exclusion>) -> Value {
         Some(Exclusion::Withdrawn) => json!({ "reason": "withdrawn" }),
         Some(Exclusion::NotInvited) => json!({ "reason": "not_invited" }),
         Some(Exclusion::Inactive) => json!({ "reason": "supplier_inactive" }),
+        Some(Exclusion::AgreementLapsed) => json!({ "reason": "agreement_lapsed" }),
         Some(Exclusion::Affiliate { of }) => json!({ "reason": "affiliate", "affiliate_of": of.0 }),
     }
 }

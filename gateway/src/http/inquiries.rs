@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::catalog::ParticipantKind;
-use engine::inquiry::{Inquiry, InquiryLine, InquirySpec, InquiryState};
+use engine::inquiry::{CompetitionSpec, Inquiry, InquiryLine, InquirySpec, InquiryState};
 use engine::types::{
     Actor, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, Timestamp, UnitPrice,
 };
@@ -110,7 +110,51 @@ pub async fn open(
     Body(body): Body<OpenInquiry>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
-    match submit(&state, &session, &headers, Action::OpenInquiry(body.spec()?)).await? {
+    opened(&state, &session, &headers, Action::OpenInquiry(body.spec()?)).await
+}
+
+/// Body of `POST /api/v1/competitions`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenCompetition {
+    product: u64,
+    quantity: String,
+    budget_line: u64,
+    /// Quote deadline, UTC milliseconds; at least the notice period in working days away.
+    deadline_ms: i64,
+}
+
+/// `POST /api/v1/competitions`: a secondary competition (二次竞价, N-4) among every supplier holding
+/// a valid agreement for the product that covers the purchaser's region; sealed, opened and
+/// awarded as an inquiry, read and quoted under `/api/v1/inquiries`.
+#[utoipa::path(post, path = "/api/v1/competitions", request_body = OpenCompetition, tag = "inquiries",
+    responses((status = 201, description = "Opened: the purchaser's view, the holders invited"),
+              (status = 422, description = "Fewer than three holders (N-4), notice period (Q-1), budget (B-1)")))]
+pub async fn open_competition(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<OpenCompetition>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let spec = CompetitionSpec {
+        product: ProductId(body.product),
+        quantity: Quantity::parse(&body.quantity)
+            .map_err(|e| ApiError::invalid(format!("quantity: {e}")))?,
+        budget_line: BudgetLineId(body.budget_line),
+        deadline: Timestamp(body.deadline_ms),
+    };
+    opened(&state, &session, &headers, Action::OpenCompetition(spec)).await
+}
+
+/// Submits an opening and answers with the purchaser's view of what it opened.
+async fn opened(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match submit(state, session, headers, action).await? {
         Done::Retried { original } => {
             Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
         }
@@ -120,8 +164,8 @@ pub async fn open(
                 _ => None,
             });
             let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no inquiry opened")))?;
-            read_after(&state, Some(seq.0)).await?;
-            let (view, _) = view_of(&state, &session, id)?;
+            read_after(state, Some(seq.0)).await?;
+            let (view, _) = view_of(state, session, id)?;
             Ok((StatusCode::CREATED, Json(json!({ "inquiry": view, "seq": seq.0 }))))
         }
     }

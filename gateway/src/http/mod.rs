@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auctions/{id}/bids", post(auctions::bid))
         .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
         .route("/api/v1/inquiries", post(inquiries::open).get(inquiries::list))
+        .route("/api/v1/competitions", post(inquiries::open_competition))
         .route("/api/v1/inquiries/{id}", get(inquiries::get))
         .route("/api/v1/inquiries/{id}/quotes", post(inquiries::quote))
         .route("/api/v1/inquiries/{id}/quotes/withdraw", post(inquiries::withdraw))
