@@ -14,6 +14,7 @@ use crate::event::{Event, EventEnvelope};
 use crate::idempotency::IdempotencyKey;
 use crate::inquiry::seal::{RoundKey, SealedQuote};
 use crate::inquiry::{CompetitionSpec, InquirySpec};
+use crate::negotiation::Proposal;
 use crate::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, Quantity,
     RegionCode, Seq, Timestamp, TradeId, UnitPrice,
@@ -257,6 +258,30 @@ pub enum Action {
     },
     /// Purchaser: open a secondary competition among every agreement holder (N-4).
     OpenCompetition(CompetitionSpec),
+    /// Purchaser: propose a negotiated price to an agreement supplier (N-1).
+    ProposeNegotiation(Proposal),
+    /// The party whose turn it is: put a new price on the table (N-2).
+    CounterNegotiation {
+        /// The negotiation.
+        negotiation: DealId,
+        /// The unit price.
+        price: UnitPrice,
+    },
+    /// The party whose turn it is: accept the price on the table (N-2).
+    AcceptNegotiation {
+        /// The negotiation.
+        negotiation: DealId,
+    },
+    /// The party whose turn it is: reject (N-2).
+    RejectNegotiation {
+        /// The negotiation.
+        negotiation: DealId,
+    },
+    /// Operator: the counters a supplier may make per negotiation (N-2).
+    SetNegotiationRules {
+        /// Counters allowed.
+        max_counters: u32,
+    },
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -298,6 +323,11 @@ pub enum ActionKind {
     NextInquiryRound,
     EndInquiry,
     OpenCompetition,
+    ProposeNegotiation,
+    CounterNegotiation,
+    AcceptNegotiation,
+    RejectNegotiation,
+    SetNegotiationRules,
 }
 
 impl Action {
@@ -339,6 +369,11 @@ impl Action {
             Action::NextInquiryRound { .. } => ActionKind::NextInquiryRound,
             Action::EndInquiry { .. } => ActionKind::EndInquiry,
             Action::OpenCompetition(_) => ActionKind::OpenCompetition,
+            Action::ProposeNegotiation(_) => ActionKind::ProposeNegotiation,
+            Action::CounterNegotiation { .. } => ActionKind::CounterNegotiation,
+            Action::AcceptNegotiation { .. } => ActionKind::AcceptNegotiation,
+            Action::RejectNegotiation { .. } => ActionKind::RejectNegotiation,
+            Action::SetNegotiationRules { .. } => ActionKind::SetNegotiationRules,
         }
     }
 }

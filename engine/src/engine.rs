@@ -186,6 +186,19 @@ impl Engine {
                 state.end_inquiry(actor, inquiry, reason, ctx)
             }
             Action::OpenCompetition(spec) => state.open_competition(actor, spec, ctx),
+            Action::ProposeNegotiation(proposal) => state.propose(actor, proposal, ctx),
+            Action::CounterNegotiation { negotiation, price } => {
+                state.counter(actor, negotiation, price, ctx)
+            }
+            Action::AcceptNegotiation { negotiation } => {
+                state.accept_negotiation(actor, negotiation, ctx)
+            }
+            Action::RejectNegotiation { negotiation } => {
+                state.reject_negotiation(actor, negotiation, ctx)
+            }
+            Action::SetNegotiationRules { max_counters } => {
+                state.set_max_counters(actor, max_counters, ctx)
+            }
         }
     }
 
@@ -236,6 +249,19 @@ impl Engine {
     /// All inquiries, in the order opened.
     pub fn inquiries(&self) -> impl Iterator<Item = &crate::inquiry::Inquiry> {
         self.state.inquiries.iter().map(|(_, q)| q)
+    }
+
+    /// A negotiation: callers show it to its two parties only (N-3).
+    pub fn negotiation(
+        &self,
+        id: crate::types::DealId,
+    ) -> Option<&crate::negotiation::Negotiation> {
+        self.state.negotiations.get(id)
+    }
+
+    /// All negotiations, in the order proposed.
+    pub fn negotiations(&self) -> impl Iterator<Item = &crate::negotiation::Negotiation> {
+        self.state.negotiations.iter().map(|(_, n)| n)
     }
 
     /// The working-day calendar and the inquiry notice period.

@@ -10,6 +10,7 @@ use crate::command::ActionKind;
 use crate::direct::OrderRequest;
 use crate::inquiry::seal::Commitment;
 use crate::inquiry::{InquirySpec, OpenedQuote, Quoter, RoundOutcome};
+use crate::negotiation::{Party, Proposal};
 use crate::reject::Reason;
 use crate::settlement::{SettlementStep, Trade, TradeState};
 use crate::types::{
@@ -155,4 +156,23 @@ pub enum Event {
     InquiryCancelled { inquiry: DealId, reason: String },
     /// The inquiry just opened is a secondary competition among agreement holders (N-4).
     CompetitionOpened { inquiry: DealId },
+    /// A purchaser proposed a negotiated price; the budget is held (N-1). Private to the parties.
+    NegotiationProposed {
+        negotiation: DealId,
+        purchaser: ParticipantId,
+        supplier: ParticipantId,
+        product: ProductId,
+        proposal: Proposal,
+        hold: Amount,
+    },
+    /// A party put a new price on the table; the hold follows it (N-2).
+    NegotiationCountered { negotiation: DealId, by: Party, price: UnitPrice, hold: Amount },
+    /// The price on the table was accepted; a trade follows (N-2).
+    NegotiationAccepted { negotiation: DealId, by: Party, price: UnitPrice },
+    /// A party rejected; the hold is released (N-2).
+    NegotiationRejected { negotiation: DealId, by: Party },
+    /// The response deadline passed; the hold is released (N-2).
+    NegotiationExpired { negotiation: DealId },
+    /// The counters allowed per negotiation were set (N-2).
+    NegotiationRulesSet { max_counters: u32 },
 }

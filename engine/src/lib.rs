@@ -14,6 +14,7 @@
 //! - [`auction`]: reverse auctions (rules) and the deadlines that start and close them.
 //! - [`inquiry`]: sealed inquiry rounds (rules ): the working-day calendar, sealing
 //!   and commitments, the opening in two layers.
+//! - [`negotiation`]: negotiated purchase under a framework agreement (rules N-1 to N-3).
 //! - [`idempotency`]: idempotency keys, kept 24 hours per participant.
 //! - [`analytics`]: candles, reference prices and early warnings: a pure fold over trades,
 //!   bids and closed auctions, run by the gateway off the engine's hot path.
@@ -38,6 +39,7 @@ mod engine;
 mod event;
 pub mod idempotency;
 pub mod inquiry;
+pub mod negotiation;
 mod reject;
 pub mod settlement;
 mod snapshot;

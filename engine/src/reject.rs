@@ -39,6 +39,8 @@ pub enum Entity {
     User,
     /// An inquiry.
     Inquiry,
+    /// A negotiation (to anyone but its two parties, it does not exist: N-3).
+    Negotiation,
 }
 
 /// A field of a command that fails its own rule of form.
@@ -84,6 +86,8 @@ pub enum Field {
     Submissions,
     /// A calendar year's dates must lie in that year.
     Calendar,
+    /// At most 10 counters per negotiation.
+    Counters,
 }
 
 impl Field {
@@ -115,6 +119,7 @@ impl Field {
                 "invite 3 to 200 registered suppliers; a next round must invite at least one more"
             }
             Field::Submissions => "this round has taken as many submissions as it keeps",
+            Field::Counters => "a negotiation allows at most 10 counters",
             Field::Calendar => {
                 "calendar dates must lie in the year given, and the notice period is at most 60 working days"
             }
@@ -252,6 +257,25 @@ pub enum Reason {
         /// Holders found.
         holders: u32,
     },
+    /// N-1: a proposal must be positive and below the supplier's live offer.
+    ProposalNotBelowOffer {
+        /// The live offer.
+        offer: UnitPrice,
+    },
+    /// N-2: a counter must lie strictly between the two prices that bound it.
+    CounterOutOfBand {
+        /// It must be above this.
+        above: UnitPrice,
+        /// And below this.
+        below: UnitPrice,
+    },
+    /// N-2: the supplier has made every counter allowed.
+    TooManyCounters {
+        /// Counters allowed.
+        max: u32,
+    },
+    /// N-2: the other party is to answer, or the negotiation has ended.
+    NotYourTurn,
 }
 
 impl Reason {
@@ -287,6 +311,10 @@ impl Reason {
             Reason::QuoteNotSealed | Reason::WrongSealingKey => "Q-3",
             Reason::InquiryState | Reason::NoRoundsLeft { .. } => "Q-4",
             Reason::TooFewHolders { .. } => "N-4",
+            Reason::ProposalNotBelowOffer { .. } => "N-1",
+            Reason::CounterOutOfBand { .. }
+            | Reason::TooManyCounters { .. }
+            | Reason::NotYourTurn => "N-2",
         }
     }
 
@@ -324,6 +352,10 @@ impl Reason {
             Reason::QuoteNotSealed => "quote_not_sealed",
             Reason::WrongSealingKey => "wrong_sealing_key",
             Reason::TooFewHolders { .. } => "too_few_holders",
+            Reason::ProposalNotBelowOffer { .. } => "proposal_not_below_offer",
+            Reason::CounterOutOfBand { .. } => "counter_out_of_band",
+            Reason::TooManyCounters { .. } => "too_many_counters",
+            Reason::NotYourTurn => "not_your_turn",
         }
     }
 }
@@ -399,6 +431,18 @@ impl fmt::Display for Reason {
             Reason::QuoteNotSealed => f.write_str("a quote must be sealed before it reaches the engine"),
             Reason::WrongSealingKey => {
                 f.write_str("the sealing key is not the one this round's quotes are sealed under")
+            }
+            Reason::ProposalNotBelowOffer { offer } => {
+                write!(f, "a negotiated price must be above zero and below the live offer of {offer}")
+            }
+            Reason::CounterOutOfBand { above, below } => {
+                write!(f, "the price must be above {above} and below {below}")
+            }
+            Reason::TooManyCounters { max } => {
+                write!(f, "this negotiation has had the {max} counters allowed: accept or reject")
+            }
+            Reason::NotYourTurn => {
+                f.write_str("the other party is to answer now, or the negotiation has ended")
             }
             Reason::TooFewHolders { holders } => write!(
                 f,

@@ -15,6 +15,7 @@ use crate::catalog::{
 };
 use crate::idempotency::IdempotencyKeys;
 use crate::inquiry::{Calendar, Inquiry};
+use crate::negotiation::{Negotiation, NegotiationRules};
 use crate::reject::{Entity, Reason};
 use crate::settlement::TradeTable;
 use crate::types::{
@@ -48,6 +49,8 @@ pub(crate) struct State {
     pub deadlines: BTreeSet<Deadline>,
     pub inquiries: Arena<DealId, Inquiry>,
     pub calendar: Calendar,
+    pub negotiations: Arena<DealId, Negotiation>,
+    pub negotiation_rules: NegotiationRules,
 }
 
 impl State {

@@ -36,6 +36,10 @@ impl State {
             self.close_quotes(ix, ctx);
             return;
         }
+        if let Some(ix) = self.negotiations.index_of(deal) {
+            self.expire_negotiation(ix, ctx);
+            return;
+        }
         let auction = deal;
         let Some(ix) = self.auctions.index_of(auction) else { return };
         match self.auctions.at(ix).state {

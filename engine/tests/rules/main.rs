@@ -8,6 +8,7 @@ mod direct;
 mod idempotency;
 mod inquiries;
 mod market;
+mod negotiations;
 mod offers;
 mod properties;
 mod reference;
