@@ -180,6 +180,12 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("POST", "/api/v1/calendar"),
         ("POST", "/api/v1/inquiries"),
         ("POST", "/api/v1/competitions"),
+        ("POST", "/api/v1/negotiations"),
+        ("GET", "/api/v1/negotiations"),
+        ("GET", "/api/v1/negotiations/1"),
+        ("POST", "/api/v1/negotiations/1/counter"),
+        ("POST", "/api/v1/negotiations/1/accept"),
+        ("POST", "/api/v1/negotiation-rules"),
         ("GET", "/api/v1/inquiries"),
         ("GET", "/api/v1/inquiries/1"),
         ("GET", "/api/v1/inquiries/1/results"),
@@ -702,4 +708,108 @@ async fn a_secondary_competition_invites_every_agreement_holder_covering_the_uni
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_negotiation_with_one_counter_ends_in_a_trade_and_stays_private_to_its_parties() {
+    let app = app().await;
+    let unit = app.purchaser();
+    let token = app.token(unit);
+    let order = app.order_body(&token).await;
+    let product = engine::types::ProductId(order["product"].as_u64().expect("product"));
+    let (found, _) = app.state.replica.read(|e| {
+        let region = e.participant(unit).and_then(|p| p.region)?;
+        let now = e.clock();
+        e.offers(product)
+            .find(|(_, a)| {
+                a.covers(&region) && a.is_valid(now) && a.stock.is_none_or(|s| s.is_positive())
+            })
+            .map(|(key, a)| (a.id, a.supplier, key.price))
+    });
+    let (agreement, supplier, offer) = found.expect("an eligible offer");
+    let below = engine::types::UnitPrice::from_minor(offer.minor() * 9 / 10 / 100 * 100);
+    let between =
+        engine::types::UnitPrice::from_minor((below.minor() + offer.minor()) / 2 / 100 * 100);
+    let body = json!({ "agreement": agreement.0, "quantity": "1", "budget_line": order["budget_line"],
+        "price": below.to_string() });
+    let (status, reply) =
+        app.call("POST", "/api/v1/negotiations", Some(&token), Some(body.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    let id = reply["negotiation"]["id"].as_u64().expect("id");
+    assert_eq!(reply["negotiation"]["your_turn"], false);
+    let at_offer = json!({ "agreement": agreement.0, "quantity": "1", "budget_line": order["budget_line"], "price": offer.to_string() });
+    let (status, refused) =
+        app.call("POST", "/api/v1/negotiations", Some(&token), Some(at_offer)).await;
+    assert_eq!(
+        (status, refused["error"]["rule"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("N-1")),
+        "{refused}"
+    );
+
+    // Nobody else learns it exists: another supplier, the analyst, another unit.
+    let stranger =
+        app.province.suppliers.iter().find(|s| **s != supplier).expect("another supplier");
+    for who in [
+        app.token(*stranger),
+        app.token(app.province.analyst),
+        app.token(app.province.purchasers[2].id),
+    ] {
+        let (status, _) =
+            app.call("GET", &format!("/api/v1/negotiations/{id}"), Some(&who), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (_, list) = app.call("GET", "/api/v1/negotiations", Some(&who), None).await;
+        assert_eq!(list["total"], 0, "{list}");
+        let (status, _) =
+            app.call("POST", &format!("/api/v1/negotiations/{id}/accept"), Some(&who), None).await;
+        assert!(status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN, "{status}");
+    }
+
+    // The supplier counters once, within the band; the purchaser accepts: a trade.
+    let seller = app.token(supplier);
+    let (status, out) = app
+        .call(
+            "POST",
+            &format!("/api/v1/negotiations/{id}/counter"),
+            Some(&seller),
+            Some(json!({ "price": just_above(offer) })),
+        )
+        .await;
+    assert_eq!(
+        (status, out["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("counter_out_of_band")),
+        "{out}"
+    );
+    let (status, countered) = app
+        .call(
+            "POST",
+            &format!("/api/v1/negotiations/{id}/counter"),
+            Some(&seller),
+            Some(json!({ "price": between.to_string() })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{countered}");
+    assert_eq!(countered["negotiation"]["state"], "countered");
+    let (status, accepted) =
+        app.call("POST", &format!("/api/v1/negotiations/{id}/accept"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{accepted}");
+    assert_eq!(accepted["negotiation"]["state"], "accepted");
+    let trade = accepted["negotiation"]["trade"].as_str().expect("a trade").to_string();
+    let (_, trades) = app.call("GET", "/api/v1/trades?per_page=100", Some(&token), None).await;
+    let struck = trades["items"]
+        .as_array()
+        .expect("trades")
+        .iter()
+        .find(|t| t["id"] == trade.as_str())
+        .cloned();
+    let struck = struck.expect("the trade is listed");
+    assert_eq!(
+        (struck["mode"].as_str(), struck["unit_price"].as_str()),
+        (Some("negotiation"), Some(between.to_string().as_str()))
+    );
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+/// One ten-thousandth of a yuan above `price`: the first price outside a counter's band.
+fn just_above(price: engine::types::UnitPrice) -> String {
+    engine::types::UnitPrice::from_minor(price.minor() + 1).to_string()
 }

@@ -51,6 +51,8 @@ struct Routes {
     category: HashMap<ProductId, CategoryCode>,
     /// Auctions not yet closed, mirrored from their events: what the room views are built from.
     auctions: HashMap<DealId, Auction>,
+    /// The two parties of each negotiation: the only ones its moves reach (N-3).
+    negotiations: HashMap<DealId, [ParticipantId; 2]>,
 }
 
 impl Hub {
@@ -72,6 +74,10 @@ impl Hub {
                 .auctions()
                 .filter(|a| matches!(a.state, AuctionState::Scheduled | AuctionState::Open))
                 .map(|a| (a.id, a.clone()))
+                .collect(),
+            negotiations: engine
+                .negotiations()
+                .map(|n| (n.id, [n.purchaser, n.supplier]))
                 .collect(),
         });
         tokio::spawn(run(hub.clone(), routes, released));
@@ -219,6 +225,17 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
         // Sealed submissions and the counting and opening of quotes publish nothing: the
         // results carry them once the inquiry has ended.
         Event::QuoteSealed { .. } | Event::QuotersCounted { .. } | Event::QuotesOpened { .. } => {}
+        // A negotiation reaches its two parties only (N-3), each on its own topic.
+        Event::NegotiationProposed { negotiation, purchaser, supplier, .. } => {
+            routes.negotiations.insert(*negotiation, [*purchaser, *supplier]);
+            publish_negotiation(hub, routes, seq, *negotiation);
+        }
+        Event::NegotiationCountered { negotiation, .. }
+        | Event::NegotiationAccepted { negotiation, .. }
+        | Event::NegotiationRejected { negotiation, .. }
+        | Event::NegotiationExpired { negotiation } => {
+            publish_negotiation(hub, routes, seq, *negotiation);
+        }
         Event::InquiryOpened { .. }
         | Event::QuotesClosed { .. }
         | Event::InquiryRoundFailed { .. }
@@ -234,6 +251,14 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
             }
         }
         _ => {}
+    }
+}
+
+/// Tells each party of a negotiation, on its own topic, that it moved; the parties re-read it.
+fn publish_negotiation(hub: &Hub, routes: &Routes, seq: u64, negotiation: DealId) {
+    for party in routes.negotiations.get(&negotiation).into_iter().flatten() {
+        let view = json!({ "kind": "negotiation", "negotiation": negotiation.0 });
+        hub.publish_view(format!("negotiations:{}", party.0), seq, view);
     }
 }
 

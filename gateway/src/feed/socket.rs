@@ -83,6 +83,14 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             .parse::<engine::types::CategoryCode>()
             .map(|c| plain(format!("trades:{c}")))
             .map_err(|_| "trades:<category code>"),
+        "negotiations" => {
+            let owner: u64 = key.parse().map_err(|_| "negotiations:<participant id>")?;
+            if session.actor.participant.0 == owner {
+                Ok(plain(format!("negotiations:{owner}")))
+            } else {
+                Err("only a party to its negotiations follows that topic")
+            }
+        }
         "budget" | "orders" => {
             let owner: u64 = key.parse().map_err(|_| "budget:<purchaser id>")?;
             let own =
@@ -150,7 +158,7 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             }
         }
         _ => Err(
-            "topics are offers, trades, budget, orders, auction, inquiry, candles, index and alerts",
+            "topics are offers, trades, budget, orders, auction, inquiry, negotiations, candles, index and alerts",
         ),
     }
 }

@@ -9,6 +9,7 @@
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
 //! - `inquiries`: sealed inquiry rounds: open, list, view, quote with a receipt, withdraw, next
 //!   round, end, results.
+//! - `negotiations`: negotiated purchase, private to its two parties.
 //! - `books`: budgets and reconciliation.
 //! - `prices`: candles, reference prices and alerts.
 //! - `reference`, `directory`: reference data written by the operator, and read back.
@@ -24,6 +25,7 @@ mod directory;
 mod error;
 mod inquiries;
 mod market;
+mod negotiations;
 mod openapi;
 mod prices;
 mod reference;
@@ -71,6 +73,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
         .route("/api/v1/inquiries", post(inquiries::open).get(inquiries::list))
         .route("/api/v1/competitions", post(inquiries::open_competition))
+        .route("/api/v1/negotiations", post(negotiations::propose).get(negotiations::list))
+        .route("/api/v1/negotiations/{id}", get(negotiations::get))
+        .route("/api/v1/negotiations/{id}/counter", post(negotiations::counter))
+        .route("/api/v1/negotiations/{id}/{answer}", post(negotiations::answer))
+        .route("/api/v1/negotiation-rules", post(reference::set_negotiation_rules))
         .route("/api/v1/inquiries/{id}", get(inquiries::get))
         .route("/api/v1/inquiries/{id}/quotes", post(inquiries::quote))
         .route("/api/v1/inquiries/{id}/quotes/withdraw", post(inquiries::withdraw))

@@ -4,7 +4,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{
-    auctions, auth, books, deals, directory, inquiries, market, prices, reference, system,
+    auctions, auth, books, deals, directory, inquiries, market, negotiations, prices, reference,
+    system,
 };
 
 /// The API's description.
@@ -36,6 +37,12 @@ use super::{
         inquiries::withdraw,
         inquiries::next_round,
         inquiries::end,
+        negotiations::propose,
+        negotiations::list,
+        negotiations::get,
+        negotiations::counter,
+        negotiations::answer,
+        reference::set_negotiation_rules,
         reference::define_region,
         reference::define_category,
         reference::define_product,
@@ -74,6 +81,9 @@ use super::{
         inquiries::SubmitQuote,
         inquiries::NextRound,
         inquiries::EndInquiry,
+        negotiations::Propose,
+        negotiations::Counter,
+        reference::NegotiationRules,
         reference::DefineCode,
         reference::DefineProduct,
         reference::RegisterParticipant,

@@ -455,6 +455,33 @@ pub async fn load_calendar(
     .await
 }
 
+/// Body of `POST /api/v1/negotiation-rules`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NegotiationRules {
+    /// Counters a supplier may make per negotiation, 0 to 10.
+    max_counters: u32,
+}
+
+/// `POST /api/v1/negotiation-rules`: how many counters a supplier may make (N-2).
+#[utoipa::path(post, path = "/api/v1/negotiation-rules", request_body = NegotiationRules, tag = "reference",
+    responses((status = 201, description = "Set"), (status = 403, description = "Operators only")))]
+pub async fn set_negotiation_rules(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(b): Body<NegotiationRules>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let action = Action::SetNegotiationRules { max_counters: b.max_counters };
+    operate(&state, &session, &headers, OPERATOR, action, |e| match e {
+        Event::NegotiationRulesSet { max_counters } => {
+            Some(json!({ "max_counters": max_counters }))
+        }
+        _ => None,
+    })
+    .await
+}
+
 /// Body of `POST /api/v1/budgets`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,251 @@
+//! Negotiated purchase over REST (N-1 to N-3): a purchasing unit proposes a price to an agreement
+//! supplier; the party whose turn it is counters, accepts or rejects. A negotiation is private to
+//! its two parties: to anyone else it does not exist (404, never 403), it is in no list and on no
+//! feed but the parties' own; once accepted, its trade is public like any other.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use engine::Engine;
+use engine::catalog::ParticipantKind;
+use engine::negotiation::{Negotiation, NegotiationState, Party, Proposal};
+use engine::types::{AgreementId, BudgetLineId, DealId, Quantity, Timestamp, UnitPrice};
+use engine::{Action, Event};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::{Body, Query, listing, newest_first};
+use super::error::ApiError;
+use super::state::AppState;
+use super::{Done, Session, read_after, submit};
+use crate::feed::room::names_in;
+
+/// How long a supplier has to answer unless the purchaser says otherwise: two days.
+const DEFAULT_RESPOND_HOURS: i64 = 48;
+/// Most items on one page.
+const MAX_PER_PAGE: usize = 100;
+
+/// Body of `POST /api/v1/negotiations`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Propose {
+    /// The supplier's agreement for the product.
+    agreement: u64,
+    quantity: String,
+    budget_line: u64,
+    /// Unit price proposed, yuan: below the live offer.
+    price: String,
+    /// Hours the supplier has to answer, 1 to 720 (default 48).
+    respond_hours: Option<i64>,
+}
+
+/// Body of `POST /api/v1/negotiations/{id}/counter`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Counter {
+    /// Unit price, yuan.
+    price: String,
+}
+
+fn state_name(state: NegotiationState) -> &'static str {
+    match state {
+        NegotiationState::Proposed => "proposed",
+        NegotiationState::Countered => "countered",
+        NegotiationState::Accepted => "accepted",
+        NegotiationState::Rejected => "rejected",
+        NegotiationState::Expired => "expired",
+    }
+}
+
+fn party_name(party: Party) -> &'static str {
+    match party {
+        Party::Purchaser => "purchaser",
+        Party::Supplier => "supplier",
+    }
+}
+
+/// The party `session` is in `n`, if it is one.
+fn party(session: &Session, n: &Negotiation) -> Option<Party> {
+    let me = session.actor.participant;
+    match session.role {
+        ParticipantKind::Purchaser if n.purchaser == me => Some(Party::Purchaser),
+        ParticipantKind::Supplier if n.supplier == me => Some(Party::Supplier),
+        _ => None,
+    }
+}
+
+/// A negotiation as one of its parties sees it: everything on the table, and whose turn it is.
+fn view(engine: &Engine, n: &Negotiation, me: Party) -> Value {
+    let names = names_in(engine);
+    let name = |p| names(p).map(|(name, _)| name).unwrap_or_default();
+    let product = engine.product(n.product);
+    json!({
+        "id": n.id.0,
+        "state": state_name(n.state),
+        "you_are": party_name(me),
+        "your_turn": n.state.turn() == Some(me),
+        "purchaser": { "id": n.purchaser.0, "name": name(n.purchaser) },
+        "supplier": { "id": n.supplier.0, "name": name(n.supplier) },
+        "product": n.product.0,
+        "product_name": product.map(|p| format!("{} {}", p.brand, p.model)),
+        "agreement": n.proposal.agreement.0,
+        "quantity": n.proposal.quantity.to_string(),
+        "offer": n.offer.to_string(),
+        "price": n.price().to_string(),
+        "respond_by_ms": n.proposal.respond_by.ms(),
+        "counters": n.counters,
+        "moves": n.moves.iter().map(|m| json!({
+            "by": party_name(m.by), "price": m.price.to_string(), "seq": m.seq.0, "at_ms": m.at.ms(),
+        })).collect::<Vec<_>>(),
+        "trade": n.trade.map(|t| t.to_string()),
+    })
+}
+
+fn parse_id(text: &str) -> Result<DealId, ApiError> {
+    text.parse().map(DealId).map_err(|_| ApiError::invalid("a negotiation id is a number"))
+}
+
+/// The caller's view of negotiation `id`; not found for anyone but its two parties (N-3).
+fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<Value, ApiError> {
+    let (view, _) = state.replica.read(|engine| {
+        let n = engine.negotiation(id).ok_or_else(|| ApiError::not_found("negotiation"))?;
+        let me = party(session, n).ok_or_else(|| ApiError::not_found("negotiation"))?;
+        Ok::<_, ApiError>(view(engine, n, me))
+    });
+    view
+}
+
+async fn changed(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    id: Option<DealId>,
+    action: Action,
+    status: StatusCode,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match submit(state, session, headers, action).await? {
+        Done::Retried { original } => {
+            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
+        }
+        Done::Applied { seq, events } => {
+            let id = id.or_else(|| {
+                events.iter().find_map(|e| match &e.event {
+                    Event::NegotiationProposed { negotiation, .. } => Some(*negotiation),
+                    _ => None,
+                })
+            });
+            let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no negotiation")))?;
+            read_after(state, Some(seq.0)).await?;
+            Ok((status, Json(json!({ "negotiation": view_of(state, session, id)?, "seq": seq.0 }))))
+        }
+    }
+}
+
+/// `POST /api/v1/negotiations`: a purchasing unit proposes a price below an agreement supplier's
+/// live offer; the budget is held at the proposed amount (N-1).
+#[utoipa::path(post, path = "/api/v1/negotiations", request_body = Propose, tag = "negotiations",
+    responses((status = 201, description = "Proposed: the purchaser's view"),
+              (status = 422, description = "Not below the offer (N-1), agreement, stock, limit or budget")))]
+pub async fn propose(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<Propose>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let hours = body.respond_hours.unwrap_or(DEFAULT_RESPOND_HOURS);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::invalid("respond_hours: 1 to 720"));
+    }
+    let now = state.clock.now().max(state.replica.read(Engine::clock).0);
+    let proposal = Proposal {
+        agreement: AgreementId(body.agreement),
+        quantity: Quantity::parse(&body.quantity)
+            .map_err(|e| ApiError::invalid(format!("quantity: {e}")))?,
+        budget_line: BudgetLineId(body.budget_line),
+        price: UnitPrice::parse(&body.price)
+            .map_err(|e| ApiError::invalid(format!("price: {e}")))?,
+        respond_by: Timestamp(now.ms() + hours * 3_600_000),
+    };
+    let action = Action::ProposeNegotiation(proposal);
+    changed(&state, &session, &headers, None, action, StatusCode::CREATED).await
+}
+
+/// Query of `GET /api/v1/negotiations`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NegotiationQuery {
+    page: Option<usize>,
+    per_page: Option<usize>,
+    min_seq: Option<u64>,
+}
+
+/// `GET /api/v1/negotiations`: the caller's own negotiations, newest first (N-3).
+#[utoipa::path(get, path = "/api/v1/negotiations", params(NegotiationQuery), tag = "negotiations",
+    responses((status = 200, description = "A page of the negotiations the caller is a party to")))]
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<NegotiationQuery>,
+) -> Result<Json<Value>, ApiError> {
+    read_after(&state, query.min_seq).await?;
+    let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
+    let page = query.page.unwrap_or(1).max(1);
+    let ((total, items), seq) = state.replica.read(|engine| {
+        let mine: Vec<_> =
+            engine.negotiations().filter_map(|n| Some((n, party(&session, n)?))).collect();
+        let items =
+            newest_first(&mine, page, per_page).map(|(n, me)| view(engine, n, *me)).collect();
+        (mine.len(), items)
+    });
+    Ok(listing(items, page, per_page, total, seq.0))
+}
+
+/// `GET /api/v1/negotiations/{id}`: for its two parties only.
+#[utoipa::path(get, path = "/api/v1/negotiations/{id}", params(("id" = u64, Path, description = "Negotiation id")), tag = "negotiations",
+    responses((status = 200, description = "The negotiation"), (status = 404, description = "No such negotiation of yours")))]
+pub async fn get(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    view_of(&state, &session, parse_id(&id)?).map(Json)
+}
+
+/// `POST /api/v1/negotiations/{id}/counter`: the party whose turn it is puts a new price on the
+/// table (N-2).
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", request_body = Counter, tag = "negotiations",
+    params(("id" = u64, Path, description = "Negotiation id")),
+    responses((status = 200, description = "Countered"), (status = 422, description = "Outside the band, capped, or not your turn (N-2)")))]
+pub async fn counter(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Body(body): Body<Counter>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let negotiation = parse_id(&id)?;
+    let price =
+        UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
+    let action = Action::CounterNegotiation { negotiation, price };
+    changed(&state, &session, &headers, Some(negotiation), action, StatusCode::OK).await
+}
+
+/// `POST /api/v1/negotiations/{id}/{accept|reject}`: the party whose turn it is answers (N-2).
+#[utoipa::path(post, path = "/api/v1/negotiations/{id}/{answer}", tag = "negotiations",
+    params(("id" = u64, Path, description = "Negotiation id"), ("answer" = String, Path, description = "accept or reject")),
+    responses((status = 200, description = "Answered; on acceptance the trade is in the view"),
+              (status = 422, description = "Not your turn, or the agreement, supplier or stock no longer allows it")))]
+pub async fn answer(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path((id, answer)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let negotiation = parse_id(&id)?;
+    let action = match answer.as_str() {
+        "accept" => Action::AcceptNegotiation { negotiation },
+        "reject" => Action::RejectNegotiation { negotiation },
+        _ => return Err(ApiError::not_found("negotiation answer (accept or reject)")),
+    };
+    changed(&state, &session, &headers, Some(negotiation), action, StatusCode::OK).await
+}
