@@ -16,8 +16,8 @@ use crate::inquiry::seal::{RoundKey, SealedQuote};
 use crate::inquiry::{CompetitionSpec, InquirySpec};
 use crate::negotiation::Proposal;
 use crate::types::{
-    Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, Quantity,
-    RegionCode, Seq, Timestamp, TradeId, UnitPrice,
+    Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, ProductId,
+    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice,
 };
 
 /// A command: who acts, and what they ask for.
@@ -282,6 +282,22 @@ pub enum Action {
         /// Counters allowed.
         max_counters: u32,
     },
+    /// Operator: publish a rotation of a product's agreement suppliers (N-5).
+    DefineRotation {
+        /// The product (a service).
+        product: ProductId,
+        /// The suppliers, in their published order.
+        order: Vec<ParticipantId>,
+    },
+    /// Purchaser: order under a rotation, from the next eligible supplier (N-5).
+    OrderByRotation {
+        /// The rotation.
+        rotation: DealId,
+        /// Quantity, filled wholly.
+        quantity: Quantity,
+        /// The budget line that pays.
+        budget_line: BudgetLineId,
+    },
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -328,6 +344,8 @@ pub enum ActionKind {
     AcceptNegotiation,
     RejectNegotiation,
     SetNegotiationRules,
+    DefineRotation,
+    OrderByRotation,
 }
 
 impl Action {
@@ -374,6 +392,8 @@ impl Action {
             Action::AcceptNegotiation { .. } => ActionKind::AcceptNegotiation,
             Action::RejectNegotiation { .. } => ActionKind::RejectNegotiation,
             Action::SetNegotiationRules { .. } => ActionKind::SetNegotiationRules,
+            Action::DefineRotation { .. } => ActionKind::DefineRotation,
+            Action::OrderByRotation { .. } => ActionKind::OrderByRotation,
         }
     }
 }

@@ -199,6 +199,12 @@ impl Engine {
             Action::SetNegotiationRules { max_counters } => {
                 state.set_max_counters(actor, max_counters, ctx)
             }
+            Action::DefineRotation { product, order } => {
+                state.define_rotation(actor, product, order, ctx)
+            }
+            Action::OrderByRotation { rotation, quantity, budget_line } => {
+                state.order_by_rotation(actor, rotation, quantity, budget_line, &mut self.plan, ctx)
+            }
         }
     }
 
@@ -262,6 +268,16 @@ impl Engine {
     /// All negotiations, in the order proposed.
     pub fn negotiations(&self) -> impl Iterator<Item = &crate::negotiation::Negotiation> {
         self.state.negotiations.iter().map(|(_, n)| n)
+    }
+
+    /// A rotation.
+    pub fn rotation(&self, id: crate::types::DealId) -> Option<&crate::rotation::Rotation> {
+        self.state.rotations.get(id)
+    }
+
+    /// All rotations, in the order published.
+    pub fn rotations(&self) -> impl Iterator<Item = &crate::rotation::Rotation> {
+        self.state.rotations.iter().map(|(_, r)| r)
     }
 
     /// The working-day calendar and the inquiry notice period.

@@ -175,4 +175,10 @@ pub enum Event {
     NegotiationExpired { negotiation: DealId },
     /// The counters allowed per negotiation were set (N-2).
     NegotiationRulesSet { max_counters: u32 },
+    /// A rotation was published, in its order (N-5).
+    RotationDefined { rotation: DealId, product: ProductId, order: Vec<ParticipantId> },
+    /// An order under a rotation went to the supplier at `position` (N-5); its fill follows.
+    RotationServed { rotation: DealId, order: DealId, supplier: ParticipantId, position: u32 },
+    /// A supplier declined a rotation order and keeps its place, once in this cycle (N-5).
+    RotationPlaceKept { rotation: DealId, supplier: ParticipantId },
 }

@@ -15,6 +15,7 @@
 //! - [`inquiry`]: sealed inquiry rounds (rules ): the working-day calendar, sealing
 //!   and commitments, the opening in two layers.
 //! - [`negotiation`]: negotiated purchase under a framework agreement (rules N-1 to N-3).
+//! - [`rotation`]: rotation of agreement suppliers for services (rule N-5).
 //! - [`idempotency`]: idempotency keys, kept 24 hours per participant.
 //! - [`analytics`]: candles, reference prices and early warnings: a pure fold over trades,
 //!   bids and closed auctions, run by the gateway off the engine's hot path.
@@ -41,6 +42,7 @@ pub mod idempotency;
 pub mod inquiry;
 pub mod negotiation;
 mod reject;
+pub mod rotation;
 pub mod settlement;
 mod snapshot;
 mod state;

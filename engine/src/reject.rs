@@ -41,6 +41,8 @@ pub enum Entity {
     Inquiry,
     /// A negotiation (to anyone but its two parties, it does not exist: N-3).
     Negotiation,
+    /// A rotation.
+    Rotation,
 }
 
 /// A field of a command that fails its own rule of form.

@@ -17,6 +17,7 @@ use crate::idempotency::IdempotencyKeys;
 use crate::inquiry::{Calendar, Inquiry};
 use crate::negotiation::{Negotiation, NegotiationRules};
 use crate::reject::{Entity, Reason};
+use crate::rotation::Rotation;
 use crate::settlement::TradeTable;
 use crate::types::{
     Actor, AgreementId, BudgetLineId, CategoryCode, CreditCode, DealId, GroupId, ParticipantId,
@@ -51,6 +52,7 @@ pub(crate) struct State {
     pub calendar: Calendar,
     pub negotiations: Arena<DealId, Negotiation>,
     pub negotiation_rules: NegotiationRules,
+    pub rotations: Arena<DealId, Rotation>,
 }
 
 impl State {

@@ -54,6 +54,9 @@ impl State {
             row.accepted_ts = Some(ctx.now);
         }
         ctx.emit(Event::TradeSettled { trade, step, state, reason });
+        if step == SettlementStep::Decline {
+            self.rotation_declined(record.trade.deal, record.trade.supplier, ctx);
+        }
         let deal = Some(record.trade.deal);
         if step == SettlementStep::Pay {
             self.move_budget(line_ix, LedgerKind::Paid, record.trade.amount, deal, actor.user, ctx);

@@ -13,4 +13,5 @@ mod offers;
 mod properties;
 mod reference;
 mod replay;
+mod rotation;
 mod settlement;
