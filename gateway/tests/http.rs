@@ -186,6 +186,9 @@ async fn every_endpoint_refuses_a_missing_or_forged_session() {
         ("POST", "/api/v1/negotiations/1/counter"),
         ("POST", "/api/v1/negotiations/1/accept"),
         ("POST", "/api/v1/negotiation-rules"),
+        ("POST", "/api/v1/rotations"),
+        ("GET", "/api/v1/rotations"),
+        ("POST", "/api/v1/rotations/1/orders"),
         ("GET", "/api/v1/inquiries"),
         ("GET", "/api/v1/inquiries/1"),
         ("GET", "/api/v1/inquiries/1/results"),
@@ -812,4 +815,41 @@ async fn a_negotiation_with_one_counter_ends_in_a_trade_and_stays_private_to_its
 /// One ten-thousandth of a yuan above `price`: the first price outside a counter's band.
 fn just_above(price: engine::types::UnitPrice) -> String {
     engine::types::UnitPrice::from_minor(price.minor() + 1).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_hands_three_orders_to_three_suppliers_in_turn() {
+    let app = app().await;
+    let available = engine::types::Amount::parse("100000").expect("amount");
+    let (contest, _) = app.state.replica.read(|e| demo::contests(e, 3, available).next());
+    let demo::Contest { purchaser, line, product, bidders } = contest.expect("a contested product");
+    let order: Vec<u64> = bidders.iter().take(3).map(|b| b.0).collect();
+    let operator = app.token(app.province.operator);
+    let body = json!({ "product": product.0, "order": order });
+    let (status, refused) = app
+        .call("POST", "/api/v1/rotations", Some(&app.token(purchaser)), Some(body.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    let (status, published) =
+        app.call("POST", "/api/v1/rotations", Some(&operator), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{published}");
+    let id = published["rotation"]["id"].as_u64().expect("id");
+    assert_eq!(published["rotation"]["up_next"]["id"], order[0]);
+    let unit = app.token(purchaser);
+    let mut served = Vec::new();
+    for _ in 0..3 {
+        let body = json!({ "quantity": "1", "budget_line": line.0 });
+        let (status, filled) = app
+            .call("POST", &format!("/api/v1/rotations/{id}/orders"), Some(&unit), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{filled}");
+        served.push(filled["trades"][0]["supplier"].as_u64().expect("supplier"));
+    }
+    assert_eq!(served, order, "each order to the next supplier in the published order");
+    let (_, list) = app
+        .call("GET", &format!("/api/v1/rotations?product={}", product.0), Some(&unit), None)
+        .await;
+    assert_eq!(list["items"][0]["cycle"], 1, "{list}");
+    assert_eq!(list["items"][0]["up_next"]["id"], order[0]);
+    app.runtime.shutdown().await.expect("shutdown");
 }

@@ -77,11 +77,22 @@ pub async fn place_order(
         limit_price,
         all_or_nothing: body.all_or_nothing,
     };
-    match submit(&state, &session, &headers, Action::PlaceOrder(request)).await? {
+    order_answer(submit(&state, &session, &headers, Action::PlaceOrder(request)).await?)
+}
+
+/// The answer to an order, direct or under a rotation: how it filled, and its trades.
+pub(super) fn order_answer(done: Done) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match done {
         Done::Retried { original } => {
             Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
         }
         Done::Applied { seq, events } => {
+            let served = events.iter().find_map(|e| match &e.event {
+                Event::RotationServed { rotation, supplier, position, .. } => Some(json!({
+                    "rotation": rotation.0, "supplier": supplier.0, "position": position,
+                })),
+                _ => None,
+            });
             let trades: Vec<_> = events
                 .iter()
                 .filter_map(|e| match &e.event {
@@ -101,7 +112,9 @@ pub async fn place_order(
             });
             Ok((
                 StatusCode::CREATED,
-                Json(json!({ "order": filled, "trades": trades, "seq": seq.0 })),
+                Json(
+                    json!({ "order": filled, "trades": trades, "rotation": served, "seq": seq.0 }),
+                ),
             ))
         }
     }

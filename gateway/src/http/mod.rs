@@ -10,6 +10,7 @@
 //! - `inquiries`: sealed inquiry rounds: open, list, view, quote with a receipt, withdraw, next
 //!   round, end, results.
 //! - `negotiations`: negotiated purchase, private to its two parties.
+//! - `rotations`: rotation of agreement suppliers for services.
 //! - `books`: budgets and reconciliation.
 //! - `prices`: candles, reference prices and alerts.
 //! - `reference`, `directory`: reference data written by the operator, and read back.
@@ -29,6 +30,7 @@ mod negotiations;
 mod openapi;
 mod prices;
 mod reference;
+mod rotations;
 mod state;
 mod storefront;
 mod system;
@@ -78,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/negotiations/{id}/counter", post(negotiations::counter))
         .route("/api/v1/negotiations/{id}/{answer}", post(negotiations::answer))
         .route("/api/v1/negotiation-rules", post(reference::set_negotiation_rules))
+        .route("/api/v1/rotations", post(rotations::define).get(rotations::list))
+        .route("/api/v1/rotations/{id}/orders", post(rotations::order))
         .route("/api/v1/inquiries/{id}", get(inquiries::get))
         .route("/api/v1/inquiries/{id}/quotes", post(inquiries::quote))
         .route("/api/v1/inquiries/{id}/quotes/withdraw", post(inquiries::withdraw))

@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use super::{
     auctions, auth, books, deals, directory, inquiries, market, negotiations, prices, reference,
-    system,
+    rotations, system,
 };
 
 /// The API's description.
@@ -43,6 +43,9 @@ use super::{
         negotiations::counter,
         negotiations::answer,
         reference::set_negotiation_rules,
+        rotations::define,
+        rotations::list,
+        rotations::order,
         reference::define_region,
         reference::define_category,
         reference::define_product,
@@ -84,6 +87,8 @@ use super::{
         negotiations::Propose,
         negotiations::Counter,
         reference::NegotiationRules,
+        rotations::DefineRotation,
+        rotations::RotationOrder,
         reference::DefineCode,
         reference::DefineProduct,
         reference::RegisterParticipant,
