@@ -187,12 +187,8 @@ impl State {
         negotiation: DealId,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        let ix = self.negotiation_ix(negotiation)?;
+        let (ix, party) = self.answering(actor, negotiation)?;
         let n = self.negotiations.at(ix);
-        let party = self.party(actor, n)?;
-        if n.state.turn() != Some(party) {
-            return Err(Reason::NotYourTurn);
-        }
         let next = n.state.after(NegotiationStep::Accept).ok_or(Reason::NotYourTurn)?;
         let a_ix = self.agreement_ix(n.proposal.agreement)?;
         let a = self.agreements.at(a_ix);
@@ -256,12 +252,7 @@ impl State {
         negotiation: DealId,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        let ix = self.negotiation_ix(negotiation)?;
-        let n = self.negotiations.at(ix);
-        let party = self.party(actor, n)?;
-        if n.state.turn() != Some(party) {
-            return Err(Reason::NotYourTurn);
-        }
+        let (ix, party) = self.answering(actor, negotiation)?;
         self.end_negotiation(ix, NegotiationStep::Reject, Some(party), actor.user, ctx);
         Ok(())
     }
@@ -310,6 +301,17 @@ impl State {
         self.negotiation_rules.max_counters = max_counters;
         ctx.emit(Event::NegotiationRulesSet { max_counters });
         Ok(())
+    }
+
+    /// The negotiation `actor` answers, and as which party: it must be that party's turn.
+    fn answering(&self, actor: Actor, negotiation: DealId) -> Result<(Ix, Party), Reason> {
+        let ix = self.negotiation_ix(negotiation)?;
+        let n = self.negotiations.at(ix);
+        let party = self.party(actor, n)?;
+        if n.state.turn() != Some(party) {
+            return Err(Reason::NotYourTurn);
+        }
+        Ok((ix, party))
     }
 
     fn negotiation_ix(&self, negotiation: DealId) -> Result<Ix, Reason> {

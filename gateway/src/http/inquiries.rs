@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Done, Session, idempotency_key, read_after, submit, submit_command};
+use super::{Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command};
 use crate::feed::inquiry::{self as room, Audience};
 use crate::feed::room::names_in;
 use crate::sealing::Submission;
@@ -154,21 +154,14 @@ async fn opened(
     headers: &HeaderMap,
     action: Action,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match submit(state, session, headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
-        Done::Applied { seq, events } => {
-            let id = events.iter().find_map(|e| match &e.event {
-                Event::InquiryOpened { inquiry, .. } => Some(*inquiry),
-                _ => None,
-            });
-            let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no inquiry opened")))?;
-            read_after(state, Some(seq.0)).await?;
-            let (view, _) = view_of(state, session, id)?;
-            Ok((StatusCode::CREATED, Json(json!({ "inquiry": view, "seq": seq.0 }))))
-        }
-    }
+    submit_and_show(state, session, headers, action, (StatusCode::CREATED, "inquiry"), |events| {
+        let id = created(events, |e| match e {
+            Event::InquiryOpened { inquiry, .. } => Some(*inquiry),
+            _ => None,
+        })?;
+        view_of(state, session, id).map(|(view, _)| view)
+    })
+    .await
 }
 
 /// Query of `GET /api/v1/inquiries`.
@@ -492,14 +485,8 @@ async fn deal_changed(
     action: Action,
     status: StatusCode,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match submit(state, session, headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
-        Done::Applied { seq, .. } => {
-            read_after(state, Some(seq.0)).await?;
-            let (view, _) = view_of(state, session, inquiry)?;
-            Ok((status, Json(json!({ "inquiry": view, "seq": seq.0 }))))
-        }
-    }
+    submit_and_show(state, session, headers, action, (status, "inquiry"), |_| {
+        view_of(state, session, inquiry).map(|(view, _)| view)
+    })
+    .await
 }

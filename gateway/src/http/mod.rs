@@ -170,6 +170,42 @@ pub(crate) async fn submit_command(state: &AppState, command: Command) -> Result
     }
 }
 
+/// Submits `action` and, once the replica has it, answers with `status` and what `show` makes of
+/// the command's events, under `key`; a retry answers with the first command's sequence.
+pub(crate) async fn submit_and_show(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    action: Action,
+    (status, key): (axum::http::StatusCode, &str),
+    show: impl FnOnce(&[EventEnvelope]) -> Result<serde_json::Value, ApiError>,
+) -> Result<(axum::http::StatusCode, axum::Json<serde_json::Value>), ApiError> {
+    match submit(state, session, headers, action).await? {
+        Done::Retried { original } => Ok((
+            axum::http::StatusCode::OK,
+            axum::Json(serde_json::json!({ "already_applied": original.0 })),
+        )),
+        Done::Applied { seq, events } => {
+            read_after(state, Some(seq.0)).await?;
+            let mut body = serde_json::Map::new();
+            body.insert(key.to_owned(), show(&events)?);
+            body.insert("seq".to_owned(), seq.0.into());
+            Ok((status, axum::Json(body.into())))
+        }
+    }
+}
+
+/// The id of what a command created, from its events; an internal error if it created none.
+pub(crate) fn created<T>(
+    events: &[EventEnvelope],
+    pick: impl Fn(&Event) -> Option<T>,
+) -> Result<T, ApiError> {
+    events
+        .iter()
+        .find_map(|e| pick(&e.event))
+        .ok_or_else(|| ApiError::internal(&anyhow::anyhow!("the command created nothing to show")))
+}
+
 /// Waits, briefly, until the replica has applied `min_seq`: reading one's own writes.
 pub(crate) async fn read_after(state: &AppState, min_seq: Option<u64>) -> Result<(), ApiError> {
     let Some(seq) = min_seq else { return Ok(()) };

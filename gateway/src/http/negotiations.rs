@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Done, Session, read_after, submit};
+use super::{Session, created, read_after, submit_and_show};
 use crate::feed::room::names_in;
 
 /// How long a supplier has to answer unless the purchaser says otherwise: two days.
@@ -123,22 +123,17 @@ async fn changed(
     action: Action,
     status: StatusCode,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match submit(state, session, headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
-        Done::Applied { seq, events } => {
-            let id = id.or_else(|| {
-                events.iter().find_map(|e| match &e.event {
-                    Event::NegotiationProposed { negotiation, .. } => Some(*negotiation),
-                    _ => None,
-                })
-            });
-            let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no negotiation")))?;
-            read_after(state, Some(seq.0)).await?;
-            Ok((status, Json(json!({ "negotiation": view_of(state, session, id)?, "seq": seq.0 }))))
-        }
-    }
+    submit_and_show(state, session, headers, action, (status, "negotiation"), |events| {
+        let id = match id {
+            Some(id) => id,
+            None => created(events, |e| match e {
+                Event::NegotiationProposed { negotiation, .. } => Some(*negotiation),
+                _ => None,
+            })?,
+        };
+        view_of(state, session, id)
+    })
+    .await
 }
 
 /// `POST /api/v1/negotiations`: a purchasing unit proposes a price below an agreement supplier's

@@ -16,7 +16,7 @@ use super::body::{Body, Query, listing, newest_first};
 use super::deals::order_answer;
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Done, Session, read_after, submit};
+use super::{Session, created, submit, submit_and_show};
 use crate::feed::room::names_in;
 
 /// Body of `POST /api/v1/rotations`.
@@ -65,16 +65,16 @@ pub async fn define(
         product: ProductId(body.product),
         order: body.order.into_iter().map(ParticipantId).collect(),
     };
-    match submit(&state, &session, &headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
-        Done::Applied { seq, .. } => {
-            read_after(&state, Some(seq.0)).await?;
-            let (view, _) = state.replica.read(|e| e.rotation(DealId(seq.0)).map(|r| view(e, r)));
-            Ok((StatusCode::CREATED, Json(json!({ "rotation": view, "seq": seq.0 }))))
-        }
-    }
+    let show = |events: &[engine::EventEnvelope]| {
+        let id = created(events, |e| match e {
+            engine::Event::RotationDefined { rotation, .. } => Some(*rotation),
+            _ => None,
+        })?;
+        let (view, _) = state.replica.read(|e| e.rotation(id).map(|r| view(e, r)));
+        Ok(json!(view))
+    };
+    submit_and_show(&state, &session, &headers, action, (StatusCode::CREATED, "rotation"), show)
+        .await
 }
 
 /// Query of `GET /api/v1/rotations`.
