@@ -166,10 +166,14 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
     let (node, loaded) = Node::open(settings, !args.no_demo).await?;
     if let Some(province) = &loaded {
         report_loaded(province);
-        let (engine, _) = node.replica.read(Clone::clone);
-        let now = node.clock.now().max(engine.clock());
-        if let Some((id, invited)) = demo::inquiry::open(&node.runtime.handle(), &engine, now).await
-        {
+        let (terms, _) = node
+            .replica
+            .read(|engine| demo::inquiry::terms(engine, node.clock.now().max(engine.clock())));
+        let opened = match terms {
+            Some(terms) => demo::inquiry::open(&node.runtime.handle(), terms).await,
+            None => None,
+        };
+        if let Some((id, invited)) = opened {
             eprintln!(
                 "Demo inquiry {} open by unit1, quotes sealed until its deadline; invited: {}",
                 id.0,

@@ -14,8 +14,11 @@ use crate::runtime::EngineHandle;
 /// A week: comfortably past three working days whatever the weekday.
 const NOTICE_MS: i64 = 7 * 86_400_000;
 
-/// The terms of the demo inquiry at `now`, and the logins of its invitees.
-fn terms(engine: &Engine, now: Timestamp) -> Option<(ParticipantId, InquirySpec, Vec<String>)> {
+/// The demo inquiry's purchasing unit, its terms at `now`, and the logins of its invitees.
+pub type Terms = (ParticipantId, InquirySpec, Vec<String>);
+
+/// The terms of the demo inquiry at `now`, when the province has `unit1` and `supplier1`.
+pub fn terms(engine: &Engine, now: Timestamp) -> Option<Terms> {
     let login =
         |p: ParticipantId| engine.users().find(|u| u.participant == p).map(|u| u.login.clone());
     let unit = engine.user_by_login("unit1")?.participant;
@@ -51,14 +54,12 @@ fn terms(engine: &Engine, now: Timestamp) -> Option<(ParticipantId, InquirySpec,
     Some((unit, spec, logins))
 }
 
-/// Opens the demo inquiry; its id and the logins invited, or `None` when the province has no
-/// `unit1` and `supplier1` to run it or the engine refused it.
+/// Opens the demo inquiry on `terms`; its id and the logins invited, or `None` when the engine
+/// refused it.
 pub async fn open(
     handle: &EngineHandle,
-    engine: &Engine,
-    now: Timestamp,
+    (unit, spec, logins): Terms,
 ) -> Option<(DealId, Vec<String>)> {
-    let (unit, spec, logins) = terms(engine, now)?;
     let command = Command::new(demo_user(unit), Action::OpenInquiry(spec));
     let outcome = handle.submit_waiting(command).await.ok()?;
     outcome.events.iter().find_map(|e| match e.event {
