@@ -9,6 +9,7 @@ import * as supplier from './supplier.js';
 import * as overseer from './overseer.js';
 import { auctionRoom, auctionList } from './auction.js';
 import { inquiryList, inquiryRoom } from './inquiry.js';
+import { negotiations } from './negotiation.js';
 
 const ROLE_NAMES = { purchaser: '采购单位', supplier: '供应商', analyst: '监管 / 价格分析', operator: '采购中心' };
 
@@ -22,6 +23,7 @@ const PAGES = {
     auction: [null, auctionRoom],
     inquiries: ['网上询价', inquiryList],
     inquiry: [null, inquiryRoom],
+    negotiations: ['协商议价', negotiations],
     budgets: ['预算指标', purchaser.budgets],
   },
   supplier: {
@@ -30,6 +32,7 @@ const PAGES = {
     auction: [null, auctionRoom],
     inquiries: ['询价邀请', inquiryList],
     inquiry: [null, inquiryRoom],
+    negotiations: ['协商议价', negotiations],
     trades: ['成交与履约', supplier.trades],
   },
   analyst: {

@@ -202,6 +202,53 @@ const tests = {
     await purchaser.screenshot({ path: join(artifacts, 'inquiry-purchaser.png'), fullPage: true });
   },
 
+  async 'a purchaser proposes a price, the supplier counters and the purchaser accepts, each page live'({ browser, base }) {
+    const seller = await api(base, null, 'POST', '/login', { login: 'supplier8', password: 'demo' });
+    const mine = await api(base, seller.token, 'GET', '/agreements?per_page=200');
+    // The cheapest province-wide offer, so one unit stays under any direct-order limit.
+    const agreement = mine.items
+      .filter((a) => a.valid_now && a.offer && a.regions.includes('330000') && (a.stock === null || Number(a.stock) >= 1))
+      .sort((a, b) => (fenOf(a.offer) < fenOf(b.offer) ? -1 : 1))[0];
+    assert(agreement, 'supplier8 holds a province-wide agreement with an offer');
+    const offerFen = fenOf(agreement.offer);
+    const asPrice = (f) => `${f / 100n}.${String(f % 100n).padStart(2, '0')}`;
+    const proposed = asPrice(offerFen * 90n / 100n);
+    const countered = asPrice(offerFen * 95n / 100n);
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit6', password: 'demo' });
+    const purchaser = await (await browser.newContext()).newPage();
+    await login(purchaser, base, 'unit6');
+    await purchaser.goto(`${base}/#/negotiations`);
+    await purchaser.waitForSelector('#propose-form select[name=budget_line] option', { state: 'attached', timeout: GUARD });
+    await purchaser.fill('#propose-form input[name=agreement]', String(agreement.id));
+    // At the offer itself: refused in plain words, with its rule.
+    await purchaser.fill('#propose-form input[name=price]', agreement.offer);
+    await purchaser.click('#propose-form button[type=submit]');
+    await purchaser.waitForSelector('#propose-form .error:has-text("N-1")', { timeout: GUARD });
+    await purchaser.fill('#propose-form input[name=price]', proposed);
+    await purchaser.click('#propose-form button[type=submit]');
+    await purchaser.waitForSelector('#negotiations .pill.proposed', { timeout: GUARD });
+    const supplier = await (await browser.newContext()).newPage();
+    await login(supplier, base, 'supplier8');
+    await supplier.goto(`${base}/#/negotiations`);
+    await supplier.waitForSelector('#negotiations .pill.proposed', { timeout: GUARD });
+    await purchaser.waitForSelector(`html[data-subscribed~="negotiations:${unit.participant}"]`, { timeout: GUARD });
+    await supplier.fill('#negotiations input[name=price]', countered);
+    await supplier.click('#negotiations form button[type=submit]');
+    await supplier.waitForSelector('#negotiations .pill.countered', { timeout: GUARD });
+    // The purchaser's page learns of the counter live, and accepts it.
+    await purchaser.waitForSelector('#negotiations button.accept', { timeout: GUARD });
+    await purchaser.click('#negotiations button.accept');
+    await purchaser.waitForSelector('#negotiations .pill.accepted', { timeout: GUARD });
+    const price = await purchaser.locator('#negotiations td.price').first().textContent();
+    assert(fenOf(price) === fenOf(countered), `the trade is at the countered price: ${price}`);
+    await purchaser.screenshot({ path: join(artifacts, 'negotiation.png'), fullPage: true });
+    // A stranger's page lists nothing of it.
+    const stranger = await (await browser.newContext()).newPage();
+    await login(stranger, base, 'supplier9');
+    await stranger.goto(`${base}/#/negotiations`);
+    await stranger.waitForSelector('text=暂无议价', { timeout: GUARD });
+  },
+
   async 'an analyst watches the candle chart grow as trades arrive, and the centre reads the reconciliation'({ browser, base }) {
     const page = await (await browser.newContext()).newPage();
     await login(page, base, 'supervisor');

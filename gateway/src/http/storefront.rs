@@ -20,6 +20,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("js/auction.js", JS, include_str!("../../../storefront/js/auction.js")),
     ("js/chart.js", JS, include_str!("../../../storefront/js/chart.js")),
     ("js/inquiry.js", JS, include_str!("../../../storefront/js/inquiry.js")),
+    ("js/negotiation.js", JS, include_str!("../../../storefront/js/negotiation.js")),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
