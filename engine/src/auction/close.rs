@@ -11,9 +11,6 @@ use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
 use crate::types::{DealId, Timestamp, UserId};
 
-/// Deadline-driven movements are the platform's, not any user's.
-const PLATFORM: UserId = UserId(0);
-
 impl State {
     /// The earliest deadline the engine keeps.
     pub(crate) fn next_deadline(&self) -> Option<Timestamp> {
@@ -87,7 +84,7 @@ impl State {
         a.closed = Some(super::Closure { seq: ctx.seq, ts: ctx.now, bidders });
         let Some(winner) = award else {
             ctx.emit(Event::AuctionFailed { auction: id, bidders });
-            self.move_budget(line_ix, LedgerKind::Released, hold, Some(id), PLATFORM, ctx);
+            self.move_budget(line_ix, LedgerKind::Released, hold, Some(id), UserId::PLATFORM, ctx);
             return;
         };
         // The price is at or under the ceiling, so the amount is at most the hold.
@@ -117,10 +114,10 @@ impl State {
             bidders,
         });
         ctx.emit(Event::TradeStruck(trade));
-        self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), PLATFORM, ctx);
+        self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), UserId::PLATFORM, ctx);
         let rest = hold.minus(amount);
         if rest.is_positive() {
-            self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), PLATFORM, ctx);
+            self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), UserId::PLATFORM, ctx);
         }
     }
 }

@@ -21,9 +21,6 @@ use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
 use crate::types::{Actor, Amount, DealId, ParticipantId, UserId};
 
-/// Deadline-driven and opening movements are the platform's, not any user's.
-const PLATFORM: UserId = UserId(0);
-
 impl State {
     /// The round's deadline came: its quotes are fixed and wait for the author key.
     pub(crate) fn close_quotes(&mut self, ix: Ix, ctx: &mut Ctx<'_>) {
@@ -311,10 +308,10 @@ impl State {
             self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
             ctx.emit(Event::TradeStruck(trade));
         }
-        self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), PLATFORM, ctx);
+        self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), UserId::PLATFORM, ctx);
         let rest = hold.minus(amount);
         if rest.is_positive() {
-            self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), PLATFORM, ctx);
+            self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), UserId::PLATFORM, ctx);
         }
     }
 
@@ -345,7 +342,7 @@ impl State {
         ctx.emit(Event::InquiryRoundFailed { inquiry, round, outcome });
         if last {
             let reason = "the last round permitted failed".to_owned();
-            self.finish_inquiry(ix, InquiryStep::End, reason, PLATFORM, ctx);
+            self.finish_inquiry(ix, InquiryStep::End, reason, UserId::PLATFORM, ctx);
         }
     }
 }

@@ -14,9 +14,6 @@ use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
 use crate::types::{Actor, DealId, UnitPrice, UserId};
 
-/// Deadline-driven movements are the platform's, not any user's.
-const PLATFORM: UserId = UserId(0);
-
 impl State {
     /// N-1: a purchaser proposes a price below the supplier's live offer.
     pub(crate) fn propose(
@@ -259,7 +256,7 @@ impl State {
 
     /// The response deadline came (N-2): the negotiation expires and the hold is released.
     pub(crate) fn expire_negotiation(&mut self, ix: Ix, ctx: &mut Ctx<'_>) {
-        self.end_negotiation(ix, NegotiationStep::Expire, None, PLATFORM, ctx);
+        self.end_negotiation(ix, NegotiationStep::Expire, None, UserId::PLATFORM, ctx);
     }
 
     fn end_negotiation(

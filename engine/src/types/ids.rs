@@ -81,6 +81,9 @@ seq_id!(
 pub struct UserId(pub u64);
 
 impl UserId {
+    /// The platform's own movements: deadlines, openings, expiries, not any user's.
+    pub const PLATFORM: UserId = UserId(0);
+
     /// The id of the account created by the command with sequence `seq`.
     pub const fn from_seq(seq: Seq) -> Self {
         Self(seq.0)
@@ -116,7 +119,7 @@ pub struct Actor {
 
 impl Actor {
     /// The platform itself: loads reference data at set-up, with the operator's authority.
-    pub const SYSTEM: Actor = Actor { participant: ParticipantId(0), user: UserId(0) };
+    pub const SYSTEM: Actor = Actor { participant: ParticipantId(0), user: UserId::PLATFORM };
 
     /// The author of a sealed quote, as the engine and the journal see it: nobody in particular.
     /// Who quoted is inside the seal until the opening.

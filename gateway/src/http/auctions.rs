@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, listing, newest_first};
+use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
@@ -246,7 +246,7 @@ pub async fn list(
 }
 
 fn parse_id(text: &str) -> Result<DealId, ApiError> {
-    text.parse().map(DealId).map_err(|_| ApiError::invalid("an auction id is a number"))
+    deal_id(text, "an auction")
 }
 
 /// Query of reads of one auction.

@@ -71,3 +71,10 @@ pub(crate) fn listing(
         "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq,
     }))
 }
+
+/// A deal id from the path; `what` names the deal in the error ("an auction").
+pub(crate) fn deal_id(text: &str, what: &str) -> Result<engine::types::DealId, super::ApiError> {
+    text.parse()
+        .map(engine::types::DealId)
+        .map_err(|_| super::ApiError::invalid(format!("{what} id is a number")))
+}

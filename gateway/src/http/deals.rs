@@ -11,7 +11,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query};
+use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
@@ -157,18 +157,11 @@ pub async fn trades(
             })
             .collect();
         let total = visible.len();
-        let items: Vec<_> = visible
-            .iter()
-            .rev()
-            .skip((page - 1) * per_page)
-            .take(per_page)
-            .map(|r| trade_view(&r.trade, Some(r)))
-            .collect();
+        let items =
+            newest_first(&visible, page, per_page).map(|r| trade_view(&r.trade, Some(r))).collect();
         (total, items)
     });
-    Ok(Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
-    ))
+    Ok(listing(items, page, per_page, total, seq.0))
 }
 
 /// Body of a settlement step: a reason, required to decline or cancel.

@@ -9,7 +9,7 @@ use engine::types::ParticipantId;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::Query;
+use super::body::{Query, listing};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, read_after, role_name};
@@ -34,9 +34,7 @@ fn page(query: &ListQuery, items: Vec<Value>, seq: u64) -> Json<Value> {
     let total = items.len();
     let items: Vec<_> =
         items.into_iter().skip((page - 1).saturating_mul(per_page)).take(per_page).collect();
-    Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq }),
-    )
+    listing(items, page, per_page, total, seq)
 }
 
 /// `GET /api/v1/regions`: the province, its cities and counties.

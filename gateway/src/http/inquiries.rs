@@ -19,7 +19,7 @@ use engine::{Action, Command, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, listing, newest_first};
+use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command};
@@ -83,7 +83,7 @@ impl OpenInquiry {
 }
 
 fn parse_id(text: &str) -> Result<DealId, ApiError> {
-    text.parse().map(DealId).map_err(|_| ApiError::invalid("an inquiry id is a number"))
+    deal_id(text, "an inquiry")
 }
 
 /// The caller's view of inquiry `id`, as of the replica.

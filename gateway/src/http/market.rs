@@ -11,7 +11,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query};
+use super::body::{Body, Query, listing};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
@@ -107,9 +107,7 @@ pub async fn products(
         let total = matching.len();
         (total, matching.into_iter().skip((page - 1) * per_page).take(per_page).collect::<Vec<_>>())
     });
-    Ok(Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
-    ))
+    Ok(listing(items, page, per_page, total, seq.0))
 }
 
 /// `GET /api/v1/catalog/products/{product}/offers`: live offers in price-time order; for a

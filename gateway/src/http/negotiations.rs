@@ -14,7 +14,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, listing, newest_first};
+use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, created, read_after, submit_and_show};
@@ -102,7 +102,7 @@ fn view(engine: &Engine, n: &Negotiation, me: Party) -> Value {
 }
 
 fn parse_id(text: &str) -> Result<DealId, ApiError> {
-    text.parse().map(DealId).map_err(|_| ApiError::invalid("a negotiation id is a number"))
+    deal_id(text, "a negotiation")
 }
 
 /// The caller's view of negotiation `id`; not found for anyone but its two parties (N-3).

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Session;
-use super::body::Query;
+use super::body::{Query, listing};
 use super::error::ApiError;
 use super::state::AppState;
 use crate::prices::{PriceDesk, alert_view, candle_view, index_view};
@@ -209,7 +209,5 @@ pub async fn alerts(
             .collect();
         (matching.len(), items)
     });
-    Ok(Json(
-        json!({ "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq.0 }),
-    ))
+    Ok(listing(items, page, per_page, total, seq.0))
 }

@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::catalog::ParticipantKind;
 use engine::rotation::Rotation;
-use engine::types::{BudgetLineId, DealId, ParticipantId, ProductId, Quantity};
+use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity};
 use engine::{Action, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, listing, newest_first};
+use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::deals::order_answer;
 use super::error::ApiError;
 use super::state::AppState;
@@ -118,8 +118,7 @@ pub async fn order(
     Body(body): Body<RotationOrder>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
-    let rotation =
-        id.parse().map(DealId).map_err(|_| ApiError::invalid("a rotation id is a number"))?;
+    let rotation = deal_id(&id, "a rotation")?;
     let action = Action::OrderByRotation {
         rotation,
         quantity: Quantity::parse(&body.quantity)
