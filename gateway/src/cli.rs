@@ -47,8 +47,20 @@ enum Command {
     Edge,
     /// Runs a scripted trading session against the marketplace, reconciles, and exits.
     Simulate(RunArgs),
-    /// Checks the journal end to end: checksums, sequence and hash chain.
-    Verify,
+    /// Checks the journal end to end: checksums, sequence and hash chain. Exits 1 on damage, and 3
+    /// on a torn final record (which a start would cut) unless `--torn-tail-expected`.
+    Verify {
+        /// A torn final record is expected (the node was killed) and is not a failure.
+        #[arg(long)]
+        torn_tail_expected: bool,
+    },
+    /// Cuts a torn final record, or zeros or garbage after the last record, keeping the cut bytes
+    /// under `<data>/repair/`; refuses to cut past any record whose checksums hold.
+    Repair {
+        /// Say what would be cut, and cut nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
     Reconcile,
 }
@@ -135,11 +147,27 @@ async fn async_main() -> anyhow::Result<()> {
         Command::Run(args) => serve(&settings, &listen, args).await,
         Command::Edge => edge(&settings, &listen).await,
         Command::Simulate(args) => run(&settings, args).await,
-        Command::Verify => {
+        Command::Verify { torn_tail_expected } => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
-            println!("journal ok: {}", describe(&report));
+            match &report.torn {
+                None => println!("journal ok: {}", describe(&report)),
+                Some(torn) => {
+                    println!("journal ok up to the torn final record: {}", describe(&report));
+                    println!(
+                        "a start would cut {} bytes at byte {} of {} (record {} was never acknowledged)",
+                        torn.bytes,
+                        torn.offset,
+                        torn.path.display(),
+                        torn.seq
+                    );
+                    if !torn_tail_expected {
+                        std::process::exit(3);
+                    }
+                }
+            }
             Ok(())
         }
+        Command::Repair { dry_run } => repair(&settings, dry_run),
         Command::Reconcile => {
             let db = crate::persist::Database::connect(&settings.database_url()).await?;
             let storage = std::sync::Arc::new(crate::journal::storage::FileStorage::new());
@@ -147,6 +175,33 @@ async fn async_main() -> anyhow::Result<()> {
             let report = reconcile(&db, storage, &layout).await?;
             print!("{report}");
             if report.differences.is_empty() { Ok(()) } else { std::process::exit(2) }
+        }
+    }
+}
+
+fn repair(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
+    use crate::journal::repair::{Finding, apply, examine};
+    let _lock = node::lock(&settings.data_dir)?;
+    let storage = crate::journal::storage::FileStorage::new();
+    let layout = crate::journal::Layout::new(&settings.data_dir);
+    match examine(&storage, &layout)? {
+        Finding::Whole(report) => {
+            println!("nothing to repair: {}", describe(&report));
+            Ok(())
+        }
+        Finding::Refused(why) => {
+            anyhow::bail!("nothing was cut: {why}")
+        }
+        Finding::Cut(cut) if dry_run => {
+            println!("would cut {cut}; the bytes would be kept in {}", cut.side_file.display());
+            Ok(())
+        }
+        Finding::Cut(cut) => {
+            apply(&storage, &cut)?;
+            println!("cut {cut}; the bytes are kept in {}", cut.side_file.display());
+            let report = crate::journal::reader::verify(&storage, &layout)?;
+            println!("journal ok: {}", describe(&report));
+            Ok(())
         }
     }
 }
@@ -204,10 +259,29 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
         eprintln!("Demo accounts (password \"{}\"):", crate::demo::DEMO_PASSWORD);
         accounts.iter().for_each(|a| eprintln!("{a}"));
     }
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+    // Stop on Ctrl-C, or at once when the journal fails (fail-stop): a node that cannot journal
+    // must not look healthy, and its supervisor restarts it to recover from what is on disk.
+    let (failed_tx, mut failed) = tokio::sync::watch::channel(None);
+    let shutdown = {
+        async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = failed.wait_for(Option::is_some) => {}
+            }
+        }
     };
-    crate::http::serve(listener, node.app_state(), shutdown).await?;
+    let server = crate::http::serve(listener, node.app_state(), shutdown);
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served?,
+        why = node.journal_failed() => {
+            failed_tx.send_replace(Some(why.clone()));
+            // Answers already decided (503 outcome_unknown) get a moment to leave; open sockets
+            // do not hold the exit up.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut server).await;
+            anyhow::bail!("the journal could not be written, so the marketplace stops: {why}");
+        }
+    }
     eprintln!("Stopping: final snapshot, database catching up");
     node.shutdown().await
 }
@@ -258,7 +332,12 @@ async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|(command, _)| command)
             .collect();
-        let summary = live::trade(handle, script, clients, print_acks).await;
+        let summary = tokio::select! {
+            summary = live::trade(handle, script, clients, print_acks) => summary,
+            why = node.journal_failed() => {
+                anyhow::bail!("the journal could not be written, so the session stops: {why}")
+            }
+        };
         let per_second = summary.commands * 1_000
             / u64::try_from(summary.elapsed.as_millis().max(1)).unwrap_or(1);
         eprintln!(

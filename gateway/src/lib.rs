@@ -10,7 +10,7 @@
 //!   reconciliation as of the persister's watermark.
 //! - [`prices`]: candles, reference prices and alerts, live, off the engine's hot path.
 //! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
-//!   [`metrics`]: Prometheus metrics.
+//!   [`metrics`]: Prometheus metrics; [`health`]: what readiness reports, from memory.
 //! - [`bus`]: owner and edge nodes over Redis, and what they share.
 //! - [`node`]: a node owning its data folder, or an edge node; [`settings`]: settings from a file; [`cli`]: the
 //!   command line.
@@ -21,6 +21,7 @@ pub mod bus;
 pub mod cli;
 pub mod demo;
 pub mod feed;
+pub mod health;
 pub mod http;
 pub mod journal;
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! Prometheus metrics (`GET /metrics`): commands by outcome, HTTP command latency, journal fsync
-//! time, and, read at each scrape, queue depth, replica sequence, persister lag and WebSocket
-//! clients. One registry per process, so every part of the gateway records into the same one.
+//! time, and, read at each scrape from memory, queue depth, replica sequence, persister lag,
+//! whether the journal and the database are up, and WebSocket clients. One registry per process, so every part of the gateway records into the same one.
 
 use std::sync::LazyLock;
 
@@ -31,6 +31,10 @@ pub struct Metrics {
     pub persister_lag: IntGauge,
     /// Open WebSocket connections.
     pub websocket_clients: IntGauge,
+    /// 1 while the journal takes records, 0 once it has failed.
+    pub journal_up: IntGauge,
+    /// 1 while the persister's last write or check of the database succeeded.
+    pub database_up: IntGauge,
 }
 
 fn histogram(name: &str, help: &str) -> Histogram {
@@ -66,9 +70,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "Durable records not yet in the database",
         ),
         websocket_clients: gauge("marketplace_websocket_clients", "Open WebSocket connections"),
+        journal_up: gauge("marketplace_journal_up", "1 while the journal takes records"),
+        database_up: gauge("marketplace_database_up", "1 while the database answers the persister"),
     };
     let r = &metrics.registry;
-    let collectors: [Box<dyn prometheus::core::Collector>; 7] = [
+    let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
         Box::new(metrics.commands.clone()),
         Box::new(metrics.command_seconds.clone()),
         Box::new(metrics.fsync_seconds.clone()),
@@ -76,6 +82,8 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(metrics.replica_seq.clone()),
         Box::new(metrics.persister_lag.clone()),
         Box::new(metrics.websocket_clients.clone()),
+        Box::new(metrics.journal_up.clone()),
+        Box::new(metrics.database_up.clone()),
     ];
     for collector in collectors {
         // Names are distinct constants; registering can only fail on a duplicate.

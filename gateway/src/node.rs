@@ -88,11 +88,13 @@ pub struct Node {
     pub logins: Arc<crate::http::LoginLimiter>,
     /// Seals quotes and opens rounds.
     pub sealer: Arc<crate::sealing::Sealer>,
+    /// Redis, where this node shares it with edge nodes.
+    pub bus: Option<crate::bus::Bus>,
     _lock: File,
 }
 
 /// Takes the data folder's exclusive lock, held for the life of the returned file.
-fn lock(dir: &std::path::Path) -> anyhow::Result<File> {
+pub fn lock(dir: &std::path::Path) -> anyhow::Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -182,9 +184,11 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
+        let mut shared_bus = None;
         let (tokens, logins) = match &settings.redis_url {
             Some(url) => {
                 let bus = crate::bus::Bus::connect(url, &settings.redis_namespace).await?;
+                shared_bus = Some(bus.clone());
                 let durable = *runtime.durable().borrow();
                 crate::bus::serve_owner(
                     bus.clone(),
@@ -212,6 +216,7 @@ impl Node {
             tokens: Arc::new(tokens),
             logins: Arc::new(logins),
             sealer,
+            bus: shared_bus,
             _lock: lock,
         };
         Ok((node, province))
@@ -233,6 +238,32 @@ impl Node {
             clock: self.clock.clone(),
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
+            health: self.health(),
+        }
+    }
+
+    /// What readiness and metrics report of this node's parts.
+    pub fn health(&self) -> crate::health::Health {
+        crate::health::Health {
+            journal: Some(crate::health::JournalHealth {
+                durable: self.runtime.durable(),
+                failure: self.runtime.failure(),
+            }),
+            database: Some(crate::health::DatabaseHealth {
+                kind: self.db.kind(),
+                persister: self.persister.status(),
+            }),
+            redis: self.bus.clone(),
+        }
+    }
+
+    /// Resolves with the reason once the journal has failed: the node can no longer take
+    /// commands, and the process should exit (fail-stop) for its supervisor to restart it.
+    pub async fn journal_failed(&self) -> std::sync::Arc<str> {
+        let mut failure = self.runtime.failure();
+        match failure.wait_for(Option::is_some).await {
+            Ok(why) => why.clone().unwrap_or_else(|| "the journal failed".into()),
+            Err(_) => "the engine task has gone".into(),
         }
     }
 
@@ -278,6 +309,7 @@ pub struct EdgeNode {
     pub prices: crate::prices::PriceDesk,
     tokens: Arc<crate::http::Tokens>,
     logins: Arc<crate::http::LoginLimiter>,
+    bus: crate::bus::Bus,
     /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }
@@ -306,8 +338,8 @@ impl EdgeNode {
             None,
         );
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
-        let logins = Arc::new(crate::http::LoginLimiter::shared(bus));
-        Ok(Self { handle, replica, hub, prices, tokens, logins, sealer: None })
+        let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
+        Ok(Self { handle, replica, hub, prices, tokens, logins, bus, sealer: None })
     }
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
@@ -322,6 +354,7 @@ impl EdgeNode {
             clock: Arc::new(SystemClock),
             prices: Some(self.prices.clone()),
             sealer: self.sealer.clone(),
+            health: crate::health::Health { redis: Some(self.bus.clone()), ..Default::default() },
         }
     }
 }

@@ -137,6 +137,19 @@ impl Bus {
         Ok(popped.map(|(_, bytes)| bytes))
     }
 
+    /// True when Redis answers a PING within `within`: readiness's look at the bus, bounded so
+    /// that it never hangs on a Redis that has gone away.
+    pub async fn answers(&self, within: std::time::Duration) -> Result<(), String> {
+        let mut conn = self.conn.clone();
+        let command = redis::cmd("PING");
+        let ping = command.query_async::<String>(&mut conn);
+        match tokio::time::timeout(within, ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(_) => Err(format!("no answer within {within:?}")),
+        }
+    }
+
     /// The token signing key every node shares: the first node to ask sets it.
     pub async fn token_key(&self) -> anyhow::Result<[u8; 32]> {
         use argon2::password_hash::rand_core::{OsRng, RngCore};

@@ -51,10 +51,23 @@ pub async fn budgets(
     Ok(Json(json!({ "lines": lines, "as_of_seq": seq.0 })))
 }
 
+/// How long reconciliation may read before it answers that the database is unavailable.
+const RECONCILE_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+fn database_unavailable(cause: &str) -> ApiError {
+    tracing::warn!(cause, "reconciliation cannot read the database");
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        "the database cannot be read now; the marketplace keeps trading and the database catches up from the journal",
+    )
+}
+
 /// `GET /api/v1/reconciliation`: engine, ledger and database side by side as of the persister's
 /// watermark, for analysts, regulators and operators; differences listed.
 #[utoipa::path(get, path = "/api/v1/reconciliation", tag = "budgets",
-    responses((status = 200, description = "Figures side by side, differences listed"), (status = 403, description = "Not an analyst or operator")))]
+    responses((status = 200, description = "Figures side by side, differences listed"), (status = 403, description = "Not an analyst or operator"),
+        (status = 503, description = "The database cannot be read now (`database_unavailable`)")))]
 pub async fn reconciliation(
     State(state): State<AppState>,
     session: Session,
@@ -62,9 +75,24 @@ pub async fn reconciliation(
     session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
     let books =
         state.books.as_ref().ok_or_else(|| ApiError::not_found("reconciliation on this node"))?;
-    let report = reconcile(&books.db, books.storage.clone(), &books.layout)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
+    // The persister's last word on the database comes from memory: in an outage the answer is
+    // at once, not after the pool's wait for a connection.
+    if let Some(problem) = state.health.database.as_ref().and_then(|d| d.persister.problem()) {
+        return Err(database_unavailable(&problem.error));
+    }
+    let report = tokio::time::timeout(
+        RECONCILE_WITHIN,
+        reconcile(&books.db, books.storage.clone(), &books.layout),
+    )
+    .await
+    .map_err(|_| database_unavailable("no answer in time"))?
+    .map_err(|e| {
+        if e.chain().any(|cause| cause.downcast_ref::<sqlx::Error>().is_some()) {
+            database_unavailable(&format!("{e:#}"))
+        } else {
+            ApiError::internal(&e)
+        }
+    })?;
     let differences: Vec<_> = report
         .differences
         .iter()

@@ -75,6 +75,7 @@ impl From<SubmitError> for ApiError {
         let code = match error {
             SubmitError::Overloaded => "overloaded",
             SubmitError::Unavailable => "unavailable",
+            SubmitError::OutcomeUnknown => "outcome_unknown",
         };
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, error.to_string())
     }

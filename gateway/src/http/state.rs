@@ -42,4 +42,6 @@ pub struct AppState {
     pub prices: Option<crate::prices::PriceDesk>,
     /// Seals inquiry quotes; absent on a node that takes none.
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
+    /// What readiness and metrics report of the journal, the database and Redis.
+    pub health: crate::health::Health,
 }

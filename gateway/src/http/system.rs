@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::auth::{Session, role_name};
@@ -13,24 +14,53 @@ pub async fn health() -> &'static str {
     "ok"
 }
 
-/// `GET /ready`: the engine task takes commands and the replica follows it.
-pub async fn ready(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({
+/// How long readiness waits for Redis to answer a PING.
+const REDIS_WITHIN: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// `GET /ready`: 200 while this node can take commands (its engine task runs and, on the owner, its
+/// journal takes records), 503 otherwise; the body says how each part is, the database's from what
+/// the persister last heard (a database outage is reported, and does not make the node unready:
+/// the journal holds every command and the persister catches up).
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let engine_runs = !state.handle.is_closed();
+    let mut body = json!({
+        "engine": { "ok": engine_runs, "queue_depth": state.handle.queue_depth() },
         "replica_seq": state.replica.seq().0,
-        "queue_depth": state.handle.queue_depth(),
-    }))
+    });
+    let mut ready = engine_runs;
+    if let Some((ok, journal)) = state.health.journal_report() {
+        ready &= ok;
+        body["journal"] = journal;
+    }
+    if let Some(database) = state.health.database_report() {
+        body["database"] = database;
+    }
+    if let Some(bus) = &state.health.redis {
+        // Edge nodes reach the owner through Redis: without it they cannot take commands.
+        let answer = bus.answers(REDIS_WITHIN).await;
+        if state.health.journal.is_none() {
+            ready &= answer.is_ok();
+        }
+        body["redis"] = json!({ "ok": answer.is_ok(), "error": answer.err() });
+    }
+    body["ready"] = ready.into();
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(body))
 }
 
-/// `GET /metrics`: Prometheus text exposition.
+/// `GET /metrics`: Prometheus text exposition, from memory only: it never waits on the database.
 pub async fn metrics(State(state): State<AppState>) -> String {
     let m = &crate::metrics::METRICS;
     m.queue_depth.set(i64::try_from(state.handle.queue_depth()).unwrap_or(i64::MAX));
-    let replica = i64::try_from(state.replica.seq().0).unwrap_or(i64::MAX);
-    m.replica_seq.set(replica);
-    if let Some(books) = &state.books
-        && let Ok(offset) = books.db.offset(crate::persist::PERSISTER).await
-    {
-        m.persister_lag.set(replica - i64::try_from(offset.0).unwrap_or(0));
+    m.replica_seq.set(i64::try_from(state.replica.seq().0).unwrap_or(i64::MAX));
+    if let Some(lag) = state.health.persister_lag() {
+        m.persister_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
+    if let Some(database) = &state.health.database {
+        m.database_up.set(i64::from(database.persister.problem().is_none()));
+    }
+    if let Some(journal) = &state.health.journal {
+        m.journal_up.set(i64::from(journal.failure().is_none()));
     }
     m.render()
 }

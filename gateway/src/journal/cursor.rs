@@ -1,5 +1,6 @@
 //! A journal consumer's reading position: records after an offset, up to the durable watermark,
-//! read incrementally from where the last read stopped.
+//! read incrementally from where the last read stopped. Also how one record is found by its
+//! sequence (the first outcome of a retried command).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use engine::types::Seq;
 
-use super::record::{Frame, JournalRecord, decode, read_frame};
+use super::record::{Format, Frame, JournalRecord, SEGMENT_MAGIC, decode};
 use super::storage::Storage;
 use super::{Layout, seq_of};
 
@@ -17,7 +18,14 @@ pub struct Cursor {
     storage: Arc<dyn Storage>,
     layout: Layout,
     next: Seq,
-    position: Option<(PathBuf, u64)>,
+    position: Option<Position>,
+}
+
+#[derive(Clone, Debug)]
+struct Position {
+    path: PathBuf,
+    offset: u64,
+    format: Format,
 }
 
 impl Cursor {
@@ -41,27 +49,33 @@ impl Cursor {
     ) -> anyhow::Result<usize> {
         let mut count = 0;
         while self.next <= up_to && count < max {
-            let (path, offset) = match self.position.clone() {
+            let position = match self.position.clone() {
                 Some(position) => position,
-                None => (self.segment_holding(self.next)?, 0),
+                None => self.open(segment_holding(self.storage.as_ref(), &self.layout, self.next)?)?,
             };
+            let Position { path, offset, format } = position;
             let bytes = self
                 .storage
                 .read_from(&path, offset)
                 .with_context(|| format!("reading {}", path.display()))?;
             let mut at = 0;
             while self.next <= up_to && count < max && at < bytes.len() {
-                let (body, len) = match read_frame(&bytes[at..]) {
-                    Frame::Whole { body, len } => (body, len),
-                    Frame::Short | Frame::Bad(_) => bail!(
+                let (seq, body, len) = match format.read_frame(&bytes[at..]) {
+                    Frame::Whole { seq, body, len } => (seq, body, len),
+                    _ => bail!(
                         "durable record {} unreadable in {} at byte {}",
                         self.next,
                         path.display(),
                         offset + at as u64
                     ),
                 };
-                let (record, _) = decode(body)?;
                 at += len;
+                // A header that names its sequence lets records before the wanted one be skipped
+                // without decoding them.
+                if seq.is_some_and(|s| s < self.next) {
+                    continue;
+                }
+                let (record, _) = decode(body)?;
                 if record.seq < self.next {
                     continue;
                 }
@@ -77,21 +91,49 @@ impl Cursor {
                 // This segment is used up; the next record starts the next segment.
                 let next_segment = self.layout.segment(self.next);
                 if self.storage.list(&self.layout.journal_dir())?.contains(&next_segment) {
-                    self.position = Some((next_segment, 0));
+                    self.position = Some(self.open(next_segment)?);
                     continue;
                 }
                 bail!("durable record {} is in no segment", self.next);
             }
-            self.position = Some((path, end));
+            self.position = Some(Position { path, offset: end, format });
         }
         Ok(count)
     }
 
-    fn segment_holding(&self, seq: Seq) -> anyhow::Result<PathBuf> {
-        let segments = self.storage.list(&self.layout.journal_dir())?;
-        segments
-            .into_iter()
-            .rfind(|p| seq_of(p).is_some_and(|first| first <= seq))
-            .with_context(|| format!("no journal segment holds record {seq}"))
+    /// The position of a segment's first record.
+    fn open(&self, path: PathBuf) -> anyhow::Result<Position> {
+        let head = self
+            .storage
+            .read_prefix(&path, SEGMENT_MAGIC.len())
+            .with_context(|| format!("reading {}", path.display()))?;
+        let (format, start) = Format::of(&head);
+        Ok(Position { path, offset: start as u64, format })
     }
+}
+
+/// The record with sequence `seq`, if the journal still holds it (segments a snapshot covers may
+/// have been removed).
+pub fn record_at(
+    storage: &Arc<dyn Storage>,
+    layout: &Layout,
+    seq: Seq,
+) -> anyhow::Result<Option<JournalRecord>> {
+    let Ok(first) = segment_holding(storage.as_ref(), layout, seq) else { return Ok(None) };
+    if seq_of(&first).is_none_or(|s| s > seq) {
+        return Ok(None);
+    }
+    let mut cursor = Cursor::new(storage.clone(), layout.clone(), Seq(seq.0.saturating_sub(1)));
+    let mut found = None;
+    cursor.read(seq, 1, |record| found = Some(record))?;
+    Ok(found)
+}
+
+fn segment_holding(storage: &dyn Storage, layout: &Layout, seq: Seq) -> anyhow::Result<PathBuf> {
+    let segments = storage.list(&layout.journal_dir())?;
+    segments
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .rfind(|p| seq_of(p).is_some_and(|first| first <= seq))
+        .with_context(|| format!("no journal segment holds record {seq}"))
 }

@@ -8,7 +8,9 @@
 //! - [`storage`]: the file system behind a trait, and a disk that loses unsynced writes, for tests.
 //! - [`record`]: framing, checksums and the hash chain.
 //! - [`writer`]: appending batches, rotating segments.
-//! - [`reader`]: scanning segments, telling a torn tail from corruption in the middle.
+//! - [`reader`]: scanning segments, telling a torn tail from damage.
+//! - [`repair`]: the operator's cut of a torn or zero-filled tail, refused past any whole record.
+//! - [`cursor`]: a consumer's reading position, and one record found by its sequence.
 //! - [`snapshots`]: saving and loading engine snapshots with their place in the chain.
 //! - [`recovery`]: snapshot + replay back to the state before the crash.
 
@@ -16,6 +18,7 @@ pub mod cursor;
 pub mod reader;
 pub mod record;
 pub mod recovery;
+pub mod repair;
 pub mod snapshots;
 pub mod storage;
 pub mod writer;

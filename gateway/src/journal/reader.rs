@@ -1,16 +1,20 @@
-//! Scanning the journal: every record in order, with its checksum, its place in the sequence and its
-//! link in the hash chain checked.
+//! Scanning the journal: every record in order, with its checksums, its place in the sequence and
+//! its link in the hash chain checked.
 //!
-//! Only the final record of the final segment may be incomplete: that is a write the crash cut short
-//! (a torn tail), reported so recovery can cut it off. Anything wrong before it is corruption, and
-//! the journal is refused.
+//! A crash can leave one thing behind that is not a record: the end of the final segment cut short
+//! inside a record, its header or its body (a torn tail). Only that shape is taken for a torn write,
+//! because only there can nothing have been acknowledged: an acknowledged batch was fsynced whole,
+//! so the file cannot end inside it, and a header that checks out gives a length that is true. A
+//! tail of zeros or garbage, a record that fails a checksum, a break in the sequence or the chain:
+//! all of that is damage, refused with its segment, byte offset and sequence, and left to the
+//! operator and the repair command, which cuts only what hides no checksummed record.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use engine::types::Seq;
 
-use super::record::{ChainHash, FRAME_HEADER, Frame, JournalRecord, decode, read_frame};
+use super::record::{ChainHash, Format, Frame, JournalRecord, SEGMENT_MAGIC, decode};
 use super::storage::Storage;
 use super::{Layout, seq_of};
 
@@ -23,20 +27,32 @@ pub struct TornTail {
     pub offset: u64,
     /// Bytes after that.
     pub bytes: u64,
-    /// What was wrong with them.
+    /// The sequence the torn record would have had.
+    pub seq: Seq,
+    /// What was cut short.
     pub reason: &'static str,
 }
 
 /// A record that is not what the journal promises.
-#[derive(Debug, thiserror::Error)]
-#[error("journal corrupt in {path} at byte {offset}: {reason}")]
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "journal corrupt in {} at byte {offset} (record {seq}): {reason}; nothing was changed. \
+     If this is the end of a crash, `gateway repair` shows what it would cut",
+    path.display()
+)]
 pub struct Corruption {
     /// The segment.
     pub path: PathBuf,
     /// Byte offset of the bad record.
     pub offset: u64,
+    /// The sequence the bad record has or should have.
+    pub seq: Seq,
     /// What is wrong.
     pub reason: String,
+    /// True when the damage is in the final segment, so that cutting it drops no later segment.
+    pub in_last_segment: bool,
+    /// The format of the segment.
+    pub format: Format,
 }
 
 /// What a scan found.
@@ -52,7 +68,8 @@ pub struct ScanReport {
     pub head: ChainHash,
     /// A torn final record, if the crash left one.
     pub torn: Option<TornTail>,
-    /// The last segment and its valid length.
+    /// The last segment and its valid length, when it is of this release's format (a writer may
+    /// append to it); none when the journal is empty or ends in an older segment.
     pub tail: Option<(PathBuf, u64)>,
 }
 
@@ -62,44 +79,76 @@ pub fn scan(
     layout: &Layout,
     mut visit: impl FnMut(JournalRecord, ChainHash) -> anyhow::Result<()>,
 ) -> anyhow::Result<ScanReport> {
-    let segments = storage.list(&layout.journal_dir()).context("listing journal segments")?;
-    let segments: Vec<_> =
-        segments.into_iter().filter(|p| p.extension().is_some_and(|e| e == "log")).collect();
+    let segments = segments(storage, layout)?;
     let mut report = ScanReport::default();
     for (i, path) in segments.iter().enumerate() {
         let last_segment = i + 1 == segments.len();
         let named = seq_of(path).with_context(|| format!("segment name {}", path.display()))?;
         let bytes =
             storage.read_from(path, 0).with_context(|| format!("reading {}", path.display()))?;
-        let corrupt = |offset: usize, reason: String| Corruption {
+        let (format, mut offset) = Format::of(&bytes);
+        let corrupt = |offset: usize, seq: Seq, reason: String| Corruption {
             path: path.clone(),
             offset: offset as u64,
+            seq,
             reason,
+            in_last_segment: last_segment,
+            format,
         };
-        let mut offset = 0;
+        if !bytes.is_empty() && bytes.len() < SEGMENT_MAGIC.len() && format == Format::Checked {
+            // Only the start of the magic: the crash came as the segment was being created.
+            if !last_segment {
+                let reason = "segment holds only part of its header".to_owned();
+                return Err(corrupt(0, named, reason).into());
+            }
+            report.torn = Some(torn(path, 0, bytes.len(), named, "segment header cut short"));
+            offset = bytes.len();
+        }
         while offset < bytes.len() {
+            let expected = report.last.map_or(named, Seq::next);
             let rest = &bytes[offset..];
-            let (body, len) = match read_frame(rest) {
-                Frame::Whole { body, len } => (body, len),
-                Frame::Short if last_segment => {
-                    report.torn = Some(torn(path, offset, rest.len(), "record cut short"));
+            let (body, len) = match format.read_frame(rest) {
+                Frame::Whole { body, len, seq } => {
+                    if let Some(seq) = seq.filter(|s| *s != expected) {
+                        return Err(corrupt(
+                            offset,
+                            expected,
+                            format!("header names record {seq} where {expected} belongs"),
+                        )
+                        .into());
+                    }
+                    (body, len)
+                }
+                Frame::HeaderCut if last_segment => {
+                    report.torn = Some(torn(path, offset, rest.len(), expected, "record header cut short"));
                     break;
                 }
-                Frame::Bad(reason) if last_segment && ends_at_eof(rest) => {
-                    report.torn = Some(torn(path, offset, rest.len(), reason));
+                Frame::BodyCut { checked: true, seq } if last_segment && seq == Some(expected) => {
+                    report.torn = Some(torn(path, offset, rest.len(), expected, "record body cut short"));
                     break;
                 }
-                Frame::Short => {
-                    return Err(corrupt(offset, "segment ends inside a record".into()).into());
+                Frame::HeaderCut | Frame::BodyCut { .. } => {
+                    let reason = if last_segment {
+                        "the record claims to run past the end of the file, but its length is not checksummed"
+                    } else {
+                        "segment ends inside a record"
+                    };
+                    return Err(corrupt(offset, expected, reason.into()).into());
                 }
-                Frame::Bad(reason) => return Err(corrupt(offset, reason.into()).into()),
+                Frame::Bad { reason, seq } => {
+                    let reason = match seq.filter(|s| *s != expected) {
+                        Some(seq) => format!("{reason} (its header names record {seq})"),
+                        None => reason.to_owned(),
+                    };
+                    return Err(corrupt(offset, expected, reason).into());
+                }
             };
             let (record, hash) = decode(body)
-                .map_err(|e| corrupt(offset, format!("record does not decode: {e}")))?;
-            let expected = report.last.map_or(named, Seq::next);
+                .map_err(|e| corrupt(offset, expected, format!("record does not decode: {e}")))?;
             if record.seq != expected {
                 return Err(corrupt(
                     offset,
+                    expected,
                     format!("sequence {} where {expected} belongs", record.seq),
                 )
                 .into());
@@ -108,6 +157,7 @@ pub fn scan(
             if chain_known && record.prev != report.head {
                 return Err(corrupt(
                     offset,
+                    expected,
                     format!("record {} breaks the hash chain", record.seq),
                 )
                 .into());
@@ -120,23 +170,19 @@ pub fn scan(
             offset += len;
         }
         let valid = report.torn.as_ref().map_or(bytes.len() as u64, |t| t.offset);
-        report.tail = Some((path.clone(), valid));
+        report.tail = (format == Format::Checked).then(|| (path.clone(), valid));
     }
     Ok(report)
 }
 
-/// True when the frame at the start of `rest` claims to end at or past the end of the file: the
-/// final frame, whose bytes a crash may have left half written.
-fn ends_at_eof(rest: &[u8]) -> bool {
-    if rest.len() < FRAME_HEADER {
-        return true;
-    }
-    let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-    FRAME_HEADER.saturating_add(len) >= rest.len()
+/// The journal's segment files, in order.
+pub fn segments(storage: &dyn Storage, layout: &Layout) -> anyhow::Result<Vec<PathBuf>> {
+    let segments = storage.list(&layout.journal_dir()).context("listing journal segments")?;
+    Ok(segments.into_iter().filter(|p| p.extension().is_some_and(|e| e == "log")).collect())
 }
 
-fn torn(path: &std::path::Path, offset: usize, bytes: usize, reason: &'static str) -> TornTail {
-    TornTail { path: path.to_path_buf(), offset: offset as u64, bytes: bytes as u64, reason }
+fn torn(path: &std::path::Path, offset: usize, bytes: usize, seq: Seq, reason: &'static str) -> TornTail {
+    TornTail { path: path.to_path_buf(), offset: offset as u64, bytes: bytes as u64, seq, reason }
 }
 
 /// Reports a scan without applying anything: the `verify` command.
@@ -155,7 +201,8 @@ pub fn describe(report: &ScanReport) -> String {
     );
     if let Some(t) = &report.torn {
         text.push_str(&format!(
-            "; torn final record in {} at byte {} ({} bytes: {})",
+            "; torn final record {} in {} at byte {} ({} bytes: {})",
+            t.seq,
             t.path.display(),
             t.offset,
             t.bytes,

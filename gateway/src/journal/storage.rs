@@ -21,6 +21,12 @@ pub trait Storage: Send + Sync + fmt::Debug + 'static {
     fn list(&self, dir: &Path) -> io::Result<Vec<PathBuf>>;
     /// The bytes of a file from `offset` to its end.
     fn read_from(&self, path: &Path, offset: u64) -> io::Result<Vec<u8>>;
+    /// At most the first `len` bytes of a file.
+    fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = self.read_from(path, 0)?;
+        bytes.truncate(len);
+        Ok(bytes)
+    }
     /// Appends to a file, creating it if needed. Not durable until [`Storage::sync`].
     fn append(&self, path: &Path, bytes: &[u8]) -> io::Result<()>;
     /// Makes everything appended to the file durable, and the file's existence too.
@@ -86,6 +92,12 @@ impl Storage for FileStorage {
         Ok(bytes)
     }
 
+    fn read_prefix(&self, path: &Path, len: usize) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(len);
+        File::open(path)?.take(len as u64).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
     fn append(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
         let mut handles = self.handles();
         if !handles.contains_key(path) {
@@ -140,10 +152,20 @@ struct FaultyFile {
     pending: Vec<u8>,
 }
 
-/// An in-memory disk that loses whatever was not synced when it "crashes".
+/// An in-memory disk that loses whatever was not synced when it "crashes", and can be made to run
+/// out of space or to fail its syncs.
 #[derive(Debug, Default, Clone)]
 pub struct FaultyStorage {
     files: Arc<Mutex<BTreeMap<PathBuf, FaultyFile>>>,
+    faults: Arc<Mutex<Faults>>,
+}
+
+#[derive(Debug, Default)]
+struct Faults {
+    /// Bytes that may still be appended; none for a disk without limit.
+    space: Option<usize>,
+    /// Every sync fails, as on a device that reports an I/O error.
+    syncs_fail: bool,
 }
 
 impl FaultyStorage {
@@ -169,9 +191,29 @@ impl FaultyStorage {
 
     /// Flips one durable byte of a file, as bit rot or tampering would.
     pub fn corrupt(&self, path: &Path, offset: usize) {
+        self.flip(path, offset, 0x5a);
+    }
+
+    /// XORs one durable byte of a file with `mask`.
+    pub fn flip(&self, path: &Path, offset: usize, mask: u8) {
         if let Some(byte) = self.files().get_mut(path).and_then(|f| f.durable.get_mut(offset)) {
-            *byte ^= 0x5a;
+            *byte ^= mask;
         }
+    }
+
+    /// Leaves `bytes` more bytes of room: an append that does not fit writes what fits and fails
+    /// with "no space left", as a full disk does. `None` lifts the limit.
+    pub fn set_space(&self, bytes: Option<usize>) {
+        self.faults().space = bytes;
+    }
+
+    /// Makes every sync fail with an I/O error, or work again.
+    pub fn fail_syncs(&self, fail: bool) {
+        self.faults().syncs_fail = fail;
+    }
+
+    fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Durable length of a file.
@@ -199,11 +241,23 @@ impl Storage for FaultyStorage {
     }
 
     fn append(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        self.files().entry(path.to_path_buf()).or_default().pending.extend_from_slice(bytes);
+        let mut faults = self.faults();
+        let fits = faults.space.map_or(bytes.len(), |room| room.min(bytes.len()));
+        if let Some(room) = faults.space.as_mut() {
+            *room -= fits;
+        }
+        drop(faults);
+        self.files().entry(path.to_path_buf()).or_default().pending.extend_from_slice(&bytes[..fits]);
+        if fits < bytes.len() {
+            return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
+        }
         Ok(())
     }
 
     fn sync(&self, path: &Path) -> io::Result<()> {
+        if self.faults().syncs_fail {
+            return Err(io::Error::other("input/output error"));
+        }
         if let Some(file) = self.files().get_mut(path) {
             let pending = std::mem::take(&mut file.pending);
             file.durable.extend_from_slice(&pending);

@@ -11,7 +11,7 @@ use engine::{Command, EventEnvelope};
 use serde::Serialize;
 
 use super::Layout;
-use super::record::{ChainHash, Encoder};
+use super::record::{ChainHash, Encoder, SEGMENT_MAGIC};
 use super::storage::Storage;
 
 /// Size at which a new segment starts.
@@ -93,8 +93,12 @@ impl JournalWriter {
         {
             self.segment = Some((self.layout.segment(seq), 0));
         }
+        if self.batch.is_empty() && self.segment.as_ref().is_some_and(|(_, len)| *len == 0) {
+            // A new (or emptied) segment opens with the magic, written with its first batch.
+            self.batch.extend_from_slice(SEGMENT_MAGIC);
+        }
         let record = RecordRef { seq, ts, prev: self.head, command, events };
-        self.head = self.encoder.encode(&record, &mut self.batch)?;
+        self.head = self.encoder.encode(seq, &record, &mut self.batch)?;
         self.next = seq.next();
         Ok(())
     }

@@ -68,8 +68,11 @@ impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite:...`) and brings its schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // A pool that waits 30 s for a connection (the default) makes every caller hang through
+            // an outage; five seconds tells the persister and reconciliation soon enough.
             let pool = PgPoolOptions::new()
                 .max_connections(8)
+                .acquire_timeout(std::time::Duration::from_secs(5))
                 .connect(url)
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -138,6 +141,14 @@ impl Database {
         match self {
             Database::Postgres(pool) => postgres::view(pool).await,
             Database::Sqlite(pool) => sqlite::view(pool).await,
+        }
+    }
+
+    /// `postgresql` or `sqlite`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Database::Postgres(_) => "postgresql",
+            Database::Sqlite(_) => "sqlite",
         }
     }
 

@@ -2,6 +2,11 @@
 //! transaction with the journal offset, so the database is always exactly the journal up to its
 //! offset. When the database is away the engine keeps trading; the persister retries with backoff and
 //! catches up from its committed offset.
+//!
+//! What it last heard from the database is kept in memory ([`PersisterStatus`]), so readiness and
+//! metrics report an outage and the lag without ever waiting on the database themselves. While it
+//! has nothing to write it still checks the database every few seconds, so an outage shows even
+//! on a quiet market.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,10 +25,74 @@ use crate::journal::storage::Storage;
 /// Records per database transaction.
 pub const BATCH_RECORDS: usize = 2_000;
 
+/// How often an idle persister checks that the database answers.
+const IDLE_CHECK: Duration = Duration::from_secs(2);
+
+/// How long a check may take before the database counts as away.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the persister last heard from the database, readable without touching it.
+#[derive(Clone, Debug)]
+pub struct PersisterStatus {
+    persisted: watch::Receiver<Seq>,
+    problem: Arc<std::sync::Mutex<Option<Problem>>>,
+}
+
+/// The database's latest failure, until a write or check succeeds again.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Problem {
+    /// The cause, as the database driver gave it.
+    pub error: String,
+    /// When it was first seen in this run of failures (Unix milliseconds).
+    pub since_ms: i64,
+    /// Attempts that failed since.
+    pub attempts: u64,
+}
+
+impl PersisterStatus {
+    /// The offset committed to the database.
+    pub fn persisted(&self) -> Seq {
+        *self.persisted.borrow()
+    }
+
+    /// The database's current failure, if its last write or check failed.
+    pub fn problem(&self) -> Option<Problem> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Problem>> {
+        self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn failed(&self, what: &str, error: &anyhow::Error) {
+        let error = format!("{what}: {error:#}");
+        let mut problem = self.lock();
+        match problem.as_mut() {
+            Some(p) => {
+                p.attempts += 1;
+                p.error = error;
+            }
+            None => {
+                let since_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                *problem = Some(Problem { error, since_ms, attempts: 1 });
+            }
+        }
+    }
+
+    fn succeeded(&self) {
+        if let Some(p) = self.lock().take() {
+            tracing::info!(attempts = p.attempts, "the database answers again");
+        }
+    }
+}
+
 /// The running persister.
 #[derive(Debug)]
 pub struct Persister {
     persisted: watch::Receiver<Seq>,
+    status: PersisterStatus,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
@@ -40,9 +109,22 @@ impl Persister {
     ) -> Self {
         let (persisted_tx, persisted) = watch::channel(Seq(0));
         let (stop, stop_rx) = watch::channel(false);
-        let task =
-            tokio::spawn(follow(db, storage, layout, durable, passed, persisted_tx, stop_rx));
-        Self { persisted, stop, task }
+        let status = PersisterStatus { persisted: persisted.clone(), problem: Arc::default() };
+        let follower = Follower {
+            db,
+            storage,
+            layout,
+            passed,
+            persisted: persisted_tx,
+            status: status.clone(),
+        };
+        let task = tokio::spawn(follower.follow(durable, stop_rx));
+        Self { persisted, status, stop, task }
+    }
+
+    /// What the persister last heard from the database.
+    pub fn status(&self) -> PersisterStatus {
+        self.status.clone()
     }
 
     /// The offset committed to the database.
@@ -63,75 +145,108 @@ impl Persister {
     }
 }
 
-async fn follow(
+struct Follower {
     db: Database,
     storage: Arc<dyn Storage>,
     layout: Layout,
-    mut durable: watch::Receiver<Seq>,
     passed: Arc<AtomicU64>,
     persisted: watch::Sender<Seq>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let mut backoff = Backoff::default();
-    let mut offset = loop {
-        match db.offset(PERSISTER).await {
-            Ok(offset) => break offset,
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "persister cannot read its offset; retrying");
-                if backoff.wait(&mut stop).await {
-                    return;
-                }
+    status: PersisterStatus,
+}
+
+impl Follower {
+    fn committed(&self, offset: Seq) {
+        self.passed.store(offset.0, Ordering::Release);
+        self.persisted.send_replace(offset);
+    }
+
+    fn cursor(&self, offset: Seq) -> Cursor {
+        Cursor::new(self.storage.clone(), self.layout.clone(), offset)
+    }
+
+    /// Checks that the database answers, within the check's time.
+    async fn check(&self) {
+        match tokio::time::timeout(CHECK_TIMEOUT, self.db.offset(PERSISTER)).await {
+            Ok(Ok(_)) => self.status.succeeded(),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %format!("{e:#}"), "the database does not answer");
+                self.status.failed("checking the database", &e);
+            }
+            Err(_) => {
+                let e = anyhow::anyhow!("no answer within {CHECK_TIMEOUT:?}");
+                tracing::warn!(error = %e, "the database does not answer");
+                self.status.failed("checking the database", &e);
             }
         }
-    };
-    passed.store(offset.0, Ordering::Release);
-    persisted.send_replace(offset);
-    let mut cursor = Cursor::new(storage.clone(), layout.clone(), offset);
-    loop {
-        if *stop.borrow() {
-            return;
-        }
-        let target = *durable.borrow_and_update();
-        if offset >= target {
-            tokio::select! {
-                changed = durable.changed() => if changed.is_err() && *durable.borrow() <= offset { return },
-                _ = stop.changed() => return,
-            }
-            continue;
-        }
-        let mut batch = RowBatch::default();
-        if let Err(e) = cursor.read(target, BATCH_RECORDS, |record| batch.add(&record)) {
-            tracing::error!(error = %format!("{e:#}"), "persister cannot read the journal");
-            cursor = Cursor::new(storage.clone(), layout.clone(), offset);
-            if backoff.wait(&mut stop).await {
-                return;
-            }
-            continue;
-        }
-        match db.write(offset, &batch).await {
-            Ok(true) => {
-                offset = batch.last.unwrap_or(offset);
-                backoff = Backoff::default();
-                passed.store(offset.0, Ordering::Release);
-                persisted.send_replace(offset);
-            }
-            Ok(false) | Err(_) => {
-                // Either the write failed, or an earlier attempt did commit although we never heard:
-                // the committed offset decides where to go on from.
-                if let Ok(committed) = db.offset(PERSISTER).await
-                    && committed != offset
-                {
-                    offset = committed;
-                    passed.store(offset.0, Ordering::Release);
-                    persisted.send_replace(offset);
-                } else {
-                    tracing::warn!(%offset, "persister cannot write to the database; retrying");
+    }
+
+    async fn follow(self, mut durable: watch::Receiver<Seq>, mut stop: watch::Receiver<bool>) {
+        let mut backoff = Backoff::default();
+        let mut offset = loop {
+            match self.db.offset(PERSISTER).await {
+                Ok(offset) => break offset,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "persister cannot read its offset; retrying");
+                    self.status.failed("reading the persister's offset", &e);
                     if backoff.wait(&mut stop).await {
                         return;
                     }
                 }
-                cursor = Cursor::new(storage.clone(), layout.clone(), offset);
             }
+        };
+        self.status.succeeded();
+        self.committed(offset);
+        let mut cursor = self.cursor(offset);
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            let target = *durable.borrow_and_update();
+            if offset >= target {
+                tokio::select! {
+                    changed = durable.changed() => if changed.is_err() && *durable.borrow() <= offset { return },
+                    _ = stop.changed() => return,
+                    () = tokio::time::sleep(IDLE_CHECK) => self.check().await,
+                }
+                continue;
+            }
+            let mut batch = RowBatch::default();
+            if let Err(e) = cursor.read(target, BATCH_RECORDS, |record| batch.add(&record)) {
+                tracing::error!(error = %format!("{e:#}"), %offset, "persister cannot read the journal; retrying");
+                cursor = self.cursor(offset);
+                if backoff.wait(&mut stop).await {
+                    return;
+                }
+                continue;
+            }
+            let written = self.db.write(offset, &batch).await;
+            if let Ok(true) = written {
+                offset = batch.last.unwrap_or(offset);
+                backoff = Backoff::default();
+                self.status.succeeded();
+                self.committed(offset);
+                continue;
+            }
+            // Either the write failed, or an earlier attempt did commit although we never heard:
+            // the committed offset decides where to go on from.
+            match self.db.offset(PERSISTER).await {
+                Ok(committed) if committed != offset => {
+                    offset = committed;
+                    self.committed(offset);
+                }
+                read => {
+                    let error = match (written, read) {
+                        (Err(e), _) | (_, Err(e)) => e,
+                        _ => anyhow::anyhow!("the committed offset is not where this batch follows"),
+                    };
+                    tracing::warn!(%offset, error = %format!("{error:#}"), "persister cannot write to the database; retrying");
+                    self.status.failed("writing to the database", &error);
+                    if backoff.wait(&mut stop).await {
+                        return;
+                    }
+                }
+            }
+            cursor = self.cursor(offset);
         }
     }
 }

@@ -21,9 +21,15 @@ pub enum SubmitError {
     /// The engine's queue is full; try again shortly.
     #[error("the marketplace is overloaded; try again shortly")]
     Overloaded,
-    /// The engine task has stopped (shutting down, or the journal failed).
-    #[error("the marketplace engine is not running")]
+    /// The engine task had stopped before the command reached it: nothing was done.
+    #[error("the marketplace engine is not running; nothing was done")]
     Unavailable,
+    /// The command reached the engine task, which stopped before its batch was known to be durable:
+    /// it may or may not have been recorded. A retry with the same idempotency key tells which.
+    #[error(
+        "the marketplace could not confirm whether this command was recorded; retry it with the same Idempotency-Key to learn its outcome"
+    )]
+    OutcomeUnknown,
 }
 
 // Commands are the common case and are moved, not boxed: boxing would allocate per command.
@@ -53,7 +59,7 @@ impl std::fmt::Debug for Request {
 impl EngineHandle {
     /// Submits a command; refuses at once with `Overloaded` when the queue is full.
     pub async fn submit(&self, command: Command) -> Result<Outcome, SubmitError> {
-        self.try_enqueue(command)?.await.map_err(|_| SubmitError::Unavailable)
+        self.try_enqueue(command)?.await.map_err(|_| SubmitError::OutcomeUnknown)
     }
 
     /// Queues a command without waiting, or refuses at once; the receiver yields its outcome once
@@ -75,7 +81,7 @@ impl EngineHandle {
             .send(Request::Apply { command, reply })
             .await
             .map_err(|_| SubmitError::Unavailable)?;
-        rx.await.map_err(|_| SubmitError::Unavailable)
+        rx.await.map_err(|_| SubmitError::OutcomeUnknown)
     }
 
     /// Queues a command from a thread outside the async runtime, waiting for room in the queue but
@@ -97,7 +103,7 @@ impl EngineHandle {
         self.tx
             .blocking_send(Request::Apply { command, reply })
             .map_err(|_| SubmitError::Unavailable)?;
-        rx.blocking_recv().map_err(|_| SubmitError::Unavailable)
+        rx.blocking_recv().map_err(|_| SubmitError::OutcomeUnknown)
     }
 
     /// A copy of the engine as of the last released batch: how read models start.

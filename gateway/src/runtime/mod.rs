@@ -5,9 +5,12 @@
 //! durable watermark, released events, engine copies. State may run ahead of the disk; output never
 //! does. Because the two threads overlap, encoding and fsync cost the engine no time of its own.
 //!
-//! If the journal cannot be written the journal thread stops at once: the commands applied since the
-//! last fsync are not durable, so none is answered, the engine thread stops too, and the next start
-//! recovers from what is on disk.
+//! If the journal cannot be written the journal thread stops at once (fail-stop): the commands
+//! applied since the last fsync may or may not be on disk, so each of their callers hears that the
+//! outcome is unknown (a retry with the same idempotency key tells), the engine thread stops too,
+//! and [`Runtime::failure`] says why, so that the node reports itself not ready and exits; the next
+//! start recovers from what is on disk. A snapshot that cannot be written is logged and skipped: the
+//! journal alone is the truth, a snapshot only shortens recovery.
 
 mod clock;
 pub mod deadlines;
@@ -79,6 +82,7 @@ pub struct Runtime {
     durable: watch::Receiver<Seq>,
     released: broadcast::Sender<ReleasedBatch>,
     consumers_passed: Arc<AtomicU64>,
+    failure: watch::Receiver<Option<Arc<str>>>,
     thread: Option<JoinHandle<anyhow::Result<()>>>,
     /// What recovery found at start.
     pub recovery: RecoveryReport,
@@ -163,9 +167,18 @@ impl Runtime {
             journal: to_journal,
             since_snapshot: 0,
         };
+        let (failed, failure) = watch::channel(None);
         let journal = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || journal.run(from_engine))
+            .spawn(move || {
+                let result = journal.run(from_engine);
+                if let Err(error) = &result {
+                    let why = format!("{error:#}");
+                    tracing::error!(error = %why, "the journal failed; the engine stops");
+                    failed.send_replace(Some(why.into()));
+                }
+                result
+            })
             .context("starting the journal thread")?;
         let thread = std::thread::Builder::new()
             .name("engine".into())
@@ -182,6 +195,7 @@ impl Runtime {
             durable,
             released,
             consumers_passed,
+            failure,
             thread: Some(thread),
             recovery: recovered.report,
         })
@@ -206,6 +220,12 @@ impl Runtime {
     /// and a snapshot may be removed.
     pub fn consumers_passed(&self) -> Arc<AtomicU64> {
         self.consumers_passed.clone()
+    }
+
+    /// Why the journal failed, once it has: the engine task has stopped taking commands, and the
+    /// process should say it is not ready and exit.
+    pub fn failure(&self) -> watch::Receiver<Option<Arc<str>>> {
+        self.failure.clone()
     }
 
     /// Stops the engine task after the commands already queued, with a final snapshot.
@@ -313,18 +333,7 @@ impl JournalThread {
             self.release(&mut replies);
             for item in after_commit.drain(..) {
                 match item {
-                    Deferred::Snapshot { seq, head, engine } => {
-                        snapshots::save_bytes(
-                            self.storage.as_ref(),
-                            &self.layout,
-                            seq,
-                            head,
-                            engine,
-                        )?;
-                        let passed = Seq(self.consumers_passed.load(Ordering::Acquire).min(seq.0));
-                        snapshots::prune(&self.storage, &self.layout, passed)?;
-                        tracing::info!(%seq, "snapshot written");
-                    }
+                    Deferred::Snapshot { seq, head, engine } => self.snapshot(seq, head, engine),
                     Deferred::Copy { engine, reply } => {
                         let _ = reply.send(*engine);
                     }
@@ -335,6 +344,22 @@ impl JournalThread {
             let _ = reply.send(());
         }
         Ok(())
+    }
+
+    /// Writes a snapshot and prunes what it covers; a failure is logged, not fatal, because the
+    /// journal already holds everything the snapshot would.
+    fn snapshot(&self, seq: Seq, head: crate::journal::record::ChainHash, engine: Vec<u8>) {
+        let written = snapshots::save_bytes(self.storage.as_ref(), &self.layout, seq, head, engine)
+            .and_then(|_| {
+                let passed = Seq(self.consumers_passed.load(Ordering::Acquire).min(seq.0));
+                snapshots::prune(&self.storage, &self.layout, passed)
+            });
+        match written {
+            Ok(()) => tracing::info!(%seq, "snapshot written"),
+            Err(error) => {
+                tracing::error!(%seq, error = %format!("{error:#}"), "snapshot not written; recovery replays further")
+            }
+        }
     }
 
     fn release(&mut self, pending: &mut Vec<Pending>) {

@@ -76,6 +76,7 @@ impl Market {
             clock: Arc::new(self.clock.clone()),
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
+            health: gateway::health::Health::default(),
         }
     }
 }

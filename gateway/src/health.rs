@@ -1,0 +1,89 @@
+//! What a node knows of its own parts, from memory: whether its journal still takes records, how far
+//! the database is behind and why, whether Redis answers. Readiness and metrics read it and never
+//! wait on the database or the network themselves, so they answer at once in an outage, which is
+//! when they are needed.
+
+use std::sync::Arc;
+
+use engine::types::Seq;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::persist::persister::PersisterStatus;
+
+/// The parts a node runs, each present where this node runs it.
+#[derive(Clone, Debug, Default)]
+pub struct Health {
+    /// The owner's journal.
+    pub journal: Option<JournalHealth>,
+    /// The owner's database, as the persister last heard from it.
+    pub database: Option<DatabaseHealth>,
+    /// Redis, where nodes share it.
+    pub redis: Option<crate::bus::Bus>,
+}
+
+/// The journal's durable watermark and, once it has failed, why.
+#[derive(Clone, Debug)]
+pub struct JournalHealth {
+    /// Everything up to here is durable.
+    pub durable: watch::Receiver<Seq>,
+    /// Why the journal stopped, once it has.
+    pub failure: watch::Receiver<Option<Arc<str>>>,
+}
+
+/// Which database, and what the persister last heard from it.
+#[derive(Clone, Debug)]
+pub struct DatabaseHealth {
+    /// `postgresql` or `sqlite`.
+    pub kind: &'static str,
+    /// The persister's status.
+    pub persister: PersisterStatus,
+}
+
+impl JournalHealth {
+    /// The sequence up to which everything is durable.
+    pub fn durable(&self) -> Seq {
+        *self.durable.borrow()
+    }
+
+    /// Why the journal stopped, if it has.
+    pub fn failure(&self) -> Option<Arc<str>> {
+        self.failure.borrow().clone()
+    }
+}
+
+impl Health {
+    /// Records durable in the journal and not yet in the database.
+    pub fn persister_lag(&self) -> Option<u64> {
+        let (journal, database) = (self.journal.as_ref()?, self.database.as_ref()?);
+        Some(journal.durable().0.saturating_sub(database.persister.persisted().0))
+    }
+
+    /// The journal's part of readiness: ready unless it has failed.
+    pub fn journal_report(&self) -> Option<(bool, Value)> {
+        let journal = self.journal.as_ref()?;
+        let failure = journal.failure();
+        Some((
+            failure.is_none(),
+            json!({
+                "ok": failure.is_none(),
+                "durable_seq": journal.durable().0,
+                "error": failure.as_deref(),
+            }),
+        ))
+    }
+
+    /// The database's part of readiness. A database outage does not make the node unready: the
+    /// engine keeps trading from the journal and the persister catches up.
+    pub fn database_report(&self) -> Option<Value> {
+        let database = self.database.as_ref()?;
+        let problem = database.persister.problem();
+        Some(json!({
+            "ok": problem.is_none(),
+            "kind": database.kind,
+            "persisted_seq": database.persister.persisted().0,
+            "lag": self.persister_lag(),
+            "last_error": problem,
+        }))
+    }
+}
