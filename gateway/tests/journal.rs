@@ -96,7 +96,7 @@ async fn a_torn_final_record_is_cut_off_and_the_rest_recovers() {
             command: region_command(10),
             events,
         };
-        encoder.encode(&record, &mut bytes).expect("encode");
+        encoder.encode(seq, &record, &mut bytes).expect("encode");
         bytes
     })
     .expect("append");
@@ -156,9 +156,9 @@ async fn a_tampered_record_breaks_the_hash_chain() {
         *name = "篡改".into();
     }
     let mut encoder = gateway::journal::record::Encoder::default();
-    let mut rewritten = Vec::new();
+    let mut rewritten = gateway::journal::record::SEGMENT_MAGIC.to_vec();
     for record in &forged {
-        encoder.encode(record, &mut rewritten).expect("encode");
+        encoder.encode(record.seq, record, &mut rewritten).expect("encode");
     }
     assert_ne!(rewritten, bytes);
     disk.write_atomic(&segment, &rewritten).expect("write");

@@ -55,9 +55,17 @@ async fn a_torn_final_record_is_cut_off_and_the_rest_recovers() {
     let last = short_session(dir.path());
     let path = segment(dir.path());
     let whole = std::fs::read(&path).expect("segment");
-    // The start of a record whose write the crash cut short: a header and part of a body.
+    // The start of a record whose write the crash cut short: a header and part of a body (the
+    // segment's first record, after its 8-byte magic, stands in for the next one).
     let mut torn = whole.clone();
-    torn.extend_from_slice(&whole[..20]);
+    let first_record = &whole[8..];
+    let mut header = first_record[..20].to_vec();
+    let next = last.0 + 1;
+    header[4..12].copy_from_slice(&next.to_le_bytes());
+    let crc = crc32c::crc32c(&header[..16]);
+    header[16..20].copy_from_slice(&crc.to_le_bytes());
+    torn.extend_from_slice(&header);
+    torn.extend_from_slice(&first_record[20..40]);
     std::fs::write(&path, &torn).expect("write");
 
     let verify = Command::new(node_binary())

@@ -51,7 +51,9 @@ impl Cursor {
         while self.next <= up_to && count < max {
             let position = match self.position.clone() {
                 Some(position) => position,
-                None => self.open(segment_holding(self.storage.as_ref(), &self.layout, self.next)?)?,
+                None => {
+                    self.open(segment_holding(self.storage.as_ref(), &self.layout, self.next)?)?
+                }
             };
             let Position { path, offset, format } = position;
             let bytes = self

@@ -120,11 +120,13 @@ pub fn scan(
                     (body, len)
                 }
                 Frame::HeaderCut if last_segment => {
-                    report.torn = Some(torn(path, offset, rest.len(), expected, "record header cut short"));
+                    report.torn =
+                        Some(torn(path, offset, rest.len(), expected, "record header cut short"));
                     break;
                 }
                 Frame::BodyCut { checked: true, seq } if last_segment && seq == Some(expected) => {
-                    report.torn = Some(torn(path, offset, rest.len(), expected, "record body cut short"));
+                    report.torn =
+                        Some(torn(path, offset, rest.len(), expected, "record body cut short"));
                     break;
                 }
                 Frame::HeaderCut | Frame::BodyCut { .. } => {
@@ -181,7 +183,13 @@ pub fn segments(storage: &dyn Storage, layout: &Layout) -> anyhow::Result<Vec<Pa
     Ok(segments.into_iter().filter(|p| p.extension().is_some_and(|e| e == "log")).collect())
 }
 
-fn torn(path: &std::path::Path, offset: usize, bytes: usize, seq: Seq, reason: &'static str) -> TornTail {
+fn torn(
+    path: &std::path::Path,
+    offset: usize,
+    bytes: usize,
+    seq: Seq,
+    reason: &'static str,
+) -> TornTail {
     TornTail { path: path.to_path_buf(), offset: offset as u64, bytes: bytes as u64, seq, reason }
 }
 

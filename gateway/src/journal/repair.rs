@@ -134,5 +134,9 @@ pub fn apply(storage: &dyn Storage, cut: &Cut) -> anyhow::Result<()> {
 
 fn newest_snapshot(storage: &dyn Storage, layout: &Layout) -> anyhow::Result<Option<Seq>> {
     let files = storage.list(&layout.snapshot_dir()).context("listing snapshots")?;
-    Ok(files.iter().filter(|p| p.extension().is_some_and(|e| e == "snap")).filter_map(|p| seq_of(p)).max())
+    Ok(files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "snap"))
+        .filter_map(|p| seq_of(p))
+        .max())
 }

@@ -247,7 +247,11 @@ impl Storage for FaultyStorage {
             *room -= fits;
         }
         drop(faults);
-        self.files().entry(path.to_path_buf()).or_default().pending.extend_from_slice(&bytes[..fits]);
+        self.files()
+            .entry(path.to_path_buf())
+            .or_default()
+            .pending
+            .extend_from_slice(&bytes[..fits]);
         if fits < bytes.len() {
             return Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"));
         }

@@ -237,7 +237,9 @@ impl Follower {
                 read => {
                     let error = match (written, read) {
                         (Err(e), _) | (_, Err(e)) => e,
-                        _ => anyhow::anyhow!("the committed offset is not where this batch follows"),
+                        _ => {
+                            anyhow::anyhow!("the committed offset is not where this batch follows")
+                        }
                     };
                     tracing::warn!(%offset, error = %format!("{error:#}"), "persister cannot write to the database; retrying");
                     self.status.failed("writing to the database", &error);
