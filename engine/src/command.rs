@@ -298,6 +298,18 @@ pub enum Action {
         /// The budget line that pays.
         budget_line: BudgetLineId,
     },
+    /// Operator: load a year's working-day calendar and set the inquiry notice period in one
+    /// command: both take effect, or neither.
+    LoadCalendarWithNotice {
+        /// The year; every date must lie in it.
+        year: i32,
+        /// Weekdays off.
+        holidays: Vec<time::Date>,
+        /// Weekend days worked.
+        workdays: Vec<time::Date>,
+        /// Working days from issue to quote deadline.
+        notice_working_days: u32,
+    },
 }
 
 /// The kind of an [`Action`], without its data: what a `Rejected` event names.
@@ -346,6 +358,7 @@ pub enum ActionKind {
     SetNegotiationRules,
     DefineRotation,
     OrderByRotation,
+    LoadCalendarWithNotice,
 }
 
 impl Action {
@@ -394,6 +407,7 @@ impl Action {
             Action::SetNegotiationRules { .. } => ActionKind::SetNegotiationRules,
             Action::DefineRotation { .. } => ActionKind::DefineRotation,
             Action::OrderByRotation { .. } => ActionKind::OrderByRotation,
+            Action::LoadCalendarWithNotice { .. } => ActionKind::LoadCalendarWithNotice,
         }
     }
 }

@@ -169,6 +169,16 @@ impl Engine {
             Action::SetInquiryNotice { working_days } => {
                 state.set_inquiry_notice(actor, working_days, ctx)
             }
+            Action::LoadCalendarWithNotice { year, holidays, workdays, notice_working_days } => {
+                state.load_calendar_with_notice(
+                    actor,
+                    year,
+                    holidays,
+                    workdays,
+                    notice_working_days,
+                    ctx,
+                )
+            }
             Action::OpenInquiry(spec) => state.open_inquiry(actor, spec, ctx),
             Action::SubmitQuote { inquiry, round, quote } => {
                 state.submit_quote(actor, inquiry, round, quote, ctx)

@@ -234,6 +234,10 @@ impl Node {
                 storage: self.storage.clone(),
                 layout: self.layout.clone(),
             }),
+            journal: Some(crate::http::JournalFiles {
+                storage: self.storage.clone(),
+                layout: self.layout.clone(),
+            }),
             hub: Some(self.hub.clone()),
             clock: self.clock.clone(),
             prices: Some(self.prices.clone()),
@@ -350,6 +354,7 @@ impl EdgeNode {
             tokens: self.tokens.clone(),
             logins: self.logins.clone(),
             books: None,
+            journal: None,
             hub: Some(self.hub.clone()),
             clock: Arc::new(SystemClock),
             prices: Some(self.prices.clone()),

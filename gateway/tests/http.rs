@@ -482,7 +482,7 @@ async fn a_retried_order_is_not_placed_twice_and_the_buyer_reads_its_own_write()
     assert_eq!(status, StatusCode::CREATED, "{first}");
     let (status, retry) =
         app.call_with("POST", "/api/v1/orders", Some(&token), Some(order), &key).await;
-    assert_eq!((status, &retry["already_applied"]), (StatusCode::OK, &first["seq"]));
+    assert_eq!((status, &retry), (StatusCode::CREATED, &first), "the first outcome, in full");
     let seq = first["seq"].as_u64().expect("seq");
     let (_, trades) =
         app.call("GET", &format!("/api/v1/trades?min_seq={seq}"), Some(&token), None).await;
@@ -499,6 +499,124 @@ async fn a_retried_order_is_not_placed_twice_and_the_buyer_reads_its_own_write()
         .clone();
     assert_eq!(line["committed"], first["order"]["amount"]);
     app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_answers_the_first_outcome_marked_replayed_and_a_reused_key_is_refused() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await;
+    let send = |body: String, key: &'static str, uri: &'static str| {
+        let request = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body))
+            .expect("request");
+        let router = app.router.clone();
+        async move {
+            let response = router.oneshot(request).await.expect("response");
+            let replayed = response.headers().get("idempotent-replayed").is_some();
+            let status = response.status();
+            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            let body: Value = serde_json::from_slice(&bytes).expect("json");
+            (status, body, replayed)
+        }
+    };
+    // A refused order, retried: the same refusal with its code and rule, marked as a replay.
+    let mut too_much = order.clone();
+    too_much["quantity"] = json!("900000");
+    let (status, refused, replayed) =
+        send(too_much.to_string(), "refused-once", "/api/v1/orders").await;
+    assert!(status.is_client_error() && !replayed, "{status} {refused}");
+    let (again, refused_again, replayed) =
+        send(too_much.to_string(), "refused-once", "/api/v1/orders").await;
+    assert_eq!((again, &refused_again, replayed), (status, &refused, true));
+    // A success, retried with other spacing in its JSON: the same trades, marked as a replay.
+    let (status, first, replayed) = send(order.to_string(), "placed-once", "/api/v1/orders").await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false), "{first}");
+    let spaced = serde_json::to_string_pretty(&order).expect("json");
+    let (status, retry, replayed) = send(spaced, "placed-once", "/api/v1/orders").await;
+    assert_eq!((status, &retry, replayed), (StatusCode::CREATED, &first, true));
+    // The same key for another body, or on another endpoint: refused, and nothing done.
+    let mut other = order.clone();
+    other["quantity"] = json!("2");
+    let (status, reused, _) = send(other.to_string(), "placed-once", "/api/v1/orders").await;
+    assert_eq!(
+        (status, code(&reused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    let trade = first["trades"][0]["id"].as_str().expect("trade id");
+    let accept: &'static str = format!("/api/v1/trades/{trade}/accept").leak();
+    let (status, reused, _) = send(String::new(), "placed-once", accept).await;
+    assert_eq!(
+        (status, code(&reused)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    let seq = first["seq"].as_u64().expect("seq");
+    let (_, trades) =
+        app.call("GET", &format!("/api/v1/trades?min_seq={seq}"), Some(&token), None).await;
+    assert_eq!(trades["total"], 1, "one order placed, whatever came after: {trades}");
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_calendar_with_a_notice_period_is_one_command_under_one_key() {
+    let app = app().await;
+    let operator = app.token(app.province.operator);
+    let body = json!({ "year": 2027, "holidays": ["2027-10-01", "2027-10-04"], "workdays": [],
+                       "notice_working_days": 4 })
+    .to_string();
+    let key = [("idempotency-key", "calendar-2027")];
+    let (status, first) =
+        app.call_with("POST", "/api/v1/calendar", Some(&operator), Some(body.clone()), &key).await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    assert_eq!(first["created"]["holidays"], 2, "the year's holidays kept: {first}");
+    let (status, retry) =
+        app.call_with("POST", "/api/v1/calendar", Some(&operator), Some(body), &key).await;
+    assert_eq!((status, &retry), (StatusCode::CREATED, &first));
+    // A notice period out of range refuses the whole command: the calendar is not loaded either.
+    let bad = json!({ "year": 2028, "holidays": ["2028-10-02"], "notice_working_days": 999 });
+    let (status, refused) = app.call("POST", "/api/v1/calendar", Some(&operator), Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let ((notice, working), _) = app.state.replica.read(|e| {
+        let day = time::Date::from_calendar_date(2028, time::Month::October, 2).expect("date");
+        (e.calendar().notice_working_days, e.calendar().is_working_day(day))
+    });
+    assert_eq!((notice, working), (4, true), "nothing of the refused command took effect");
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_cannot_be_written_answers_outcome_unknown_and_makes_the_node_unready() {
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 40, variants: 1 }).await;
+    let disk = market.disk.clone();
+    let state = market.app_state(7);
+    let app = App {
+        router: http::router(state.clone()),
+        state,
+        runtime: market.runtime,
+        province: market.province,
+        clock: market.clock,
+    };
+    let (status, ready) = app.call("GET", "/ready", None, None).await;
+    assert_eq!((status, &ready["journal"]["ok"]), (StatusCode::OK, &json!(true)), "{ready}");
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await;
+    disk.fail_syncs(true);
+    let (status, answer) = app.call("POST", "/api/v1/orders", Some(&token), Some(order)).await;
+    assert_eq!((status, code(&answer)), (StatusCode::SERVICE_UNAVAILABLE, "outcome_unknown"));
+    let mut failure = app.runtime.failure();
+    failure.wait_for(Option::is_some).await.expect("the failure is reported");
+    let (status, ready) = app.call("GET", "/ready", None, None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{ready}");
+    assert_eq!(ready["journal"]["ok"], json!(false));
+    assert!(ready["journal"]["error"].as_str().is_some_and(|e| e.contains("syncing")), "{ready}");
+    let (status, metrics) = app.call("GET", "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(metrics.as_str().is_some_and(|m| m.contains("marketplace_journal_up 0")), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -837,6 +955,7 @@ async fn a_rotation_hands_three_orders_to_three_suppliers_in_turn() {
     assert_eq!(published["rotation"]["up_next"]["id"], order[0]);
     let unit = app.token(purchaser);
     let mut served = Vec::new();
+    let mut last = 0;
     for _ in 0..3 {
         let body = json!({ "quantity": "1", "budget_line": line.0 });
         let (status, filled) = app
@@ -844,7 +963,10 @@ async fn a_rotation_hands_three_orders_to_three_suppliers_in_turn() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{filled}");
         served.push(filled["trades"][0]["supplier"].as_u64().expect("supplier"));
+        last = filled["seq"].as_u64().expect("seq");
     }
+    // The list is read from the replica: wait until it has the last order.
+    app.state.replica.caught_up(engine::types::Seq(last)).await;
     assert_eq!(served, order, "each order to the next supplier in the published order");
     let (_, list) = app
         .call("GET", &format!("/api/v1/rotations?product={}", product.0), Some(&unit), None)

@@ -111,6 +111,25 @@ impl State {
         ctx.emit(Event::InquiryNoticeSet { working_days });
         Ok(())
     }
+
+    /// Both of the above as one command: the notice period is checked before anything changes, so
+    /// a refusal of either leaves both as they were.
+    pub(crate) fn load_calendar_with_notice(
+        &mut self,
+        actor: Actor,
+        year: i32,
+        holidays: Vec<Date>,
+        workdays: Vec<Date>,
+        notice_working_days: u32,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        self.require_operator(actor)?;
+        if notice_working_days > MAX_NOTICE_WORKING_DAYS {
+            return Err(Reason::Invalid { field: Field::Calendar });
+        }
+        self.load_calendar(actor, year, holidays, workdays, ctx)?;
+        self.set_inquiry_notice(actor, notice_working_days, ctx)
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod books;
 mod deals;
 mod directory;
 mod error;
+mod idempotency;
 mod inquiries;
 mod market;
 mod negotiations;
@@ -37,7 +38,7 @@ mod system;
 
 pub use auth::{LoginLimiter, Session, Tokens, role_name};
 pub use error::ApiError;
-pub use state::{AppState, Books};
+pub use state::{AppState, Books, JournalFiles};
 
 use std::time::Duration;
 
@@ -112,6 +113,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ws/ticket", post(crate::feed::ticket))
         .route("/api/v1/ws", get(crate::feed::connect))
         .fallback(system::not_found)
+        .layer(axum::middleware::from_fn(idempotency::mark_replays))
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -157,15 +159,28 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyK
     })
 }
 
-/// Submits a command as built; a refusal becomes the matching API error.
+/// Submits a command as built; a refusal becomes the matching API error. A retry under an
+/// idempotency key answers with the first outcome (see [`idempotency`]).
 pub(crate) async fn submit_command(state: &AppState, command: Command) -> Result<Done, ApiError> {
+    // Kept only for keyed commands, the ones that can come back as retries.
+    let retry = command.idempotency_key.map(|_| idempotency::Retry {
+        participant: command.actor.participant,
+        action: command.action.clone(),
+    });
     let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;
     timer.observe_duration();
     // Deadlines due may have run first; the command's own outcome is its last event.
     match outcome.events.last().map(|e| &e.event) {
         Some(Event::Rejected { reason, .. }) => Err((*reason).into()),
-        Some(Event::AlreadyApplied { original }) => Ok(Done::Retried { original: *original }),
+        Some(Event::AlreadyApplied { original }) => {
+            match idempotency::first_outcome(state, retry, *original).await? {
+                idempotency::FirstOutcome::Applied { seq, events } => {
+                    Ok(Done::Applied { seq, events })
+                }
+                idempotency::FirstOutcome::Known { seq } => Ok(Done::Retried { original: seq }),
+            }
+        }
         _ => Ok(Done::Applied { seq: outcome.seq, events: outcome.events }),
     }
 }

@@ -433,18 +433,15 @@ pub async fn load_calendar(
     headers: HeaderMap,
     Body(b): Body<LoadCalendar>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if let Some(working_days) = b.notice_working_days {
-        let action = Action::SetInquiryNotice { working_days };
-        let _set = operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-            Event::InquiryNoticeSet { .. } => Some(Value::Null),
-            _ => None,
-        })
-        .await?;
-    }
-    let action = Action::LoadCalendar {
-        year: b.year,
-        holidays: dates("holidays", &b.holidays)?,
-        workdays: dates("workdays", &b.workdays)?,
+    // One request, one command: with a notice period the calendar and the period are set by one
+    // command, so an idempotency key covers both and a refusal leaves both unchanged.
+    let (year, holidays, workdays) =
+        (b.year, dates("holidays", &b.holidays)?, dates("workdays", &b.workdays)?);
+    let action = match b.notice_working_days {
+        Some(notice_working_days) => {
+            Action::LoadCalendarWithNotice { year, holidays, workdays, notice_working_days }
+        }
+        None => Action::LoadCalendar { year, holidays, workdays },
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
         Event::CalendarLoaded { year, holidays, workdays } => Some(json!({

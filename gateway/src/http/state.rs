@@ -21,6 +21,15 @@ pub struct Books {
     pub layout: Layout,
 }
 
+/// The journal's files, where this node keeps them: read back for the first outcome of a retry.
+#[derive(Clone, Debug)]
+pub struct JournalFiles {
+    /// The journal's storage.
+    pub storage: Arc<dyn Storage>,
+    /// The data folder.
+    pub layout: Layout,
+}
+
 /// The gateway's shared state.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -34,6 +43,8 @@ pub struct AppState {
     pub logins: Arc<LoginLimiter>,
     /// Database and journal, for reconciliation; absent on a node without a database.
     pub books: Option<Books>,
+    /// The journal, on the node that keeps it.
+    pub journal: Option<JournalFiles>,
     /// Live feeds; absent on a node that serves none.
     pub hub: Option<Arc<crate::feed::Hub>>,
     /// The engine task's clock: what "now" means to a request (an auction starting at once).

@@ -23,6 +23,8 @@ pub struct Market {
     pub prices: gateway::prices::PriceDesk,
     /// Seals quotes, with its key file in a folder of the test's own.
     pub sealer: Arc<gateway::sealing::Sealer>,
+    /// The disk under the journal, to fail on purpose.
+    pub disk: Arc<FaultyStorage>,
     _keys: tempfile::TempDir,
 }
 
@@ -36,8 +38,9 @@ pub async fn market(sizes: DemoSizes) -> Market {
     let province = demo::load(&mut sink, today, sizes).expect("demo");
     sink.finish().expect("finish");
     let clock = ManualClock::at(now);
-    let runtime = Runtime::start(disk, layout, Arc::new(clock.clone()), RuntimeConfig::default())
-        .expect("start");
+    let runtime =
+        Runtime::start(disk.clone(), layout, Arc::new(clock.clone()), RuntimeConfig::default())
+            .expect("start");
     // Subscribed before the replica's copy, so the hub misses no batch after it.
     let for_hub = runtime.subscribe();
     let for_prices = runtime.subscribe();
@@ -60,7 +63,7 @@ pub async fn market(sizes: DemoSizes) -> Market {
         Arc::new(clock.clone()),
         sealer.clone(),
     );
-    Market { runtime, replica, hub, province, clock, prices, sealer, _keys: keys }
+    Market { runtime, replica, hub, province, clock, prices, sealer, disk, _keys: keys }
 }
 
 impl Market {
@@ -72,11 +75,21 @@ impl Market {
             tokens: Arc::new(gateway::http::Tokens::new("test", [key; 32])),
             logins: Arc::default(),
             books: None,
+            journal: Some(gateway::http::JournalFiles {
+                storage: self.disk.clone(),
+                layout: Layout::new("/data"),
+            }),
             hub: Some(self.hub.clone()),
             clock: Arc::new(self.clock.clone()),
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
-            health: gateway::health::Health::default(),
+            health: gateway::health::Health {
+                journal: Some(gateway::health::JournalHealth {
+                    durable: self.runtime.durable(),
+                    failure: self.runtime.failure(),
+                }),
+                ..Default::default()
+            },
         }
     }
 }
