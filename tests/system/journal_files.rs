@@ -68,12 +68,19 @@ async fn a_torn_final_record_is_cut_off_and_the_rest_recovers() {
     torn.extend_from_slice(&first_record[20..40]);
     std::fs::write(&path, &torn).expect("write");
 
+    let data = dir.path().to_str().expect("utf-8");
     let verify = Command::new(node_binary())
-        .args(["--data-dir", dir.path().to_str().expect("utf-8"), "verify"])
+        .args(["--data-dir", data, "verify"])
         .output()
         .expect("verify runs");
-    assert!(verify.status.success(), "a torn tail is not corruption");
-    assert!(String::from_utf8_lossy(&verify.stdout).contains("torn"));
+    assert_eq!(verify.status.code(), Some(3), "a cut is not passed over unless expected");
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(said.contains("torn") && said.contains("would cut"), "{said}");
+    let verify = Command::new(node_binary())
+        .args(["--data-dir", data, "verify", "--torn-tail-expected"])
+        .output()
+        .expect("verify runs");
+    assert!(verify.status.success(), "a torn tail, when expected, is not a failure");
 
     let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("the node starts");
     let cut = node.runtime.recovery.torn.clone().expect("the torn record is reported");
@@ -81,4 +88,59 @@ async fn a_torn_final_record_is_cut_off_and_the_rest_recovers() {
     assert_eq!(node.durable(), last);
     assert_eq!(std::fs::read(&path).expect("segment"), whole, "the torn bytes are cut off");
     node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zeros_after_the_last_record_stop_the_start_until_the_repair_command_cuts_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let last = short_session(dir.path());
+    let path = segment(dir.path());
+    let whole = std::fs::read(&path).expect("segment");
+    let mut zeroed = whole.clone();
+    zeroed.extend_from_slice(&[0; 4_096]);
+    std::fs::write(&path, &zeroed).expect("write");
+    let data = dir.path().to_str().expect("utf-8");
+
+    let error = Node::open(&settings(dir.path(), None), false).await.expect_err("refused");
+    assert!(format!("{error:#}").contains("gateway repair"), "{error:#}");
+    let dry = Command::new(node_binary())
+        .args(["--data-dir", data, "repair", "--dry-run"])
+        .output()
+        .expect("repair runs");
+    assert!(dry.status.success());
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("would cut 4096 bytes"));
+    assert_eq!(std::fs::read(&path).expect("segment"), zeroed, "a dry run cuts nothing");
+    let repair = Command::new(node_binary())
+        .args(["--data-dir", data, "repair"])
+        .output()
+        .expect("repair runs");
+    let said = String::from_utf8_lossy(&repair.stdout);
+    assert!(repair.status.success() && said.contains("cut 4096 bytes"), "{said}");
+    assert_eq!(std::fs::read(&path).expect("segment"), whole);
+    let kept = std::fs::read_dir(dir.path().join("repair")).expect("side folder");
+    let kept: Vec<_> =
+        kept.map(|e| std::fs::read(e.expect("entry").path()).expect("read")).collect();
+    assert_eq!(kept, vec![vec![0; 4_096]], "the cut bytes are kept aside");
+
+    let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("starts");
+    assert_eq!(node.durable(), last);
+    node.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_repair_command_refuses_damage_with_records_after_it_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    short_session(dir.path());
+    let path = segment(dir.path());
+    let mut bytes = std::fs::read(&path).expect("segment");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&path, &bytes).expect("write");
+    let repair = Command::new(node_binary())
+        .args(["--data-dir", dir.path().to_str().expect("utf-8"), "repair"])
+        .output()
+        .expect("repair runs");
+    assert!(!repair.status.success());
+    assert!(String::from_utf8_lossy(&repair.stderr).contains("nothing was cut"));
+    assert_eq!(std::fs::read(&path).expect("segment"), bytes);
 }
