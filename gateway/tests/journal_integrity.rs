@@ -279,7 +279,7 @@ async fn journal_failure_stops_the_engine_and_loses_nothing_acknowledged(
     if let Some(first) = first_refused {
         assert!(answers[first..].iter().all(|a| *a == Err(SubmitError::Unavailable)));
     }
-    assert!(!answers.iter().any(|a| *a == Err(SubmitError::Overloaded)));
+    assert!(!answers.contains(&Err(SubmitError::Overloaded)));
     // A command after the stop is never answered as done: refused as never having entered, or,
     // if the engine thread had not yet noticed the stop, unknown.
     let after = runtime.handle().submit(command(9_000)).await.map(|o| o.seq);

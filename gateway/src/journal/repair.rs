@@ -71,10 +71,8 @@ pub fn examine(storage: &dyn Storage, layout: &Layout) -> anyhow::Result<Finding
                 format: super::record::Format::Checked,
             },
         },
-        Err(e) => match e.downcast::<Corruption>() {
-            Ok(damage) => damage,
-            Err(other) => return Err(other),
-        },
+        // Anything but damage (the folder cannot be read, say) is the command's own error.
+        Err(e) => e.downcast::<Corruption>()?,
     };
     if !damage.in_last_segment {
         return Ok(Finding::Refused(format!(
