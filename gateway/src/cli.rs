@@ -307,8 +307,25 @@ async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
 }
 
 async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
-    let RunArgs { commands, clients, print_acks, no_demo } = args;
-    let (node, loaded) = Node::open(settings, !no_demo).await?;
+    let (node, loaded) = Node::open(settings, !args.no_demo).await?;
+    // A journal failure ends the session wherever it is (trading, the database catching up, the
+    // reconciliation): the node cannot record anything more.
+    tokio::select! {
+        done = session(settings, args, &node, loaded) => done?,
+        why = node.journal_failed() => {
+            anyhow::bail!("the journal could not be written, so the session stops: {why}")
+        }
+    }
+    node.shutdown().await
+}
+
+async fn session(
+    settings: &Settings,
+    args: RunArgs,
+    node: &Node,
+    loaded: Option<DemoProvince>,
+) -> anyhow::Result<()> {
+    let RunArgs { commands, clients, print_acks, .. } = args;
     let recovery = &node.runtime.recovery;
     eprintln!(
         "Marketplace in {} (database {}): recovered to seq {} from {} and {} replayed records",
@@ -332,12 +349,7 @@ async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
             .into_iter()
             .map(|(command, _)| command)
             .collect();
-        let summary = tokio::select! {
-            summary = live::trade(handle, script, clients, print_acks) => summary,
-            why = node.journal_failed() => {
-                anyhow::bail!("the journal could not be written, so the session stops: {why}")
-            }
-        };
+        let summary = live::trade(handle, script, clients, print_acks).await;
         let per_second = summary.commands * 1_000
             / u64::try_from(summary.elapsed.as_millis().max(1)).unwrap_or(1);
         eprintln!(
@@ -359,5 +371,5 @@ async fn run(settings: &Settings, args: RunArgs) -> anyhow::Result<()> {
     node.persisted().await;
     let report = reconcile(&node.db, node.storage.clone(), &node.layout).await?;
     eprint!("{report}");
-    node.shutdown().await
+    Ok(())
 }

@@ -144,3 +144,75 @@ async fn the_repair_command_refuses_damage_with_records_after_it_and_changes_not
     assert!(String::from_utf8_lossy(&repair.stderr).contains("nothing was cut"));
     assert_eq!(std::fs::read(&path).expect("segment"), bytes);
 }
+
+/// Runs `simulate` with its data folder on a file system of `megabytes`, in a mount namespace of its
+/// own (so nothing is left mounted), and copies the folder out once the node has exited. Returns the
+/// node's exit status, its standard output and its standard error.
+fn simulate_on_a_small_disk(
+    megabytes: u32,
+    out: &std::path::Path,
+) -> (Option<i32>, String, String) {
+    let script = r#"
+        set -u
+        mnt=$(mktemp -d)
+        mount -t tmpfs -o "size=${MEGABYTES}m" marketplace-test "$mnt" || exit 90
+        "$NODE" --data-dir "$mnt/data" simulate --commands 40000 --clients 16 --print-acks
+        status=$?
+        cp -a "$mnt/data" "$OUT/data" || exit 91
+        exit $status
+    "#;
+    let output = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", script])
+        .env("MEGABYTES", megabytes.to_string())
+        .env("NODE", std::fs::canonicalize(node_binary()).expect("node binary"))
+        .env("OUT", out)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("unshare runs (the tests run as root)");
+    let code = output.status.code();
+    assert!(
+        !matches!(code, Some(90 | 91)),
+        "could not mount a small file system or copy the data out: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        code,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_mid_session_ends_the_process_and_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, stdout, stderr) = simulate_on_a_small_disk(6, dir.path());
+    assert!(code.is_some_and(|c| c != 0), "the node must exit non-zero: {code:?}\n{stderr}");
+    assert!(stderr.contains("the journal could not be written"), "{stderr}");
+    let acked: Vec<u64> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("ack "))
+        .map(|s| s.parse().expect("a sequence"))
+        .collect();
+    let last_acked = acked.iter().max().copied().expect("some commands were acknowledged");
+    let data = dir.path().join("data");
+    // The write that failed may have left part of a record: a start cuts a torn tail, a repair
+    // the rest; neither may cut anything acknowledged.
+    let node = match Node::open(&settings(&data, None), false).await {
+        Ok((node, _)) => node,
+        Err(_) => {
+            let repair = Command::new(node_binary())
+                .args(["--data-dir", data.to_str().expect("utf-8"), "repair"])
+                .output()
+                .expect("repair runs");
+            assert!(repair.status.success(), "{}", String::from_utf8_lossy(&repair.stderr));
+            Node::open(&settings(&data, None), false).await.expect("starts after the repair").0
+        }
+    };
+    assert!(
+        node.durable().0 >= last_acked,
+        "recovered to {}, acknowledged {last_acked}",
+        node.durable()
+    );
+    node.shutdown().await.expect("shutdown");
+}

@@ -170,15 +170,7 @@ impl Runtime {
         let (failed, failure) = watch::channel(None);
         let journal = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || {
-                let result = journal.run(from_engine);
-                if let Err(error) = &result {
-                    let why = format!("{error:#}");
-                    tracing::error!(error = %why, "the journal failed; the engine stops");
-                    failed.send_replace(Some(why.into()));
-                }
-                result
-            })
+            .spawn(move || journal.run(from_engine, &failed))
             .context("starting the journal thread")?;
         let thread = std::thread::Builder::new()
             .name("engine".into())
@@ -291,8 +283,32 @@ impl EngineThread {
 }
 
 impl JournalThread {
-    fn run(mut self, rx: std::sync::mpsc::Receiver<ToJournal>) -> anyhow::Result<()> {
+    /// Runs until stopped or until the journal fails. On failure the reason is published before
+    /// the unanswered callers are let go, so that whoever hears "outcome unknown" and looks finds
+    /// the node already reporting why; a panic counts as a failure too.
+    fn run(
+        self,
+        rx: std::sync::mpsc::Receiver<ToJournal>,
+        failed: &watch::Sender<Option<Arc<str>>>,
+    ) -> anyhow::Result<()> {
         let mut replies: Vec<Pending> = Vec::with_capacity(self.config.max_batch);
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pump(&rx, &mut replies)))
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the journal thread panicked")));
+        if let Err(error) = &result {
+            let why = format!("{error:#}");
+            tracing::error!(error = %why, "the journal failed; the engine stops");
+            failed.send_replace(Some(why.into()));
+        }
+        drop(replies);
+        result
+    }
+
+    fn pump(
+        mut self,
+        rx: &std::sync::mpsc::Receiver<ToJournal>,
+        replies: &mut Vec<Pending>,
+    ) -> anyhow::Result<()> {
         let mut after_commit: Vec<Deferred> = Vec::new();
         let mut stop = None;
         while stop.is_none() {
@@ -330,7 +346,7 @@ impl JournalThread {
             let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
             self.writer.commit().context("the journal could not be written; stopping")?;
             timer.observe_duration();
-            self.release(&mut replies);
+            self.release(replies);
             for item in after_commit.drain(..) {
                 match item {
                     Deferred::Snapshot { seq, head, engine } => self.snapshot(seq, head, engine),
