@@ -18,6 +18,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_isre
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 command -v runuser >/dev/null || fail "runuser (util-linux) is needed to run PostgreSQL as its own user"
+# The disk-full test mounts a small tmpfs in a mount namespace of its own (root, util-linux).
+command -v unshare >/dev/null || fail "unshare (util-linux) is needed for the disk-full test"
+[ "$(id -u)" = 0 ] || fail "the disk-full test mounts a small file system and needs root"
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it"
   cluster_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
