@@ -159,23 +159,19 @@ impl Node {
         if let Some(torn) = &runtime.recovery.torn {
             tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
         }
-        let released_for_hub = runtime.subscribe();
-        let released_for_prices = runtime.subscribe();
-        let replica = crate::read::Replica::start(runtime.handle(), runtime.subscribe()).await?;
-        let hub = crate::feed::Hub::start(replica.clone(), released_for_hub);
+        let db = Database::connect(&settings.database_url()).await?;
+        let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
+            runtime.handle(),
+            runtime.subscribe(),
+            settings.thresholds,
+            Some(db.clone()),
+        )
+        .await?;
         crate::runtime::deadlines::start(
             runtime.handle(),
             replica.clone(),
             clock.clone(),
             sealer.clone(),
-        );
-        let db = Database::connect(&settings.database_url()).await?;
-        let prices = crate::prices::PriceDesk::start(
-            replica.clone(),
-            released_for_prices,
-            hub.clone(),
-            settings.thresholds,
-            Some(db.clone()),
         );
         let persister = Persister::start(
             db.clone(),
@@ -323,24 +319,18 @@ impl EdgeNode {
     pub async fn start(url: &str, namespace: &str) -> anyhow::Result<Self> {
         let bus = crate::bus::Bus::connect(url, namespace).await?;
         let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
-        let for_hub = released.subscribe();
-        let for_prices = released.subscribe();
-        let replica = tokio::time::timeout(
-            std::time::Duration::from_secs(120),
-            crate::read::Replica::start(handle.clone(), released.subscribe()),
-        )
-        .await
-        .context("no owner answered for a copy of the engine")??;
-        let hub = crate::feed::Hub::start(replica.clone(), for_hub);
-        hub.share_tickets(bus.clone());
-        // The owner writes the history; an edge node computes the same for its own readers.
-        let prices = crate::prices::PriceDesk::start(
-            replica.clone(),
-            for_prices,
-            hub.clone(),
+        // The owner writes the price history; an edge node computes the same for its own readers.
+        let read = crate::read::ReadSide::start(
+            handle.clone(),
+            released.subscribe(),
             engine::analytics::Thresholds::default(),
             None,
         );
+        let crate::read::ReadSide { replica, hub, prices } =
+            tokio::time::timeout(std::time::Duration::from_secs(120), read)
+                .await
+                .context("no owner answered for a copy of the engine")??;
+        hub.share_tickets(bus.clone());
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
         Ok(Self { handle, replica, hub, prices, tokens, logins, bus, sealer: None })

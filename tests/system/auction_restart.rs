@@ -80,7 +80,10 @@ async fn a_node_restarted_mid_auction_keeps_the_bids_and_closes_it_at_the_recove
     clock.set(start.plus_ms(680_000));
     let results = within(Duration::from_secs(30), "the results on the feed", async {
         loop {
-            let text = room.recv().await.expect("the room's feed");
+            let gateway::feed::Delivery::Text(text) = room.recv().await.expect("the room's feed")
+            else {
+                continue;
+            };
             if text.contains("\"kind\":\"results\"") {
                 return text.to_string();
             }

@@ -1,24 +1,24 @@
-//! The hub: topic -> bounded broadcast of ready-to-send JSON texts, fed by one task that reads the
-//! released batches in order.
+//! The hub: topic -> bounded broadcast of ready-to-send JSON texts. It follows the replica
+//! ([`Follower`]): each released batch arrives with the engine as it stands after it, and every view
+//! is built from that engine, as REST builds it; the hub keeps no engine state of its own. When the
+//! read side resyncs, every topic's subscribers are told and sent a snapshot.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
-use engine::Event;
 use engine::auction::{Auction, AuctionState};
-use engine::types::{
-    BudgetLineId, CategoryCode, DealId, ParticipantId, ProductId, Timestamp, TradeId,
-};
+use engine::types::DealId;
+use engine::{Engine, Event};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use super::room;
 use crate::http::Session;
 use crate::persist::rows::{ledger_kind, settlement_step, trade_mode, trade_state};
-use crate::read::Replica;
-use crate::runtime::ReleasedBatch;
+use crate::read::{Follower, Replica};
+use crate::runtime::Released;
 
 /// Messages a topic holds for a slow subscriber before it counts as lagging.
 const TOPIC_CAPACITY: usize = 512;
@@ -29,7 +29,7 @@ const TICKET_TTL: Duration = Duration::from_secs(30);
 #[derive(Debug)]
 pub struct Hub {
     /// Ready-to-send texts; a clone shares the bytes, so a message is encoded once for all.
-    topics: Mutex<HashMap<String, broadcast::Sender<Utf8Bytes>>>,
+    topics: Mutex<HashMap<String, broadcast::Sender<Delivery>>>,
     tickets: Mutex<HashMap<String, (Session, Instant)>>,
     /// Messages sent per topic: the gap-free `n` of every message.
     counters: Mutex<HashMap<String, u64>>,
@@ -43,49 +43,21 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// What the hub remembers to route events: which purchaser owns a line or a trade, which category
-/// a product is in. Filled from the replica at start and kept current from the events themselves.
-struct Routes {
-    line_owner: HashMap<BudgetLineId, ParticipantId>,
-    trade_owner: HashMap<TradeId, ParticipantId>,
-    category: HashMap<ProductId, CategoryCode>,
-    /// Auctions not yet closed, mirrored from their events: what the room views are built from.
-    auctions: HashMap<DealId, Auction>,
-    /// The two parties of each negotiation: the only ones its moves reach (N-3).
-    negotiations: HashMap<DealId, [ParticipantId; 2]>,
-}
-
 impl Hub {
-    /// Starts the hub on the released batches. `released` must be subscribed before the replica
-    /// copy it reads its routes from was taken, so no event falls between.
-    pub fn start(replica: Replica, released: broadcast::Receiver<ReleasedBatch>) -> Arc<Self> {
-        let hub = Arc::new(Self {
+    /// A hub reading snapshots from `replica`; it publishes once it follows the replica
+    /// (see [`crate::read::ReadSide`]).
+    pub fn new(replica: Replica) -> Arc<Self> {
+        Arc::new(Self {
             topics: Mutex::default(),
             tickets: Mutex::default(),
             counters: Mutex::default(),
             shared: std::sync::OnceLock::new(),
             replica,
-        });
-        let (routes, _) = hub.replica.read(|engine| Routes {
-            line_owner: engine.budget_lines().map(|l| (l.id, l.purchaser)).collect(),
-            trade_owner: engine.trades().map(|t| (t.trade.id, t.trade.purchaser)).collect(),
-            category: engine.products().map(|p| (p.id, p.category.category())).collect(),
-            auctions: engine
-                .auctions()
-                .filter(|a| matches!(a.state, AuctionState::Scheduled | AuctionState::Open))
-                .map(|a| (a.id, a.clone()))
-                .collect(),
-            negotiations: engine
-                .negotiations()
-                .map(|n| (n.id, [n.purchaser, n.supplier]))
-                .collect(),
-        });
-        tokio::spawn(run(hub.clone(), routes, released));
-        hub
+        })
     }
 
     /// A receiver of a topic's messages, from now on.
-    pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Utf8Bytes> {
+    pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Delivery> {
         lock(&self.topics)
             .entry(topic.to_string())
             .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
@@ -144,38 +116,57 @@ impl Hub {
         let text =
             json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
                 .to_string();
-        let _ = sender.send(Utf8Bytes::from(text));
+        let _ = sender.send(Delivery::Text(Utf8Bytes::from(text)));
     }
 }
 
-async fn run(hub: Arc<Hub>, mut routes: Routes, mut released: broadcast::Receiver<ReleasedBatch>) {
-    loop {
-        let batch = match released.recv().await {
-            Ok(batch) => batch,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                // The hub itself fell behind: subscribers learn through their counters' gap.
-                tracing::warn!(missed, "feed hub lagged behind released batches");
-                continue;
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        for record in batch.iter() {
+/// What a topic carries to its subscribers.
+#[derive(Clone, Debug)]
+pub enum Delivery {
+    /// A message, encoded once for every subscriber.
+    Text(Utf8Bytes),
+    /// The read side lost step and started over from a fresh copy: whatever a subscriber holds may
+    /// be stale, so it is told it lagged and sent a snapshot.
+    Resync,
+}
+
+impl Follower for Hub {
+    fn batch(&self, engine: &Engine, batch: &[Released]) {
+        // Rooms touched by the batch, in order, each shown once as it stands after the batch.
+        let mut rooms: Vec<(DealId, bool)> = Vec::new();
+        for record in batch {
             let seq = record.seq.0;
             for envelope in &record.events {
-                route(&hub, &mut routes, seq, envelope.ts, &envelope.event);
+                if let Some((id, bid)) = auction_of(&envelope.event) {
+                    match rooms.iter_mut().find(|(room, _)| *room == id) {
+                        Some((_, any_bid)) => *any_bid |= bid,
+                        None => rooms.push((id, bid)),
+                    }
+                    continue;
+                }
+                route(self, engine, seq, &envelope.event);
             }
+        }
+        let seq = engine.seq().0;
+        for (id, bid) in rooms {
+            if let Some(a) = engine.auction(id) {
+                publish_room(self, engine, seq, a, bid);
+            }
+        }
+    }
+
+    fn resync(&self, _engine: &Engine) {
+        let topics: Vec<_> = lock(&self.topics).values().cloned().collect();
+        for topic in topics {
+            let _ = topic.send(Delivery::Resync);
         }
     }
 }
 
-fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event) {
+/// Publishes what one event shows, on the topics it reaches; the engine, as of the batch, says
+/// whose line, trade or negotiation it is and which category a product is in.
+fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
     match event {
-        Event::ProductDefined { product, spec } => {
-            routes.category.insert(*product, spec.category);
-        }
-        Event::BudgetLineOpened { line, allocation } => {
-            routes.line_owner.insert(*line, allocation.purchaser);
-        }
         Event::OfferChanged { agreement, supplier, product, price, since } => {
             let view = json!({ "kind": "offer", "agreement": agreement.0, "supplier": supplier.0,
                 "price": price.to_string(), "since_seq": since.0 });
@@ -186,18 +177,17 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
             hub.publish_view(format!("offers:{}", product.0), seq, view);
         }
         Event::TradeStruck(t) => {
-            routes.trade_owner.insert(t.id, t.purchaser);
             let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": trade_mode(t.mode),
                 "product": t.product.0, "supplier": t.supplier.0, "purchaser": t.purchaser.0,
                 "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
                 "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
-            if let Some(category) = routes.category.get(&t.product).copied() {
+            if let Some(category) = engine.product(t.product).map(|p| p.category.category()) {
                 hub.publish_view(format!("trades:{category}"), seq, view.clone());
             }
             hub.publish_view(format!("orders:{}", t.purchaser.0), seq, view);
         }
         Event::BudgetMoved(entry) => {
-            if let Some(owner) = routes.line_owner.get(&entry.line).copied() {
+            if let Some(owner) = engine.budget_line(entry.line).map(|l| l.purchaser) {
                 let view = json!({ "kind": "budget", "line": entry.line.0, "movement": ledger_kind(entry.kind),
                     "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
                 hub.publish_view(format!("budget:{}", owner.0), seq, view);
@@ -209,32 +199,22 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
             hub.publish_view(format!("orders:{}", purchaser.0), seq, view);
         }
         Event::TradeSettled { trade, step, state, .. } => {
-            if let Some(owner) = routes.trade_owner.get(trade).copied() {
+            if let Some(owner) = engine.trade(*trade).map(|t| t.trade.purchaser) {
                 let view = json!({ "kind": "settlement", "trade": trade.to_string(),
                     "step": settlement_step(*step), "state": trade_state(*state) });
                 hub.publish_view(format!("orders:{}", owner.0), seq, view);
             }
         }
-        Event::AuctionOpened { .. }
-        | Event::AuctionStarted { .. }
-        | Event::BidAccepted { .. }
-        | Event::AuctionExtended { .. }
-        | Event::AuctionAwarded { .. }
-        | Event::AuctionFailed { .. }
-        | Event::AuctionCancelled { .. } => route_auction(hub, routes, seq, ts, event),
         // Sealed submissions and the counting and opening of quotes publish nothing: the
         // results carry them once the inquiry has ended.
         Event::QuoteSealed { .. } | Event::QuotersCounted { .. } | Event::QuotesOpened { .. } => {}
         // A negotiation reaches its two parties only (N-3), each on its own topic.
-        Event::NegotiationProposed { negotiation, purchaser, supplier, .. } => {
-            routes.negotiations.insert(*negotiation, [*purchaser, *supplier]);
-            publish_negotiation(hub, routes, seq, *negotiation);
-        }
-        Event::NegotiationCountered { negotiation, .. }
+        Event::NegotiationProposed { negotiation, .. }
+        | Event::NegotiationCountered { negotiation, .. }
         | Event::NegotiationAccepted { negotiation, .. }
         | Event::NegotiationRejected { negotiation, .. }
         | Event::NegotiationExpired { negotiation } => {
-            publish_negotiation(hub, routes, seq, *negotiation);
+            publish_negotiation(hub, engine, seq, *negotiation);
         }
         Event::InquiryOpened { .. }
         | Event::QuotesClosed { .. }
@@ -243,9 +223,7 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
         | Event::InquiryAwarded { .. }
         | Event::InquiryFailed { .. }
         | Event::InquiryCancelled { .. } => {
-            let (view, _) = hub
-                .replica
-                .read(|engine| super::inquiry::feed_view(event, &room::names_in(engine)));
+            let view = super::inquiry::feed_view(event, &room::names_in(engine));
             if let Some((id, view)) = view {
                 hub.publish_view(super::inquiry::topic(id), seq, view);
             }
@@ -255,50 +233,43 @@ fn route(hub: &Hub, routes: &mut Routes, seq: u64, ts: Timestamp, event: &Event)
 }
 
 /// Tells each party of a negotiation, on its own topic, that it moved; the parties re-read it.
-fn publish_negotiation(hub: &Hub, routes: &Routes, seq: u64, negotiation: DealId) {
-    for party in routes.negotiations.get(&negotiation).into_iter().flatten() {
+fn publish_negotiation(hub: &Hub, engine: &Engine, seq: u64, negotiation: DealId) {
+    let Some(n) = engine.negotiation(negotiation) else { return };
+    for party in [n.purchaser, n.supplier] {
         let view = json!({ "kind": "negotiation", "negotiation": negotiation.0 });
         hub.publish_view(format!("negotiations:{}", party.0), seq, view);
     }
 }
 
-/// The live room: every change goes out as the public view; a bid also goes to each bidder
-/// as its own standing (its topic is private to it) and to the purchaser as anonymous labels;
-/// the close publishes the results with names, and the mirror is dropped.
-fn route_auction(hub: &Hub, routes: &mut Routes, seq: u64, now: Timestamp, event: &Event) {
-    room::apply(&mut routes.auctions, event, now);
-    let Some(id) = auction_of(event) else { return };
-    let Some(a) = routes.auctions.get(&id).cloned() else { return };
-    let public = room::topic(id);
-    if room::closed(&a) || a.state == AuctionState::Cancelled {
-        routes.auctions.remove(&id);
-        let view = if room::closed(&a) {
-            hub.replica.read(|engine| room::results(&a, &room::names_in(engine))).0
-        } else {
-            room::public_view(&a, now)
-        };
-        hub.publish_view(public, seq, view);
+/// The live room, as the engine holds the auction after the batch: the public view to
+/// everyone; after a bid, each bidder's own standing (its topic is private to it) and the
+/// purchaser's anonymous ranking; once closed, the results with names.
+fn publish_room(hub: &Hub, engine: &Engine, seq: u64, a: &Auction, bid: bool) {
+    let public = room::topic(a.id);
+    if room::closed(a) {
+        hub.publish_with(public, seq, || room::results(a, &room::names_in(engine)));
         return;
     }
-    hub.publish_with(public, seq, || room::public_view(&a, now));
-    if matches!(event, Event::BidAccepted { .. }) {
+    hub.publish_with(public, seq, || room::public_view(a, engine.clock()));
+    if bid && a.state != AuctionState::Cancelled {
         for s in &a.standings {
-            let topic = room::bidder_topic(id, s.bidder);
-            hub.publish_with(topic, seq, || room::bidder_view(&a, s.bidder));
+            let topic = room::bidder_topic(a.id, s.bidder);
+            hub.publish_with(topic, seq, || room::bidder_view(a, s.bidder));
         }
-        hub.publish_with(room::purchaser_topic(id), seq, || room::purchaser_view(&a));
+        hub.publish_with(room::purchaser_topic(a.id), seq, || room::purchaser_view(a));
     }
 }
 
-fn auction_of(event: &Event) -> Option<DealId> {
+/// The auction an event is about, and whether it is a bid.
+fn auction_of(event: &Event) -> Option<(DealId, bool)> {
     match event {
+        Event::BidAccepted { auction, .. } => Some((*auction, true)),
         Event::AuctionOpened { auction, .. }
         | Event::AuctionStarted { auction }
-        | Event::BidAccepted { auction, .. }
         | Event::AuctionExtended { auction, .. }
         | Event::AuctionAwarded { auction, .. }
         | Event::AuctionFailed { auction, .. }
-        | Event::AuctionCancelled { auction, .. } => Some(*auction),
+        | Event::AuctionCancelled { auction, .. } => Some((*auction, false)),
         _ => None,
     }
 }

@@ -13,5 +13,5 @@ pub mod inquiry;
 pub mod room;
 mod socket;
 
-pub use hub::Hub;
+pub use hub::{Delivery, Hub};
 pub use socket::{connect, ticket};

@@ -22,6 +22,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::Hub;
+use super::hub::Delivery;
 use super::room::{self, Audience};
 use crate::http::{ApiError, AppState, Session};
 
@@ -227,7 +228,7 @@ async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
 /// What the receiving half asks of the sending half.
 enum Control {
     /// Follow `topic` from `receiver` on, after sending `opening` if there is one.
-    Follow { topic: String, receiver: broadcast::Receiver<Utf8Bytes>, opening: Option<Value> },
+    Follow { topic: String, receiver: broadcast::Receiver<Delivery>, opening: Option<Value> },
     /// Stop following `topic`.
     Drop { topic: String },
     /// Send this answer.
@@ -313,12 +314,17 @@ async fn send_loop(
     mut controls: mpsc::Receiver<Control>,
     hub: Arc<Hub>,
 ) {
-    let mut topics: StreamMap<String, BroadcastStream<Utf8Bytes>> = StreamMap::new();
+    let mut topics: StreamMap<String, BroadcastStream<Delivery>> = StreamMap::new();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.tick().await;
     let mut batch: Vec<Message> = Vec::with_capacity(SEND_BATCH);
     let on_item = |batch: &mut Vec<Message>, topic: String, item| match item {
-        Ok(text) => batch.push(Message::Text(text)),
+        Ok(Delivery::Text(text)) => batch.push(Message::Text(text)),
+        // The read side itself started over: what the client holds may be stale.
+        Ok(Delivery::Resync) => {
+            batch.push(text(&json!({ "type": "lagged", "topic": topic, "missed": null })));
+            batch.push(text(&snapshot(&hub, &topic)));
+        }
         Err(BroadcastStreamRecvError::Lagged(missed)) => {
             batch.push(text(&json!({ "type": "lagged", "topic": topic, "missed": missed })));
             batch.push(text(&snapshot(&hub, &topic)));

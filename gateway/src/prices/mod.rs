@@ -1,5 +1,5 @@
 //! Live prices and early warnings (ARCHITECTURE 8): the engine's analytics fold run off the hot
-//! path, on released (durable) events, rebuilt from the engine's own trades and auctions at start,
+//! path, on released (durable) events handed over by the replica (a [`Follower`]), rebuilt from the engine's own trades and auctions at start,
 //! so a restart reaches the same candles and alerts. Candles and alerts go out on the feed hub
 //! (`candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`, `index:<category>`,
 //! `alerts:<region>`) and
@@ -13,16 +13,16 @@ mod facts;
 
 use std::sync::{Arc, RwLock};
 
-use engine::Event;
 use engine::analytics::{Alert, Analytics, Candle, Changes, Interval, Series, Thresholds};
 use engine::types::{RegionCode, Seq};
+use engine::{Engine, Event};
 use serde_json::{Value, json};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::feed::Hub;
 use crate::persist::{Database, PriceRows};
-use crate::read::Replica;
-use crate::runtime::ReleasedBatch;
+use crate::read::{Follower, Replica};
+use crate::runtime::Released;
 
 pub use facts::{rebuild, trade as trade_facts};
 
@@ -34,15 +34,14 @@ pub struct PriceDesk {
 }
 
 impl PriceDesk {
-    /// Rebuilds analytics from the replica and follows `released` from there on. `released` must
-    /// be subscribed before this call.
-    pub fn start(
-        replica: Replica,
-        released: broadcast::Receiver<ReleasedBatch>,
+    /// Rebuilds analytics from the replica; the returned follower keeps them current once the
+    /// replica hands it batches (see [`crate::read::ReadSide`]).
+    pub fn new(
+        replica: &Replica,
         hub: Arc<Hub>,
         thresholds: Thresholds,
         db: Option<Database>,
-    ) -> Self {
+    ) -> (Self, Arc<dyn Follower>) {
         let (analytics, at) = replica.read(|engine| rebuild(engine, thresholds));
         let (seq_tx, seq) = watch::channel(at);
         // The history goes to the database from a task of its own: a slow or absent database
@@ -55,10 +54,8 @@ impl PriceDesk {
             tx
         });
         let analytics = Arc::new(RwLock::new(analytics));
-        let follower =
-            follow(analytics.clone(), replica, released, hub, at, seq_tx, thresholds, history);
-        tokio::spawn(follower);
-        Self { analytics, seq }
+        let desk = Desk { analytics: analytics.clone(), seq: seq_tx, hub, thresholds, history };
+        (Self { analytics, seq }, Arc::new(desk))
     }
 
     /// Runs `query` on the analytics, with the sequence they are current to.
@@ -130,43 +127,27 @@ async fn write_history(db: Database, mut rows: mpsc::UnboundedReceiver<PriceRows
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn follow(
+/// The desk as a follower of the replica: folds each batch's trades, bids and closed auctions into
+/// the analytics, reading reference data from the engine as of the batch.
+#[derive(Debug)]
+struct Desk {
     analytics: Arc<RwLock<Analytics>>,
-    replica: Replica,
-    mut released: broadcast::Receiver<ReleasedBatch>,
-    hub: Arc<Hub>,
-    mut at: Seq,
     seq: watch::Sender<Seq>,
+    hub: Arc<Hub>,
     thresholds: Thresholds,
     history: Option<mpsc::UnboundedSender<PriceRows>>,
-) {
-    loop {
-        let batch = match released.recv().await {
-            Ok(batch) => batch,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                // Rebuild rather than guess what was missed.
-                tracing::warn!(missed, "the price desk lagged; rebuilding");
-                let (fresh, now) = replica.read(|engine| rebuild(engine, thresholds));
-                if let Some(history) = &history {
-                    let _ = history.send(everything(&fresh));
-                }
-                *analytics.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
-                at = now;
-                seq.send_replace(at);
-                continue;
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        let Some(last) = batch.last().map(|r| r.seq) else { continue };
+}
+
+impl Follower for Desk {
+    fn batch(&self, engine: &Engine, batch: &[Released]) {
+        let at = *self.seq.borrow();
+        let Some(last) = batch.last().map(|r| r.seq) else { return };
         if last <= at {
-            continue;
+            return;
         }
-        // Reference data and closed auctions are read from the replica as of the batch.
-        replica.caught_up(last).await;
         let mut out: Vec<(u64, Changes)> = Vec::new();
-        replica.read(|engine| {
-            let mut a = analytics.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
+            let mut a = self.analytics.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             for record in batch.iter().filter(|r| r.seq > at) {
                 for envelope in &record.events {
                     let changes = match &envelope.event {
@@ -187,25 +168,34 @@ async fn follow(
                     }
                 }
             }
-        });
-        at = last;
-        seq.send_replace(at);
+        }
+        self.seq.send_replace(last);
         let mut rows = PriceRows::default();
         for (seq, changes) in out {
-            if history.is_some() {
+            if self.history.is_some() {
                 rows.candles.extend(changes.candles.iter().copied());
                 rows.index.extend(changes.index);
                 rows.alerts.extend(changes.alerts.iter().cloned());
             }
-            publish(&hub, &replica, seq, changes);
+            publish(&self.hub, engine, seq, changes);
         }
-        if let Some(history) = history.as_ref().filter(|_| !rows.is_empty()) {
+        if let Some(history) = self.history.as_ref().filter(|_| !rows.is_empty()) {
             let _ = history.send(rows);
         }
     }
+
+    fn resync(&self, engine: &Engine) {
+        // Rebuilt from the fresh copy rather than guessed at.
+        let fresh = rebuild(engine, self.thresholds);
+        if let Some(history) = &self.history {
+            let _ = history.send(everything(&fresh));
+        }
+        *self.analytics.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        self.seq.send_replace(engine.seq());
+    }
 }
 
-fn publish(hub: &Hub, replica: &Replica, seq: u64, changes: Changes) {
+fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
     if let Some(point) = &changes.index {
         hub.publish_view(format!("index:{}", point.category), seq, index_view(point));
     }
@@ -214,12 +204,10 @@ fn publish(hub: &Hub, replica: &Replica, seq: u64, changes: Changes) {
     }
     for alert in &changes.alerts {
         // By the region and each region above it, so every overseer that covers it hears of it.
-        let (chain, _) = replica.read(|engine| {
-            engine
-                .region(alert.region)
-                .map(|r| r.chain.codes().to_vec())
-                .unwrap_or_else(|| vec![alert.region])
-        });
+        let chain = engine
+            .region(alert.region)
+            .map(|r| r.chain.codes().to_vec())
+            .unwrap_or_else(|| vec![alert.region]);
         let view = alert_view(alert);
         for region in chain {
             hub.publish_view(alerts_topic(region), seq, view.clone());

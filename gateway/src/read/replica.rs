@@ -1,6 +1,8 @@
 //! The replica: a copy of the engine taken from the engine task, then kept current by applying the
-//! released commands. If it ever falls behind the broadcast of released batches (it lagged), it takes
-//! a fresh copy rather than guess what it missed.
+//! released commands. After each batch it hands the engine, exactly at that batch's last sequence,
+//! to every [`Follower`] in turn. If it ever falls behind the broadcast of released batches (it
+//! lagged) or finds a gap, it takes one fresh copy rather than guess what it missed, and every
+//! follower resyncs from that copy: one lag policy for the whole read side.
 
 use std::sync::{Arc, RwLock};
 
@@ -9,7 +11,16 @@ use engine::Engine;
 use engine::types::Seq;
 use tokio::sync::{broadcast, watch};
 
-use crate::runtime::{EngineHandle, ReleasedBatch};
+use crate::runtime::{EngineHandle, Released, ReleasedBatch};
+
+/// Something kept current from the released stream: a feed, the price desk, a publisher. It keeps
+/// no copy of engine state of its own: whatever it needs it reads from the engine it is handed.
+pub trait Follower: Send + Sync + std::fmt::Debug + 'static {
+    /// A released batch, with the engine as it stands right after the batch's last command.
+    fn batch(&self, engine: &Engine, batch: &[Released]);
+    /// The replica lost step and took a fresh copy: start over from `engine` (and tell clients).
+    fn resync(&self, engine: &Engine);
+}
 
 /// An engine replica serving reads.
 #[derive(Clone, Debug)]
@@ -18,18 +29,35 @@ pub struct Replica {
     seq: watch::Receiver<Seq>,
 }
 
+/// A replica whose copy is taken and whose followers are not yet running: followers are built
+/// from it (they read from the replica), then [`Pending::follow`] starts them all at once.
+#[derive(Debug)]
+pub struct Pending {
+    replica: Replica,
+    seq: watch::Sender<Seq>,
+    handle: EngineHandle,
+    released: broadcast::Receiver<ReleasedBatch>,
+}
+
 impl Replica {
-    /// Starts a replica from the engine task's released commands. `released` must be subscribed
-    /// before this call, so that no batch falls between the copy and the first batch received.
+    /// Copies the engine. `released` must be subscribed before this call, so that no batch falls
+    /// between the copy and the first batch received.
+    pub async fn copy(
+        handle: EngineHandle,
+        released: broadcast::Receiver<ReleasedBatch>,
+    ) -> anyhow::Result<Pending> {
+        let engine = handle.copy_engine().await.context("copying the engine for the replica")?;
+        let (seq, rx) = watch::channel(engine.seq());
+        let replica = Replica { engine: Arc::new(RwLock::new(engine)), seq: rx };
+        Ok(Pending { replica, seq, handle, released })
+    }
+
+    /// A replica with no followers, following at once.
     pub async fn start(
         handle: EngineHandle,
         released: broadcast::Receiver<ReleasedBatch>,
     ) -> anyhow::Result<Self> {
-        let engine = handle.copy_engine().await.context("copying the engine for the replica")?;
-        let (seq_tx, seq) = watch::channel(engine.seq());
-        let engine = Arc::new(RwLock::new(engine));
-        tokio::spawn(follow(engine.clone(), handle, released, seq_tx));
-        Ok(Self { engine, seq })
+        Ok(Self::copy(handle, released).await?.follow(Vec::new()))
     }
 
     /// Runs `query` against the replica, with the sequence it answers as of.
@@ -56,45 +84,78 @@ impl Replica {
     }
 }
 
-async fn follow(
-    engine: Arc<RwLock<Engine>>,
-    handle: EngineHandle,
-    mut released: broadcast::Receiver<ReleasedBatch>,
-    seq: watch::Sender<Seq>,
-) {
+impl Pending {
+    /// The replica, for followers to read from.
+    pub fn replica(&self) -> &Replica {
+        &self.replica
+    }
+
+    /// Starts following the released stream, handing each batch to `followers` in order.
+    pub fn follow(self, followers: Vec<Arc<dyn Follower>>) -> Replica {
+        let replica = self.replica.clone();
+        tokio::spawn(follow(self, followers));
+        replica
+    }
+}
+
+async fn follow(pending: Pending, followers: Vec<Arc<dyn Follower>>) {
+    let Pending { replica, seq, handle, mut released } = pending;
+    let engine = replica.engine;
     let mut out = Vec::new();
     loop {
         let in_step = match released.recv().await {
             Ok(batch) => {
-                let mut replica = engine.write().unwrap_or_else(std::sync::PoisonError::into_inner);
                 let mut in_step = true;
-                for record in batch.iter() {
-                    if record.seq <= replica.seq() {
-                        continue;
+                // Records a fresh copy already holds are skipped, and not handed on again.
+                let new = {
+                    let mut replica =
+                        engine.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let new =
+                        batch.iter().position(|r| r.seq > replica.seq()).unwrap_or(batch.len());
+                    for record in batch.iter() {
+                        if record.seq <= replica.seq() {
+                            continue;
+                        }
+                        if record.seq != replica.seq().next() {
+                            tracing::error!(at = %replica.seq(), got = %record.seq, "replica missed records");
+                            in_step = false;
+                            break;
+                        }
+                        out.clear();
+                        replica.apply(record.command.clone(), record.ts, &mut out);
                     }
-                    if record.seq != replica.seq().next() {
-                        tracing::error!(at = %replica.seq(), got = %record.seq, "replica missed records");
-                        in_step = false;
-                        break;
+                    new
+                };
+                if in_step && new < batch.len() {
+                    // Only this task writes, so the engine read here is the one just written.
+                    let replica = engine.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    seq.send_replace(replica.seq());
+                    for follower in &followers {
+                        follower.batch(&replica, &batch[new..]);
                     }
-                    out.clear();
-                    replica.apply(record.command.clone(), record.ts, &mut out);
                 }
-                seq.send_replace(replica.seq());
                 in_step
             }
             Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "replica lagged behind the released batches");
+                tracing::warn!(
+                    missed,
+                    "the read side lagged behind the released batches; resyncing"
+                );
                 false
             }
             Err(broadcast::error::RecvError::Closed) => return,
         };
         if !in_step {
-            // Take a fresh copy rather than guess what was missed.
+            // Take one fresh copy rather than guess what was missed; every follower starts over
+            // from it.
             let Ok(copy) = handle.copy_engine().await else { return };
-            let at = copy.seq();
             *engine.write().unwrap_or_else(std::sync::PoisonError::into_inner) = copy;
-            seq.send_replace(at);
+            // Only this task writes, so the engine read here is the copy just put in place.
+            let replica = engine.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            seq.send_replace(replica.seq());
+            for follower in &followers {
+                follower.resync(&replica);
+            }
         }
     }
 }

@@ -45,11 +45,20 @@ pub struct RuntimeConfig {
     pub snapshot_every: u64,
     /// Applied commands the engine thread may hand on before the journal thread has taken them.
     pub pipeline: usize,
+    /// Released batches the stream holds for a slow reader before the reader counts as lagging
+    /// (and resyncs from a fresh copy).
+    pub released: usize,
 }
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
-        Self { queue: 8_192, max_batch: 512, snapshot_every: 200_000, pipeline: 8_192 }
+        Self {
+            queue: 8_192,
+            max_batch: 512,
+            snapshot_every: 200_000,
+            pipeline: 8_192,
+            released: 1_024,
+        }
     }
 }
 
@@ -147,7 +156,7 @@ impl Runtime {
         })?;
         let (tx, rx) = mpsc::channel(config.queue.max(1));
         let (durable_tx, durable) = watch::channel(recovered.engine.seq());
-        let (released, _) = broadcast::channel(1_024);
+        let (released, _) = broadcast::channel(config.released.max(1));
         // Keep every segment until the journal's consumers report how far they have read.
         let consumers_passed = Arc::new(AtomicU64::new(0));
         let (to_journal, from_engine) = std::sync::mpsc::sync_channel(config.pipeline.max(1));

@@ -1,6 +1,9 @@
 //! What the gateway's tests share: a small demo market on a disk that loses unsynced writes, with
 //! its engine task, read replica and feed hub running.
 
+// Each test binary compiles this module for itself and uses only part of it.
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use engine::types::Timestamp;
@@ -30,6 +33,11 @@ pub struct Market {
 
 /// The demo province at `sizes`, loaded on 2026-06-15 and running at 10:00 that day.
 pub async fn market(sizes: DemoSizes) -> Market {
+    market_with(sizes, RuntimeConfig::default()).await
+}
+
+/// As [`market`], with the engine task configured as `config` says.
+pub async fn market_with(sizes: DemoSizes, config: RuntimeConfig) -> Market {
     let disk = Arc::new(FaultyStorage::new());
     let layout = Layout::new("/data");
     let today = time::macros::date!(2026 - 06 - 15);
@@ -39,20 +47,15 @@ pub async fn market(sizes: DemoSizes) -> Market {
     sink.finish().expect("finish");
     let clock = ManualClock::at(now);
     let runtime =
-        Runtime::start(disk.clone(), layout, Arc::new(clock.clone()), RuntimeConfig::default())
-            .expect("start");
-    // Subscribed before the replica's copy, so the hub misses no batch after it.
-    let for_hub = runtime.subscribe();
-    let for_prices = runtime.subscribe();
-    let replica = Replica::start(runtime.handle(), runtime.subscribe()).await.expect("replica");
-    let hub = Hub::start(replica.clone(), for_hub);
-    let prices = gateway::prices::PriceDesk::start(
-        replica.clone(),
-        for_prices,
-        hub.clone(),
+        Runtime::start(disk.clone(), layout, Arc::new(clock.clone()), config).expect("start");
+    let gateway::read::ReadSide { replica, hub, prices } = gateway::read::ReadSide::start(
+        runtime.handle(),
+        runtime.subscribe(),
         engine::analytics::Thresholds::default(),
         None,
-    );
+    )
+    .await
+    .expect("read side");
     let keys = tempfile::tempdir().expect("key folder");
     let sealer = gateway::sealing::Sealer::new(keys.path().join("sealing.key"), "/data".as_ref())
         .expect("sealer");
