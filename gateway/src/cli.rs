@@ -206,6 +206,26 @@ fn repair(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
     }
 }
 
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM, which is how an orchestrator
+/// asks (and then waits for the final snapshot before it kills).
+async fn stop_asked() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; stop with Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
 fn report_loaded(province: &DemoProvince) {
     eprintln!(
         "Demo province loaded: {} regions, {} products, {} suppliers, {} agreements, {} purchasing units",
@@ -265,7 +285,7 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
     let shutdown = {
         async move {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                () = stop_asked() => {}
                 _ = failed.wait_for(Option::is_some) => {}
             }
         }
@@ -300,9 +320,7 @@ async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
         listener.local_addr()?,
         edge.replica.seq()
     );
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let shutdown = stop_asked();
     crate::http::serve(listener, edge.app_state(), shutdown).await
 }
 

@@ -460,6 +460,25 @@ async fn malformed_oversized_and_hostile_input_gets_a_4xx_with_a_code() {
             "invalid_input",
         ),
         ("GET", "/api/v1/nowhere", None, vec![], StatusCode::NOT_FOUND, "not_found"),
+        (
+            "GET",
+            "/api/v1/prices/index?category=A02010105&from_ms=10&to_ms=5",
+            None,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "POST",
+            "/api/v1/orders",
+            Some(
+                json!({ "product": 1, "quantity": "1.00000000000000000000000000001", "budget_line": 1 })
+                    .to_string(),
+            ),
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
     ];
     for (method, uri, body, headers, expected, expected_code) in cases {
         let (status, reply) = app.call_with(method, uri, Some(&token), body, &headers).await;

@@ -216,3 +216,40 @@ async fn a_full_disk_mid_session_ends_the_process_and_loses_nothing_acknowledged
     );
     node.shutdown().await.expect("shutdown");
 }
+
+#[test]
+fn sigterm_stops_the_node_as_ctrl_c_does_with_a_final_snapshot() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let last = short_session(dir.path());
+    let mut node = Command::new(node_binary())
+        .args(["--data-dir", dir.path().to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
+        .args(["run", "--no-demo"])
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the node starts");
+    let mut stderr = BufReader::new(node.stderr.take().expect("stderr"));
+    let mut said = String::new();
+    while !said.contains("Marketplace at") {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).expect("read") > 0, "the node ended early: {said}");
+        said.push_str(&line);
+    }
+    let status =
+        Command::new("kill").args(["-TERM", &node.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).expect("read");
+    let exit = node.wait().expect("the node exits");
+    assert!(exit.success(), "a stop asked for is a clean exit: {exit:?}\n{rest}");
+    assert!(rest.contains("Stopping: final snapshot"), "{rest}");
+    tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        let (node, _) = Node::open(&settings(dir.path(), None), false).await.expect("starts again");
+        assert_eq!(node.durable(), last);
+        assert_eq!(node.runtime.recovery.replayed, 0, "recovered from the final snapshot alone");
+        node.shutdown().await.expect("shutdown");
+    });
+}

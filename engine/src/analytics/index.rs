@@ -80,6 +80,8 @@ impl CategoryIndex {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Iterator<Item = &IndexPoint> {
+        // A range whose start is past its end holds nothing (a `BTreeMap` range would panic).
+        let to = to.max(from);
         self.days.range((category, from)..(category, to)).map(|(_, p)| p)
     }
 }

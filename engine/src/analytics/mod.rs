@@ -192,6 +192,8 @@ impl Analytics {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Iterator<Item = &Candle> {
+        // A range whose start is past its end holds nothing (a `BTreeMap` range would panic).
+        let to = to.max(from);
         self.candles.range((series, interval, from)..(series, interval, to)).map(|(_, c)| c)
     }
 

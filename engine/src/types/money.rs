@@ -47,6 +47,15 @@ fn parse_minor(text: &str, scale: u32) -> Result<i64, MoneyError> {
     if !plain_decimal(text) {
         return Err(MoneyError::NotDecimal);
     }
+    // Judged on the text: `Decimal` keeps at most 28 digits and rounds the rest away, so
+    // "9402.99999999999999999999999999" would arrive as 9403 and pass for a whole price.
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.trim_end_matches('0').len() > scale as usize {
+        return Err(MoneyError::TooPrecise { max_decimals: scale });
+    }
+    if whole.trim_start_matches('0').len() > 18 {
+        return Err(MoneyError::OutOfRange);
+    }
     let value = Decimal::from_str(text).map_err(|_| MoneyError::NotDecimal)?;
     from_decimal_minor(value, scale)
 }
@@ -234,6 +243,25 @@ impl UnitPrice {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn more_decimals_than_the_scale_are_refused_never_rounded() {
+        let long = "9402.999999999999999999999999999999";
+        assert_eq!(UnitPrice::parse(long), Err(MoneyError::TooPrecise { max_decimals: 4 }));
+        assert_eq!(
+            Amount::parse("0.0000000000000000000000000001"),
+            Err(MoneyError::TooPrecise { max_decimals: 2 })
+        );
+        assert_eq!(
+            Quantity::parse("1.00000000000000000000000000001"),
+            Err(MoneyError::TooPrecise { max_decimals: 3 })
+        );
+        assert_eq!(
+            UnitPrice::parse("9402.12340000000000000000000000000"),
+            UnitPrice::parse("9402.1234")
+        );
+        assert_eq!(Amount::parse("1234567890123456789012345"), Err(MoneyError::OutOfRange));
+    }
+
     use super::*;
 
     #[test]

@@ -105,6 +105,9 @@ pub async fn index(
     let from =
         Timestamp(q.from_ms.unwrap_or_else(|| state.clock.now().plus_ms(-90 * 86_400_000).ms()));
     let to = Timestamp(q.to_ms.unwrap_or(i64::MAX / 2));
+    if from > to {
+        return Err(ApiError::invalid("from_ms is after to_ms"));
+    }
     let (items, seq) = desk
         .read(|a| a.index(category, from, to).take(MAX_ITEMS).map(index_view).collect::<Vec<_>>());
     Ok(Json(json!({ "category": category.to_string(), "items": items, "as_of_seq": seq.0 })))
