@@ -1,4 +1,4 @@
-//! Idempotency keys (ARCHITECTURE 9): a client that retries a command with the same
+//! Idempotency keys (docs/DESIGN.md, Runtime): a client that retries a command with the same
 //! `Idempotency-Key` gets the first result instead of a second effect. Keys are scoped to the acting
 //! participant and kept for 24 hours of engine time, in the snapshotted state, so a retry across a
 //! restart is recognised too.

@@ -1,5 +1,5 @@
 //! Business rejections. A command the rules refuse produces one `Rejected` event whose `Reason`
-//! names the rule (ARCHITECTURE rule ids such as `D-4`, `B-1`), a machine-readable code and a message
+//! names the rule (rule ids of docs/RULES.md such as `D-4`, `B-1`), a machine-readable code and a message
 //! a procurement officer can read. A rejection is an ordinary outcome, journaled like any other;
 //! an `Err` from the engine means a broken invariant instead.
 
@@ -281,7 +281,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    /// The rule id of ARCHITECTURE that refuses the command, or the area for rules of form.
+    /// The rule id (`docs/RULES.md`) that refuses the command, or the area for rules of form.
     pub fn rule(&self) -> &'static str {
         match self {
             Reason::NotPermitted => "auth",
@@ -298,8 +298,9 @@ impl Reason {
             Reason::StockShort { .. } => "D-3",
             Reason::LimitPrice { .. } => "D-1",
             Reason::AboveLimit { .. } => "D-4",
-            Reason::BudgetShort { .. } | Reason::BelowUsed { .. } => "B-1",
-            Reason::FiscalYear { .. } => "B-2",
+            Reason::BudgetShort { .. } | Reason::BelowUsed { .. } | Reason::FiscalYear { .. } => {
+                "B-1"
+            }
             Reason::SettlementStep { .. } => "settlement",
             Reason::MustBeatBestHidesNothing => "A-1",
             Reason::AuctionNotOpen

@@ -1,4 +1,4 @@
-//! Rotation (顺序轮候, ARCHITECTURE 4b, N-5): for services bought under framework agreements, the
+//! Rotation (顺序轮候, rule N-5): for services bought under framework agreements, the
 //! operator publishes a fixed order of the agreement suppliers of a product; each order placed
 //! under the rotation goes to the next supplier in that order that is eligible for the purchaser
 //! (D-2: valid agreement covering its region, active, offer within the ceiling, stock), at that

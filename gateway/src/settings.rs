@@ -31,7 +31,7 @@ pub struct FileSettings {
     /// The engine task.
     #[serde(default)]
     pub engine: EngineSettings,
-    /// Thresholds of the early warnings (ARCHITECTURE 8).
+    /// Thresholds of the early warnings (rules P-1 to P-5).
     #[serde(default)]
     pub analytics: AnalyticsSettings,
 }

@@ -1,6 +1,6 @@
 //! A node restarted in the middle of a live auction carries on: the bids stand, the soft close
 //! still applies, the deadline timer closes it at the recovered end, and the feed publishes the
-//! results (A-4, A-6; ARCHITECTURE 9: replay reaches the same state).
+//! results (A-4, A-6; docs/DESIGN.md, Runtime: replay reaches the same state).
 
 use std::sync::Arc;
 use std::time::Duration;

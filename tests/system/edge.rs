@@ -1,4 +1,4 @@
-//! An owner and an edge node on one Redis (ARCHITECTURE 9, 11): a purchasing unit logs in on the
+//! An owner and an edge node on one Redis (docs/DESIGN.md, Runtime and Nodes): a purchasing unit logs in on the
 //! edge and orders there; the owner strikes the trade; subscribers of either node receive it. A
 //! ticket issued by one node opens a socket on the other, and failed logins count across nodes.
 //! Each test runs under a namespace of its own and removes its keys.

@@ -1,4 +1,4 @@
-//! Price analytics and early warnings (ARCHITECTURE 8, rules P-1 to P-5): candles, reference
+//! Price analytics and early warnings (rules P-1 to P-5): candles, reference
 //! prices as rolling quartiles, and alerts for abnormal prices, split purchases, too few bidders,
 //! identical bids and winners rotating within a ring of suppliers.
 //!

@@ -1,4 +1,4 @@
-//! Reverse auctions (竞价, ARCHITECTURE 5): a purchaser opens an auction for a quantity of a catalog
+//! Reverse auctions (竞价, rules ): a purchaser opens an auction for a quantity of a catalog
 //! product under a ceiling; eligible suppliers bid prices down by at least a minimum step; a bid in
 //! the last window extends the end, up to a cap; at the close the lowest bid wins if enough distinct
 //! legal entities took part.

@@ -1,4 +1,4 @@
-//! Budget lines (预算指标) and their balances (ARCHITECTURE 3).
+//! Budget lines (预算指标) and their balances (rules B-1 to B-4).
 //!
 //! Invariant B-1: `available = allocated - held - committed - paid` is never negative. Every change
 //! to a balance is a ledger entry (B-4) applied through [`Balance::apply`], the same function a

@@ -1,5 +1,4 @@
-//! User accounts: a person logs in as a user of one participant and acts in its role (ARCHITECTURE
-//! 1). Accounts are reference data like any other, so the journal holds them; the gateway hashes
+//! User accounts: a person logs in as a user of one participant and acts in its role. Accounts are reference data like any other, so the journal holds them; the gateway hashes
 //! passwords before the command (the engine keeps only the hash, a PHC string) and checks them at
 //! login.
 

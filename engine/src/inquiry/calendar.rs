@@ -1,4 +1,4 @@
-//! Working days in Asia/Shanghai (ARCHITECTURE 2): Monday to Friday, less the public holidays the
+//! Working days in Asia/Shanghai (docs/DESIGN.md, Units): Monday to Friday, less the public holidays the
 //! State Council publishes each year, plus the weekend days it makes working days in exchange
 //! (调休). Loaded by the operator a year at a time; the inquiry notice period counts in them.
 

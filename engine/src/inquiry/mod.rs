@@ -1,4 +1,4 @@
-//! Online inquiry rounds (网上询价, ARCHITECTURE 6): a purchaser invites at least three suppliers
+//! Online inquiry rounds (网上询价, rules ): a purchaser invites at least three suppliers
 //! to quote a unit price per line, sealed, by a deadline; at the deadline the quotes are fixed and
 //! opened in two steps (who quoted, then what), checked against their commitments, and the lowest
 //! compliant total wins when at least three unaffiliated suppliers took part. A failed round may be
@@ -223,7 +223,7 @@ pub struct OpenedQuote {
     pub supplier: ParticipantId,
     /// What it quoted and the commitment's nonce.
     pub content: Option<QuoteContent>,
-    /// The total over the lines, rounded per line (ARCHITECTURE 2).
+    /// The total over the lines, rounded per line (docs/DESIGN.md, Units).
     pub total: Option<Amount>,
     /// The receipt's commitment.
     pub commitment: Commitment,

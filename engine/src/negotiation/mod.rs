@@ -1,4 +1,4 @@
-//! Negotiated purchase (协商采购 / 议价, ARCHITECTURE 4b, N-1 to N-3): a purchasing unit proposes to
+//! Negotiated purchase (协商采购 / 议价, rules N-1 to N-3): a purchasing unit proposes to
 //! one agreement supplier a unit price below its live offer for a quantity, with a response
 //! deadline, and holds the budget at the proposed amount. The supplier accepts (a trade at that
 //! price), rejects, or counters with a price between the proposal and its offer; the purchaser then

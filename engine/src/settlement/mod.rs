@@ -1,5 +1,5 @@
 //! Trades and their settlement after the deal: delivered, accepted (验收), paid (资金支付), or
-//! unwound by a declined contract (拒签) or an operator's cancellation (ARCHITECTURE 3, 7).
+//! unwound by a declined contract (拒签) or an operator's cancellation (rule B-3; docs/DESIGN.md, Trades).
 
 mod lifecycle;
 mod settle;

@@ -1,5 +1,5 @@
 //! A trade: every award or fill, with the fields budget reconciliation and OCDS publication need
-//! (ARCHITECTURE 7).
+//! (docs/DESIGN.md, Trades).
 
 use serde::{Deserialize, Serialize};
 

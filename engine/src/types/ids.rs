@@ -1,5 +1,5 @@
 //! Identifiers. Every id derives from the sequence number of the command that created the thing
-//! (ARCHITECTURE 2): the engine draws no random numbers, so replay produces the same ids.
+//! (docs/DESIGN.md, Units): the engine draws no random numbers, so replay produces the same ids.
 
 use std::fmt;
 

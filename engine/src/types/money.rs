@@ -1,4 +1,4 @@
-//! Exact fixed-point money and quantities in integer minor units (ARCHITECTURE section 2).
+//! Exact fixed-point money and quantities in integer minor units (docs/DESIGN.md, Units).
 //!
 //! - `UnitPrice`: 0.0001 yuan, tax-inclusive.
 //! - `Amount`: fen (0.01 yuan).
@@ -226,7 +226,7 @@ impl Quantity {
 const PRICE_TIMES_QUANTITY_PER_FEN: i128 = 100_000;
 
 impl UnitPrice {
-    /// The line amount of `quantity` at this price, rounded half-up to the fen (ARCHITECTURE 2),
+    /// The line amount of `quantity` at this price, rounded half-up to the fen (docs/DESIGN.md, Units),
     /// or `None` when it does not fit.
     pub fn times(self, quantity: Quantity) -> Option<Amount> {
         let raw = i128::from(self.0) * i128::from(quantity.0);

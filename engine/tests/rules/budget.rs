@@ -58,13 +58,12 @@ fn b1_an_upward_adjustment_makes_room_for_the_next_order() {
 }
 
 #[test]
-fn b2_a_budget_line_of_another_fiscal_year_cannot_spend() {
+fn b1_a_budget_line_of_another_fiscal_year_has_nothing_available() {
     let mut s = Scene::new();
     let old = s.market.budget_for_year(s.school, "5000", 2025);
-    assert_eq!(
-        s.refuse(order(s.desktop, "1", old)),
-        Reason::FiscalYear { line_year: 2025, current_year: 2026 }
-    );
+    let refused = s.refuse(order(s.desktop, "1", old));
+    assert_eq!(refused, Reason::FiscalYear { line_year: 2025, current_year: 2026 });
+    assert_eq!(refused.rule(), "B-1");
 }
 
 #[test]

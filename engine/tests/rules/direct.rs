@@ -288,7 +288,7 @@ fn d5_quantities_at_the_products_scale_are_priced_half_up_to_the_fen() {
 #[case::above_limit("limit", "D-4", "above_limit")]
 #[case::budget_short("budget", "B-1", "budget_short")]
 #[case::quantity_scale("scale", "D-5", "quantity_scale")]
-#[case::fiscal_year("year", "B-2", "fiscal_year")]
+#[case::fiscal_year("year", "B-1", "fiscal_year")]
 #[case::not_permitted("foreign-line", "auth", "not_permitted")]
 fn d5_every_rejection_names_its_rule(#[case] setup: &str, #[case] rule: &str, #[case] code: &str) {
     let mut m = Market::new();

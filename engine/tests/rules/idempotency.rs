@@ -1,4 +1,4 @@
-//! Idempotent retries (ARCHITECTURE 9).
+//! Idempotent retries (docs/DESIGN.md, Runtime).
 
 use engine::idempotency::{IdempotencyKey, KEY_RETENTION_MS};
 use engine::{Action, Command, Engine, Event};

@@ -4,6 +4,7 @@
 mod analytics;
 mod auctions;
 mod budget;
+mod catalogue;
 mod direct;
 mod idempotency;
 mod inquiries;

@@ -1,4 +1,4 @@
-//! The settlement lifecycle of trades (ARCHITECTURE 7).
+//! The settlement lifecycle of trades (docs/DESIGN.md, Trades).
 
 use engine::settlement::{SettlementStep, TradeState};
 use engine::{Action, Event, Reason};

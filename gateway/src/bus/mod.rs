@@ -1,4 +1,4 @@
-//! The bus between gateway nodes (ARCHITECTURE 9, 11), over Redis. Exactly one node owns the
+//! The bus between gateway nodes (docs/DESIGN.md, Runtime and Nodes), over Redis. Exactly one node owns the
 //! engine and its journal; with `REDIS_URL` set, other gateway nodes run as edge nodes: they
 //! forward commands to the owner and follow its released batches, so their read replica and
 //! feed hub run exactly as the owner's do. All nodes share the token key, WebSocket tickets and

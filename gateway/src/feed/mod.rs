@@ -1,4 +1,4 @@
-//! Live feeds over WebSocket (ARCHITECTURE 9, 10): the hub turns released (durable) events into
+//! Live feeds over WebSocket (docs/DESIGN.md, Runtime and Interfaces): the hub turns released (durable) events into
 //! per-topic views and fans them out; each message carries its topic, the engine sequence and a
 //! gap-free per-topic counter. A subscriber that falls behind is told it lagged and sent a fresh
 //! snapshot; it never slows the engine or other subscribers, since every topic is a bounded

@@ -1,5 +1,5 @@
 //! One error type for every endpoint: a status, a machine-readable code, a message a person can
-//! read, and the rule of ARCHITECTURE that refused the request when there is one. Internal detail
+//! read, and the rule of docs/RULES.md that refused the request when there is one. Internal detail
 //! never reaches the client.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! The HTTP API under `/api/v1` (ARCHITECTURE 10): JSON in and out, money as decimal strings,
+//! The HTTP API under `/api/v1` (docs/DESIGN.md, Interfaces): JSON in and out, money as decimal strings,
 //! errors as `{"error": {"code", "message", "rule"}}` with a 4xx status. Commands go to the engine
 //! task through its handle; reads come from the replica, stamped with the sequence they answer as
 //! of, and wait for `min_seq` when a client asks to read its own writes.

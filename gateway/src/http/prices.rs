@@ -1,4 +1,4 @@
-//! Prices and early warnings over REST (ARCHITECTURE 8, 10): candle history by series, interval
+//! Prices and early warnings over REST (rules P-1 to P-5; docs/DESIGN.md, Interfaces): candle history by series, interval
 //! and range; a product's reference price in a market; alerts with filters for those who oversee.
 
 use axum::Json;

@@ -1,7 +1,7 @@
 //! Reference data over REST, for the procurement centre (operator): regions, categories, products,
 //! participants and their suspension, affiliation groups, framework agreements, direct-order
 //! limits, budget allocations and user accounts; and a supplier's stock. Each body parses into the
-//! engine's own command, so the rules are the engine's (ARCHITECTURE 2); the gateway only turns
+//! engine's own command, so the rules are the engine's (docs/DESIGN.md, Units); the gateway only turns
 //! text into exact values and hashes passwords, which never enter the journal in the clear.
 
 use axum::Json;

@@ -1,4 +1,4 @@
-//! The storefront (ARCHITECTURE 10): the static pages under `storefront/`, compiled into the binary
+//! The storefront (docs/DESIGN.md, Interfaces): the static pages under `storefront/`, compiled into the binary
 //! so `cargo run --release` needs nothing else, served at `/`. Plain ES modules, no build step.
 
 use axum::extract::Path;

@@ -1,4 +1,4 @@
-//! Live prices and early warnings (ARCHITECTURE 8): the engine's analytics fold run off the hot
+//! Live prices and early warnings (rules P-1 to P-5): the engine's analytics fold run off the hot
 //! path, on released (durable) events handed over by the replica (a [`Follower`]), rebuilt from the engine's own trades and auctions at start,
 //! so a restart reaches the same candles and alerts. Candles and alerts go out on the feed hub
 //! (`candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`, `index:<category>`,
