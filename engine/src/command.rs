@@ -43,8 +43,16 @@ impl Command {
     }
 }
 
-/// What can be asked of the engine.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What can be asked of the engine. Its kind, without the data ([`ActionKind`], what a `Rejected`
+/// event names), is derived from this list, so the list is written once; both encode by variant
+/// position, so new variants go at the end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(ActionKind),
+    derive(Serialize, Deserialize),
+    allow(missing_docs),
+    doc = "The kind of an [`Action`], without its data: what a `Rejected` event names."
+)]
 pub enum Action {
     /// Operator: define a region under its parent.
     DefineRegion {
@@ -312,103 +320,10 @@ pub enum Action {
     },
 }
 
-/// The kind of an [`Action`], without its data: what a `Rejected` event names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum ActionKind {
-    DefineRegion,
-    DefineCategory,
-    DefineProduct,
-    RegisterParticipant,
-    SuspendSupplier,
-    ReinstateSupplier,
-    DefineAffiliationGroup,
-    GrantAgreement,
-    ChangeCeiling,
-    RevokeAgreement,
-    SetDirectOrderLimit,
-    AllocateBudget,
-    AdjustBudget,
-    SetOffer,
-    SetStock,
-    PlaceOrder,
-    RecordDelivery,
-    AcceptDelivery,
-    RecordPayment,
-    DeclineContract,
-    CancelTrade,
-    OpenAuction,
-    SubmitBid,
-    CancelAuction,
-    Tick,
-    RegisterUser,
-    LoadCalendar,
-    SetInquiryNotice,
-    OpenInquiry,
-    SubmitQuote,
-    OpenAuthors,
-    OpenPrices,
-    NextInquiryRound,
-    EndInquiry,
-    OpenCompetition,
-    ProposeNegotiation,
-    CounterNegotiation,
-    AcceptNegotiation,
-    RejectNegotiation,
-    SetNegotiationRules,
-    DefineRotation,
-    OrderByRotation,
-    LoadCalendarWithNotice,
-}
-
 impl Action {
     /// The kind of this action.
     pub fn kind(&self) -> ActionKind {
-        match self {
-            Action::DefineRegion { .. } => ActionKind::DefineRegion,
-            Action::DefineCategory { .. } => ActionKind::DefineCategory,
-            Action::DefineProduct(_) => ActionKind::DefineProduct,
-            Action::RegisterParticipant(_) => ActionKind::RegisterParticipant,
-            Action::SuspendSupplier { .. } => ActionKind::SuspendSupplier,
-            Action::ReinstateSupplier { .. } => ActionKind::ReinstateSupplier,
-            Action::DefineAffiliationGroup { .. } => ActionKind::DefineAffiliationGroup,
-            Action::GrantAgreement(_) => ActionKind::GrantAgreement,
-            Action::ChangeCeiling { .. } => ActionKind::ChangeCeiling,
-            Action::RevokeAgreement { .. } => ActionKind::RevokeAgreement,
-            Action::SetDirectOrderLimit { .. } => ActionKind::SetDirectOrderLimit,
-            Action::AllocateBudget(_) => ActionKind::AllocateBudget,
-            Action::AdjustBudget { .. } => ActionKind::AdjustBudget,
-            Action::SetOffer { .. } => ActionKind::SetOffer,
-            Action::SetStock { .. } => ActionKind::SetStock,
-            Action::PlaceOrder(_) => ActionKind::PlaceOrder,
-            Action::RecordDelivery { .. } => ActionKind::RecordDelivery,
-            Action::AcceptDelivery { .. } => ActionKind::AcceptDelivery,
-            Action::RecordPayment { .. } => ActionKind::RecordPayment,
-            Action::DeclineContract { .. } => ActionKind::DeclineContract,
-            Action::CancelTrade { .. } => ActionKind::CancelTrade,
-            Action::OpenAuction(_) => ActionKind::OpenAuction,
-            Action::SubmitBid { .. } => ActionKind::SubmitBid,
-            Action::CancelAuction { .. } => ActionKind::CancelAuction,
-            Action::Tick => ActionKind::Tick,
-            Action::RegisterUser { .. } => ActionKind::RegisterUser,
-            Action::LoadCalendar { .. } => ActionKind::LoadCalendar,
-            Action::SetInquiryNotice { .. } => ActionKind::SetInquiryNotice,
-            Action::OpenInquiry(_) => ActionKind::OpenInquiry,
-            Action::SubmitQuote { .. } => ActionKind::SubmitQuote,
-            Action::OpenAuthors { .. } => ActionKind::OpenAuthors,
-            Action::OpenPrices { .. } => ActionKind::OpenPrices,
-            Action::NextInquiryRound { .. } => ActionKind::NextInquiryRound,
-            Action::EndInquiry { .. } => ActionKind::EndInquiry,
-            Action::OpenCompetition(_) => ActionKind::OpenCompetition,
-            Action::ProposeNegotiation(_) => ActionKind::ProposeNegotiation,
-            Action::CounterNegotiation { .. } => ActionKind::CounterNegotiation,
-            Action::AcceptNegotiation { .. } => ActionKind::AcceptNegotiation,
-            Action::RejectNegotiation { .. } => ActionKind::RejectNegotiation,
-            Action::SetNegotiationRules { .. } => ActionKind::SetNegotiationRules,
-            Action::DefineRotation { .. } => ActionKind::DefineRotation,
-            Action::OrderByRotation { .. } => ActionKind::OrderByRotation,
-            Action::LoadCalendarWithNotice { .. } => ActionKind::LoadCalendarWithNotice,
-        }
+        ActionKind::from(self)
     }
 }
 
@@ -454,5 +369,21 @@ impl<'a> Ctx<'a> {
     /// Number of events this command has emitted so far.
     pub fn emitted(&self) -> usize {
         self.out.len() - self.start
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ActionKind;
+
+    /// Journals name kinds by position: the derived list must keep the positions it always had.
+    #[test]
+    fn action_kinds_keep_their_positions_in_the_journal() {
+        let position = |kind: ActionKind| postcard::to_stdvec(&kind).expect("encodes");
+        assert_eq!(position(ActionKind::DefineRegion), [0]);
+        assert_eq!(position(ActionKind::PlaceOrder), [15]);
+        assert_eq!(position(ActionKind::Tick), [24]);
+        assert_eq!(position(ActionKind::OrderByRotation), [41]);
+        assert_eq!(position(ActionKind::LoadCalendarWithNotice), [42]);
     }
 }

@@ -271,7 +271,7 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
             .filter_map(|login| {
                 let user = engine.user_by_login(login)?;
                 let p = engine.participant(user.participant)?;
-                Some(format!("  {login:<12} {:<10} {}", crate::http::role_name(p.kind), p.name))
+                Some(format!("  {login:<12} {:<10} {}", p.kind.name(), p.name))
             })
             .collect::<Vec<_>>()
     });

@@ -16,7 +16,6 @@ use tokio::sync::broadcast;
 
 use super::room;
 use crate::http::Session;
-use crate::persist::rows::{ledger_kind, settlement_step, trade_mode, trade_state};
 use crate::read::{Follower, Replica};
 use crate::runtime::Released;
 
@@ -177,7 +176,7 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
             hub.publish_view(format!("offers:{}", product.0), seq, view);
         }
         Event::TradeStruck(t) => {
-            let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": trade_mode(t.mode),
+            let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": t.mode.name(),
                 "product": t.product.0, "supplier": t.supplier.0, "purchaser": t.purchaser.0,
                 "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
                 "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
@@ -188,7 +187,7 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         }
         Event::BudgetMoved(entry) => {
             if let Some(owner) = engine.budget_line(entry.line).map(|l| l.purchaser) {
-                let view = json!({ "kind": "budget", "line": entry.line.0, "movement": ledger_kind(entry.kind),
+                let view = json!({ "kind": "budget", "line": entry.line.0, "movement": entry.kind.name(),
                     "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
                 hub.publish_view(format!("budget:{}", owner.0), seq, view);
             }
@@ -201,7 +200,7 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         Event::TradeSettled { trade, step, state, .. } => {
             if let Some(owner) = engine.trade(*trade).map(|t| t.trade.purchaser) {
                 let view = json!({ "kind": "settlement", "trade": trade.to_string(),
-                    "step": settlement_step(*step), "state": trade_state(*state) });
+                    "step": step.name(), "state": state.name() });
                 hub.publish_view(format!("orders:{}", owner.0), seq, view);
             }
         }

@@ -56,18 +56,6 @@ pub fn ended(q: &Inquiry) -> bool {
     matches!(q.state, InquiryState::Awarded | InquiryState::Failed | InquiryState::Cancelled)
 }
 
-/// The state's name in the API. A round between its deadline and its opening reads `opening`.
-pub fn state_name(state: InquiryState) -> &'static str {
-    match state {
-        InquiryState::Collecting => "collecting",
-        InquiryState::Closed | InquiryState::Counted => "opening",
-        InquiryState::RoundFailed => "round_failed",
-        InquiryState::Awarded => "awarded",
-        InquiryState::Failed => "failed",
-        InquiryState::Cancelled => "cancelled",
-    }
-}
-
 /// How a round ended, as published; `None` while it runs.
 fn outcome(outcome: Option<&RoundOutcome>, names: Names<'_>) -> Value {
     match outcome {
@@ -112,7 +100,7 @@ pub fn view(engine: &engine::Engine, q: &Inquiry, audience: Audience, now: Times
                 "unit": product.map(|p| p.unit.clone()),
             })
         }).collect::<Vec<_>>(),
-        "state": state_name(q.state),
+        "state": q.state.name(),
         "round": round.number,
         "max_rounds": q.spec.max_rounds,
         "deadline_ms": round.deadline.ms(),
@@ -178,7 +166,7 @@ pub fn feed_view(event: &Event, names: Names<'_>) -> Option<(DealId, Value)> {
 
 /// What a subscriber is sent on subscribing or after lagging: the state, round and deadline.
 pub fn snapshot(q: &Inquiry) -> Value {
-    json!({ "id": q.id.0, "state": state_name(q.state), "round": q.round_number(),
+    json!({ "id": q.id.0, "state": q.state.name(), "round": q.round_number(),
         "deadline_ms": q.round().deadline.ms() })
 }
 
@@ -239,7 +227,7 @@ fn opened(o: &OpenedQuote, names: Names<'_>) -> Value {
 pub fn results(q: &Inquiry, names: Names<'_>) -> Value {
     json!({
         "inquiry": q.id.0,
-        "state": state_name(q.state),
+        "state": q.state.name(),
         "commitment_scheme": "SHA-256 over \"gp-quote-v1\" | inquiry u64 | round u32 | supplier u64 | withdrawn u8 | lines u32 | each price in 0.0001 yuan i64 | nonce (16 bytes), integers big-endian",
         "rounds": q.rounds.iter().map(|r| json!({
             "number": r.number,

@@ -53,25 +53,6 @@ pub fn purchaser_topic(auction: DealId) -> String {
     format!("auction:{}/purchaser", auction.0)
 }
 
-/// The state's name in the API.
-pub fn state_name(state: AuctionState) -> &'static str {
-    match state {
-        AuctionState::Scheduled => "scheduled",
-        AuctionState::Open => "open",
-        AuctionState::Awarded => "awarded",
-        AuctionState::Failed => "failed",
-        AuctionState::Cancelled => "cancelled",
-    }
-}
-
-/// The disclosure mode's name in the API.
-pub fn disclosure_name(disclosure: Disclosure) -> &'static str {
-    match disclosure {
-        Disclosure::RankOnly => "rank_only",
-        Disclosure::BestPrice => "best_price",
-    }
-}
-
 /// True once results may be published: the auction closed with or without a winner.
 pub fn closed(a: &Auction) -> bool {
     matches!(a.state, AuctionState::Awarded | AuctionState::Failed)
@@ -84,7 +65,7 @@ pub fn public_view(a: &Auction, now: Timestamp) -> Value {
     let mut view = json!({
         "kind": "auction",
         "auction": a.id.0,
-        "state": state_name(a.state),
+        "state": a.state.name(),
         "product": spec.product.0,
         "quantity": spec.quantity.to_string(),
         "ceiling": spec.ceiling.to_string(),
@@ -98,7 +79,7 @@ pub fn public_view(a: &Auction, now: Timestamp) -> Value {
         "extension_seconds": spec.extension_ms / 1_000,
         "extended": a.end > spec.ends,
         "min_bidders": spec.min_bidders,
-        "disclosure": disclosure_name(spec.disclosure),
+        "disclosure": spec.disclosure.name(),
         "must_beat_best": spec.must_beat_best,
         "bidders": a.standings.len(),
         "server_ms": now.ms(),
@@ -160,7 +141,7 @@ pub fn results(a: &Auction, names: Names<'_>) -> Value {
     json!({
         "kind": "results",
         "auction": a.id.0,
-        "state": state_name(a.state),
+        "state": a.state.name(),
         "end_ms": a.end.ms(),
         "winner": winner.as_ref().map(named),
         "ranking": a.ranking().iter().map(named).collect::<Vec<_>>(),

@@ -194,16 +194,8 @@ pub struct AuctionQuery {
 }
 
 fn parse_state(text: &str) -> Result<AuctionState, ApiError> {
-    [
-        AuctionState::Scheduled,
-        AuctionState::Open,
-        AuctionState::Awarded,
-        AuctionState::Failed,
-        AuctionState::Cancelled,
-    ]
-    .into_iter()
-    .find(|s| room::state_name(*s) == text)
-    .ok_or_else(|| ApiError::invalid("state is scheduled, open, awarded, failed or cancelled"))
+    text.parse()
+        .map_err(|_| ApiError::invalid("state is scheduled, open, awarded, failed or cancelled"))
 }
 
 /// How the caller sees an auction that belongs in its list: its own (purchaser), those it may

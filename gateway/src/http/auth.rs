@@ -242,16 +242,6 @@ pub struct LoggedIn {
     role: &'static str,
 }
 
-/// Stored name of a role.
-pub fn role_name(kind: ParticipantKind) -> &'static str {
-    match kind {
-        ParticipantKind::Purchaser => "purchaser",
-        ParticipantKind::Supplier => "supplier",
-        ParticipantKind::Analyst => "analyst",
-        ParticipantKind::Operator => "operator",
-    }
-}
-
 /// `POST /api/v1/login`.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login, tag = "auth",
     responses((status = 200, description = "A token, also set as the session cookie"),
@@ -304,14 +294,9 @@ pub async fn login(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         TOKEN_TTL.as_secs()
     );
-    let mut response = Json(LoggedIn {
-        token,
-        expires_at,
-        participant: participant.0,
-        name,
-        role: role_name(kind),
-    })
-    .into_response();
+    let mut response =
+        Json(LoggedIn { token, expires_at, participant: participant.0, name, role: kind.name() })
+            .into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

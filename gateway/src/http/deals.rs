@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::catalog::ParticipantKind;
 use engine::direct::OrderRequest;
-use engine::settlement::{Trade, TradeRecord};
+use engine::settlement::{SettlementStep, Trade, TradeRecord};
 use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity, Seq, TradeId, UnitPrice};
 use engine::{Action, Event};
 use serde::Deserialize;
@@ -15,7 +15,6 @@ use super::body::{Body, Query, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
-use crate::persist::rows::{settlement_step, trade_mode, trade_state};
 
 /// Body of `POST /api/v1/orders`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -32,7 +31,7 @@ pub struct PlaceOrder {
 fn trade_view(t: &Trade, state: Option<&TradeRecord>) -> Value {
     json!({
         "id": t.id.to_string(),
-        "mode": trade_mode(t.mode),
+        "mode": t.mode.name(),
         "deal": t.deal.0,
         "purchaser": t.purchaser.0,
         "supplier": t.supplier.0,
@@ -44,7 +43,7 @@ fn trade_view(t: &Trade, state: Option<&TradeRecord>) -> Value {
         "region": t.region.to_string(),
         "ts_ms": t.ts.ms(),
         "seq": t.seq.0,
-        "state": state.map_or("struck", |r| trade_state(r.state)),
+        "state": state.map_or("struck", |r| r.state.name()),
     })
 }
 
@@ -199,13 +198,13 @@ pub async fn settle(
             .map_err(|e| ApiError::invalid(e.to_string()))?
             .reason
     };
-    let action = match step.as_str() {
-        "deliver" => Action::RecordDelivery { trade },
-        "accept" => Action::AcceptDelivery { trade },
-        "pay" => Action::RecordPayment { trade },
-        "decline" => Action::DeclineContract { trade, reason },
-        "cancel" => Action::CancelTrade { trade, reason },
-        _ => return Err(ApiError::not_found("settlement step")),
+    let step = step.parse().map_err(|_| ApiError::not_found("settlement step"))?;
+    let action = match step {
+        SettlementStep::Deliver => Action::RecordDelivery { trade },
+        SettlementStep::Accept => Action::AcceptDelivery { trade },
+        SettlementStep::Pay => Action::RecordPayment { trade },
+        SettlementStep::Decline => Action::DeclineContract { trade, reason },
+        SettlementStep::Cancel => Action::CancelTrade { trade, reason },
     };
     match submit(&state, &session, &headers, action).await? {
         Done::Retried { original } => Ok(Json(json!({ "already_applied": original.0 }))),
@@ -213,8 +212,8 @@ pub async fn settle(
             let settled = events.iter().find_map(|e| match &e.event {
                 Event::TradeSettled { trade, step, state, .. } => Some(json!({
                     "trade": trade.to_string(),
-                    "step": settlement_step(*step),
-                    "state": trade_state(*state),
+                    "step": step.name(),
+                    "state": state.name(),
                 })),
                 _ => None,
             });

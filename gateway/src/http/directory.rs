@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::body::{Query, listing};
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Session, read_after, role_name};
+use super::{Session, read_after};
 
 /// Most items on one page.
 const MAX_PER_PAGE: usize = 200;
@@ -86,10 +86,10 @@ pub async fn participants(
     let (items, seq) = state.replica.read(|engine| {
         engine
             .participants()
-            .filter(|p| query.kind.as_deref().is_none_or(|k| role_name(p.kind) == k))
+            .filter(|p| query.kind.as_deref().is_none_or(|k| p.kind.name() == k))
             .map(|p| {
                 json!({
-                    "id": p.id.0, "kind": role_name(p.kind), "name": p.name,
+                    "id": p.id.0, "kind": p.kind.name(), "name": p.name,
                     "credit_code": p.credit_code.map(|c| c.to_string()),
                     "region": p.region.map(|r| r.region().to_string()),
                     "status": if p.is_active() { "active" } else { "suspended" },

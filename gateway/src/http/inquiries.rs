@@ -208,7 +208,7 @@ pub async fn list(
         let now = state.clock.now().max(engine.clock());
         let mine: Vec<_> = engine
             .inquiries()
-            .filter(|q| query.state.as_deref().is_none_or(|w| room::state_name(q.state) == w))
+            .filter(|q| query.state.as_deref().is_none_or(|w| q.state.name() == w))
             .filter_map(|q| Some((q, listed(&session, q)?)))
             .collect();
         let items = newest_first(&mine, page, per_page)

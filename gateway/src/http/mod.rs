@@ -36,7 +36,7 @@ mod state;
 mod storefront;
 mod system;
 
-pub use auth::{LoginLimiter, Session, Tokens, role_name};
+pub use auth::{LoginLimiter, Session, Tokens};
 pub use error::ApiError;
 pub use state::{AppState, Books, JournalFiles};
 

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::Engine;
 use engine::catalog::ParticipantKind;
-use engine::negotiation::{Negotiation, NegotiationState, Party, Proposal};
+use engine::negotiation::{Negotiation, Party, Proposal};
 use engine::types::{AgreementId, BudgetLineId, DealId, Quantity, Timestamp, UnitPrice};
 use engine::{Action, Event};
 use serde::Deserialize;
@@ -47,23 +47,6 @@ pub struct Counter {
     price: String,
 }
 
-fn state_name(state: NegotiationState) -> &'static str {
-    match state {
-        NegotiationState::Proposed => "proposed",
-        NegotiationState::Countered => "countered",
-        NegotiationState::Accepted => "accepted",
-        NegotiationState::Rejected => "rejected",
-        NegotiationState::Expired => "expired",
-    }
-}
-
-fn party_name(party: Party) -> &'static str {
-    match party {
-        Party::Purchaser => "purchaser",
-        Party::Supplier => "supplier",
-    }
-}
-
 /// The party `session` is in `n`, if it is one.
 fn party(session: &Session, n: &Negotiation) -> Option<Party> {
     let me = session.actor.participant;
@@ -81,8 +64,8 @@ fn view(engine: &Engine, n: &Negotiation, me: Party) -> Value {
     let product = engine.product(n.product);
     json!({
         "id": n.id.0,
-        "state": state_name(n.state),
-        "you_are": party_name(me),
+        "state": n.state.name(),
+        "you_are": me.name(),
         "your_turn": n.state.turn() == Some(me),
         "purchaser": { "id": n.purchaser.0, "name": name(n.purchaser) },
         "supplier": { "id": n.supplier.0, "name": name(n.supplier) },
@@ -95,7 +78,7 @@ fn view(engine: &Engine, n: &Negotiation, me: Party) -> Value {
         "respond_by_ms": n.proposal.respond_by.ms(),
         "counters": n.counters,
         "moves": n.moves.iter().map(|m| json!({
-            "by": party_name(m.by), "price": m.price.to_string(), "seq": m.seq.0, "at_ms": m.at.ms(),
+            "by": m.by.name(), "price": m.price.to_string(), "seq": m.seq.0, "at_ms": m.at.ms(),
         })).collect::<Vec<_>>(),
         "trade": n.trade.map(|t| t.to_string()),
     })

@@ -161,15 +161,7 @@ pub struct RegisterParticipant {
 }
 
 fn kind(text: &str) -> Result<ParticipantKind, ApiError> {
-    [
-        ParticipantKind::Purchaser,
-        ParticipantKind::Supplier,
-        ParticipantKind::Analyst,
-        ParticipantKind::Operator,
-    ]
-    .into_iter()
-    .find(|k| super::role_name(*k) == text)
-    .ok_or_else(|| ApiError::invalid("kind is purchaser, supplier, analyst or operator"))
+    text.parse().map_err(|_| ApiError::invalid("kind is purchaser, supplier, analyst or operator"))
 }
 
 /// `POST /api/v1/participants`: registers a purchasing unit, supplier, analyst or operator.

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::auth::{Session, role_name};
+use super::auth::Session;
 use super::error::ApiError;
 use super::state::AppState;
 
@@ -74,7 +74,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> 
         "participant": session.actor.participant.0,
         "user": session.actor.user.0,
         "name": name,
-        "role": role_name(session.role),
+        "role": session.role.name(),
         "region": session.region.map(|r| r.region().to_string()),
         "as_of_seq": seq.0,
     }))

@@ -171,7 +171,8 @@ fn fold_view(
     let id = |v: i64| BudgetLineId(u64::try_from(v).unwrap_or(0));
     let mut ledger = BTreeMap::<BudgetLineId, Balance>::new();
     for (line, kind, sum) in sums {
-        let kind = rows::ledger_kind_named(&kind)
+        let kind = kind
+            .parse::<engine::budget::LedgerKind>()
             .with_context(|| format!("unknown ledger kind {kind}"))?;
         ledger.entry(id(line)).or_default().apply(kind, sum);
     }

@@ -8,7 +8,7 @@ use engine::types::Amount;
 use rust_decimal::Decimal;
 use sqlx::{PgPool, Postgres, Transaction};
 
-use super::rows::{RowBatch, trade_mode};
+use super::rows::RowBatch;
 use super::{
     BALANCES_SQL, DatabaseView, LEDGER_SUMS_SQL, OFFSET_SQL, PERSISTER, fold_view, to_i64,
 };
@@ -196,7 +196,7 @@ pub fn copy_rows(batch: &RowBatch) -> (String, String) {
             t.id.seq.0,
             t.id.leg,
             r.idx,
-            trade_mode(t.mode),
+            t.mode.name(),
             t.deal.0,
             t.purchaser.0,
             t.supplier.0,

@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use engine::Event;
-use engine::budget::{Balance, LedgerKind};
-use engine::catalog::{ParticipantKind, RegionLevel};
-use engine::settlement::{SettlementStep, Trade, TradeMode, TradeState};
+use engine::budget::Balance;
+use engine::settlement::Trade;
 use engine::types::{Amount, BudgetLineId, Seq, TradeId};
 
 use crate::journal::record::JournalRecord;
@@ -127,14 +126,14 @@ impl RowBatch {
                         code: code(*c),
                         name: name.clone(),
                         parent: parent.map(code),
-                        level: region_level(*level),
+                        level: level.name(),
                         seq,
                     })
                 }
                 Event::ParticipantRegistered { participant, registration } => {
                     self.participants.push(ParticipantRow {
                         id: id(participant.0),
-                        kind: participant_kind(registration.kind),
+                        kind: registration.kind.name(),
                         name: registration.name.clone(),
                         credit_code: registration.credit_code.map(|c| c.to_string()),
                         region: registration.region.map(code),
@@ -154,7 +153,7 @@ impl RowBatch {
                         seq,
                         idx,
                         line: id(entry.line.0),
-                        kind: ledger_kind(entry.kind),
+                        kind: entry.kind.name(),
                         amount: entry.amount,
                         deal: entry.deal.map(|d| id(d.0)),
                         user: id(entry.user.0),
@@ -171,93 +170,15 @@ impl RowBatch {
                         seq,
                         idx,
                         trade: *trade,
-                        step: settlement_step(*step),
-                        state: trade_state(*state),
+                        step: step.name(),
+                        state: state.name(),
                         reason: reason.clone(),
                         ts_ms,
                     });
-                    self.trade_states.insert(*trade, trade_state(*state));
+                    self.trade_states.insert(*trade, state.name());
                 }
                 _ => {}
             }
         }
-    }
-}
-
-/// Stored name of a ledger kind.
-pub fn ledger_kind(kind: LedgerKind) -> &'static str {
-    match kind {
-        LedgerKind::Allocated => "allocated",
-        LedgerKind::Adjusted => "adjusted",
-        LedgerKind::Held => "held",
-        LedgerKind::Released => "released",
-        LedgerKind::Committed => "committed",
-        LedgerKind::Paid => "paid",
-        LedgerKind::Unwound => "unwound",
-    }
-}
-
-/// The ledger kind of a stored name.
-pub fn ledger_kind_named(name: &str) -> Option<LedgerKind> {
-    [
-        LedgerKind::Allocated,
-        LedgerKind::Adjusted,
-        LedgerKind::Held,
-        LedgerKind::Released,
-        LedgerKind::Committed,
-        LedgerKind::Paid,
-        LedgerKind::Unwound,
-    ]
-    .into_iter()
-    .find(|k| ledger_kind(*k) == name)
-}
-
-/// Stored name of a trade state.
-pub fn trade_state(state: TradeState) -> &'static str {
-    match state {
-        TradeState::Struck => "struck",
-        TradeState::Delivered => "delivered",
-        TradeState::Accepted => "accepted",
-        TradeState::Paid => "paid",
-        TradeState::Declined => "declined",
-        TradeState::Cancelled => "cancelled",
-    }
-}
-
-/// Stored name of a settlement step.
-pub fn settlement_step(step: SettlementStep) -> &'static str {
-    match step {
-        SettlementStep::Deliver => "deliver",
-        SettlementStep::Accept => "accept",
-        SettlementStep::Pay => "pay",
-        SettlementStep::Decline => "decline",
-        SettlementStep::Cancel => "cancel",
-    }
-}
-
-/// Stored name of a trading mode.
-pub fn trade_mode(mode: TradeMode) -> &'static str {
-    match mode {
-        TradeMode::DirectOrder => "direct_order",
-        TradeMode::Auction => "auction",
-        TradeMode::Inquiry => "inquiry",
-        TradeMode::Negotiation => "negotiation",
-    }
-}
-
-fn participant_kind(kind: ParticipantKind) -> &'static str {
-    match kind {
-        ParticipantKind::Purchaser => "purchaser",
-        ParticipantKind::Supplier => "supplier",
-        ParticipantKind::Analyst => "analyst",
-        ParticipantKind::Operator => "operator",
-    }
-}
-
-fn region_level(level: RegionLevel) -> &'static str {
-    match level {
-        RegionLevel::Province => "province",
-        RegionLevel::City => "city",
-        RegionLevel::County => "county",
     }
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use engine::types::{Amount, Seq};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool, Transaction};
 
-use super::rows::{RowBatch, trade_mode};
+use super::rows::RowBatch;
 use super::{
     BALANCES_SQL, DatabaseView, LEDGER_SUMS_SQL, OFFSET_SQL, PERSISTER, fold_view, to_i64,
 };
@@ -135,7 +135,7 @@ async fn insert(tx: &mut Transaction<'_, Sqlite>, b: &RowBatch) -> anyhow::Resul
             q.push_bind(n(t.id.seq.0))
                 .push_bind(i64::from(t.id.leg))
                 .push_bind(r.idx)
-                .push_bind(trade_mode(t.mode))
+                .push_bind(t.mode.name())
                 .push_bind(n(t.deal.0))
                 .push_bind(n(t.purchaser.0))
                 .push_bind(n(t.supplier.0))
