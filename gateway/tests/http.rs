@@ -639,6 +639,28 @@ async fn a_journal_that_cannot_be_written_answers_outcome_unknown_and_makes_the_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_a_request_id_and_a_clients_own_is_echoed() {
+    let app = app().await;
+    let ask = |id: Option<&'static str>| {
+        let mut request = Request::builder().uri("/health");
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        app.router.clone().oneshot(request.body(Body::empty()).expect("request"))
+    };
+    let first = ask(None).await.expect("response");
+    let second = ask(None).await.expect("response");
+    let id = |r: &axum::response::Response| {
+        r.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(String::from)
+    };
+    let (a, b) = (id(&first).expect("an id"), id(&second).expect("an id"));
+    assert_ne!(a, b, "each request has its own id");
+    let echoed = ask(Some("client-7f3a")).await.expect("response");
+    assert_eq!(id(&echoed).as_deref(), Some("client-7f3a"));
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_bites_at_once_on_a_session_already_open() {
     let app = app().await;
     let supplier = app.province.suppliers[0];

@@ -49,6 +49,8 @@ use axum::routing::{get, post};
 use engine::idempotency::IdempotencyKey;
 use engine::types::Seq;
 use engine::{Action, Command, Event, EventEnvelope};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
 /// The API.
 pub fn router(state: AppState) -> Router {
@@ -115,7 +117,21 @@ pub fn router(state: AppState) -> Router {
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn(idempotency::mark_replays))
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
+        // Outermost last: a request first gets its id, then the span that carries it; the id is
+        // answered back in `x-request-id`.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(()),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The span over one request, naming its id, method and path, so each log line of the request
+/// names it. The path only: a query may carry a WebSocket ticket, and bodies are never logged.
+fn request_span(request: &axum::extract::Request) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.
