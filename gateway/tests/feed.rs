@@ -132,3 +132,74 @@ async fn a_purchaser_follows_only_its_own_budget_and_a_ticket_opens_one_socket()
     assert!(tokio_tungstenite::connect_async(&url).await.is_err(), "a ticket is single-use");
     live.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_topics_and_too_many_subscriptions_are_refused_and_topics_are_freed() {
+    let live = live().await;
+    let hub = live.state.hub.clone().expect("hub");
+    let supplier = live.province.suppliers[0];
+    let mut socket = live.open(supplier).await;
+    let before = hub.topic_count();
+    // A topic name of megabytes is refused by its length, and nothing is kept of it.
+    let huge = format!("candles:product:1:1m{}", "9".repeat(3_000));
+    send(&mut socket, json!({ "op": "subscribe", "topic": huge })).await;
+    let refused = next_json(&mut socket).await;
+    assert_eq!(refused["code"], "not_permitted", "{refused}");
+    assert!(refused.to_string().len() < 500, "the answer does not echo the name: {refused}");
+    assert_eq!(hub.topic_count(), before);
+    // A socket follows at most so many topics.
+    for product in 1..=gateway::feed::MAX_SUBSCRIPTIONS_PER_SOCKET as u64 {
+        send(&mut socket, json!({ "op": "subscribe", "topic": format!("offers:{product}") })).await;
+        assert_eq!(next_json(&mut socket).await["type"], "subscribed");
+    }
+    send(&mut socket, json!({ "op": "subscribe", "topic": "offers:99999" })).await;
+    assert_eq!(next_json(&mut socket).await["code"], "too_many_subscriptions");
+    // Closing the socket frees its topics once the hub next tidies up.
+    drop(socket);
+    let mut other = live.open(supplier).await;
+    for product in 0..1_100_u64 {
+        let topic = format!("offers:{}", 100_000 + product);
+        send(&mut other, json!({ "op": "subscribe", "topic": topic.clone() })).await;
+        assert_eq!(next_json(&mut other).await["type"], "subscribed");
+        send(&mut other, json!({ "op": "unsubscribe", "topic": topic })).await;
+        assert_eq!(next_json(&mut other).await["type"], "unsubscribed");
+    }
+    assert!(hub.topic_count() < 1_024, "topics nobody follows are freed: {}", hub.topic_count());
+    live.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_issued_before_a_suspension_opens_nothing_and_messages_are_small() {
+    let live = live().await;
+    let supplier = live.province.suppliers[1];
+    // A message far larger than any subscription closes the socket.
+    let mut socket = live.open(supplier).await;
+    let big = json!({ "op": "subscribe", "topic": "x".repeat(64 << 10) }).to_string();
+    let _ = socket.send(Message::Text(big.into())).await;
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .expect("the socket closes");
+    assert!(closed);
+    // A ticket taken, then the supplier suspended: the ticket opens nothing.
+    let ticket = live.ticket(supplier).await;
+    let suspend = engine::Command::new(
+        engine::types::Actor::SYSTEM,
+        Action::SuspendSupplier { supplier, reason: "围标调查".into() },
+    );
+    let outcome = live.state.handle.submit(suspend).await.expect("suspended");
+    live.state.replica.caught_up(outcome.seq).await;
+    let refused = tokio_tungstenite::connect_async(format!(
+        "ws://{}/api/v1/ws?ticket={ticket}",
+        live.address
+    ))
+    .await;
+    assert!(refused.is_err(), "a suspended supplier's ticket opens no socket");
+    live.runtime.shutdown().await.expect("shutdown");
+}

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
 use engine::auction::{Auction, AuctionState};
-use engine::types::DealId;
+use engine::types::{DealId, ParticipantId};
 use engine::{Engine, Event};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::room;
+use super::{Topic, room};
 use crate::http::Session;
 use crate::read::{Follower, Replica};
 use crate::runtime::Released;
@@ -23,6 +23,10 @@ use crate::runtime::Released;
 const TOPIC_CAPACITY: usize = 512;
 /// How long a WebSocket ticket may wait to be used.
 const TICKET_TTL: Duration = Duration::from_secs(30);
+/// Live connections one participant may hold open at once (its users' tabs and devices).
+pub const MAX_SOCKETS_PER_PARTICIPANT: usize = 32;
+/// Topics held before those nobody follows any more are freed.
+const TOPICS_BEFORE_PRUNING: usize = 1_024;
 
 /// The feed hub.
 #[derive(Debug)]
@@ -32,6 +36,10 @@ pub struct Hub {
     tickets: Mutex<HashMap<String, (Session, Instant)>>,
     /// Messages sent per topic: the gap-free `n` of every message.
     counters: Mutex<HashMap<String, u64>>,
+    /// Live connections per participant.
+    sockets: Arc<Mutex<HashMap<ParticipantId, usize>>>,
+    /// Topics at which the next pruning happens.
+    prune_at: Mutex<usize>,
     /// Tickets kept on the bus instead, when nodes share them.
     shared: std::sync::OnceLock<crate::bus::Bus>,
     /// Reads for snapshots.
@@ -50,14 +58,42 @@ impl Hub {
             topics: Mutex::default(),
             tickets: Mutex::default(),
             counters: Mutex::default(),
+            sockets: Arc::default(),
+            prune_at: Mutex::new(TOPICS_BEFORE_PRUNING),
             shared: std::sync::OnceLock::new(),
             replica,
         })
     }
 
-    /// A receiver of a topic's messages, from now on.
+    /// A place for one more live connection of `participant`, held until the returned guard is
+    /// dropped; none when it holds the most it may.
+    pub fn open_socket(&self, participant: ParticipantId) -> Option<SocketPlace> {
+        let mut sockets = lock(&self.sockets);
+        let open = sockets.entry(participant).or_default();
+        if *open >= MAX_SOCKETS_PER_PARTICIPANT {
+            return None;
+        }
+        *open += 1;
+        Some(SocketPlace { sockets: self.sockets.clone(), participant })
+    }
+
+    /// Topics with a channel now (followed, or not yet pruned).
+    pub fn topic_count(&self) -> usize {
+        lock(&self.topics).len()
+    }
+
+    /// A receiver of a topic's messages, from now on. Topics nobody follows any more are freed
+    /// (with their counters) once the hub holds many: a topic costs a channel's buffer.
     pub fn subscribe(&self, topic: &str) -> broadcast::Receiver<Delivery> {
-        lock(&self.topics)
+        let mut topics = lock(&self.topics);
+        let mut prune_at = lock(&self.prune_at);
+        if topics.len() >= *prune_at {
+            topics.retain(|_, sender| sender.receiver_count() > 0);
+            lock(&self.counters).retain(|topic, _| topics.contains_key(topic));
+            *prune_at = (topics.len() * 2).max(TOPICS_BEFORE_PRUNING);
+        }
+        drop(prune_at);
+        topics
             .entry(topic.to_string())
             .or_insert_with(|| broadcast::channel(TOPIC_CAPACITY).0)
             .subscribe()
@@ -92,7 +128,8 @@ impl Hub {
             return Session::of(&self.replica, actor).ok();
         }
         let (session, issued) = lock(&self.tickets).remove(ticket)?;
-        (issued.elapsed() < TICKET_TTL).then_some(session)
+        // As the session stands now: a ticket issued before a suspension opens nothing.
+        (issued.elapsed() < TICKET_TTL).then(|| Session::of(&self.replica, session.actor).ok())?
     }
 
     /// Publishes a view on `topic` as of engine sequence `seq`, with the topic's gap-free
@@ -116,6 +153,25 @@ impl Hub {
             json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
                 .to_string();
         let _ = sender.send(Delivery::Text(Utf8Bytes::from(text)));
+    }
+}
+
+/// One participant's place among its live connections, given back when dropped.
+#[derive(Debug)]
+pub struct SocketPlace {
+    sockets: Arc<Mutex<HashMap<ParticipantId, usize>>>,
+    participant: ParticipantId,
+}
+
+impl Drop for SocketPlace {
+    fn drop(&mut self) {
+        let mut sockets = lock(&self.sockets);
+        if let Some(open) = sockets.get_mut(&self.participant) {
+            *open -= 1;
+            if *open == 0 {
+                sockets.remove(&self.participant);
+            }
+        }
     }
 }
 
@@ -169,11 +225,11 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         Event::OfferChanged { agreement, supplier, product, price, since } => {
             let view = json!({ "kind": "offer", "agreement": agreement.0, "supplier": supplier.0,
                 "price": price.to_string(), "since_seq": since.0 });
-            hub.publish_view(format!("offers:{}", product.0), seq, view);
+            hub.publish_view(Topic::Offers(*product).to_string(), seq, view);
         }
         Event::StockChanged { agreement, product, stock } => {
             let view = json!({ "kind": "stock", "agreement": agreement.0, "stock": stock.map(|s| s.to_string()) });
-            hub.publish_view(format!("offers:{}", product.0), seq, view);
+            hub.publish_view(Topic::Offers(*product).to_string(), seq, view);
         }
         Event::TradeStruck(t) => {
             let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": t.mode.name(),
@@ -181,27 +237,27 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
                 "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
                 "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
             if let Some(category) = engine.product(t.product).map(|p| p.category.category()) {
-                hub.publish_view(format!("trades:{category}"), seq, view.clone());
+                hub.publish_view(Topic::Trades(category).to_string(), seq, view.clone());
             }
-            hub.publish_view(format!("orders:{}", t.purchaser.0), seq, view);
+            hub.publish_view(Topic::Orders(t.purchaser).to_string(), seq, view);
         }
         Event::BudgetMoved(entry) => {
             if let Some(owner) = engine.budget_line(entry.line).map(|l| l.purchaser) {
                 let view = json!({ "kind": "budget", "line": entry.line.0, "movement": entry.kind.name(),
                     "amount": entry.amount.to_string(), "deal": entry.deal.map(|d| d.0) });
-                hub.publish_view(format!("budget:{}", owner.0), seq, view);
+                hub.publish_view(Topic::Budget(owner).to_string(), seq, view);
             }
         }
         Event::OrderFilled { order, purchaser, filled, amount, request } => {
             let view = json!({ "kind": "order", "order": order.0, "requested": request.quantity.to_string(),
                 "filled": filled.to_string(), "amount": amount.to_string() });
-            hub.publish_view(format!("orders:{}", purchaser.0), seq, view);
+            hub.publish_view(Topic::Orders(*purchaser).to_string(), seq, view);
         }
         Event::TradeSettled { trade, step, state, .. } => {
             if let Some(owner) = engine.trade(*trade).map(|t| t.trade.purchaser) {
                 let view = json!({ "kind": "settlement", "trade": trade.to_string(),
                     "step": step.name(), "state": state.name() });
-                hub.publish_view(format!("orders:{}", owner.0), seq, view);
+                hub.publish_view(Topic::Orders(owner).to_string(), seq, view);
             }
         }
         // Sealed submissions and the counting and opening of quotes publish nothing: the
@@ -236,7 +292,7 @@ fn publish_negotiation(hub: &Hub, engine: &Engine, seq: u64, negotiation: DealId
     let Some(n) = engine.negotiation(negotiation) else { return };
     for party in [n.purchaser, n.supplier] {
         let view = json!({ "kind": "negotiation", "negotiation": negotiation.0 });
-        hub.publish_view(format!("negotiations:{}", party.0), seq, view);
+        hub.publish_view(Topic::Negotiations(party).to_string(), seq, view);
     }
 }
 

@@ -32,7 +32,7 @@ pub enum Audience {
 
 /// The inquiry's topic: its deadline, closing, opening and award as they happen.
 pub fn topic(inquiry: DealId) -> String {
-    format!("inquiry:{}", inquiry.0)
+    super::Topic::Inquiry(inquiry).to_string()
 }
 
 /// How `session` may see `q`, if at all.

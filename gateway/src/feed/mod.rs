@@ -12,6 +12,9 @@ mod hub;
 pub mod inquiry;
 pub mod room;
 mod socket;
+mod topic;
 
+pub use hub::MAX_SOCKETS_PER_PARTICIPANT;
 pub use hub::{Delivery, Hub};
-pub use socket::{connect, ticket};
+pub use socket::{MAX_SUBSCRIPTIONS_PER_SOCKET, connect, ticket};
+pub use topic::{BadTopic, MAX_TOPIC_LEN, Topic};

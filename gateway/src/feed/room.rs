@@ -40,7 +40,7 @@ pub fn names_in(
 
 /// The room's public topic.
 pub fn topic(auction: DealId) -> String {
-    format!("auction:{}", auction.0)
+    super::Topic::Auction(auction).to_string()
 }
 
 /// A bidder's private topic: only that bidder's own connections are subscribed to it.

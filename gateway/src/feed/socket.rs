@@ -21,17 +21,22 @@ use tokio_stream::StreamMap;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::Hub;
 use super::hub::Delivery;
 use super::room::{self, Audience};
+use super::{BadTopic, Hub, Topic};
 use crate::http::{ApiError, AppState, Session};
 
 /// Subscription changes and answers waiting for a client's sending half.
 const CONTROL_QUEUE: usize = 64;
 /// Most queued messages written to a client before one flush.
 const SEND_BATCH: usize = 64;
-/// How often the server pings an idle client.
+/// How often the server pings an idle client, and checks that its session still stands (a
+/// suspension or a disabled account closes the socket within this time).
 const HEARTBEAT: Duration = Duration::from_secs(20);
+/// Largest message a client may send: a subscription is a few dozen bytes.
+const MAX_CLIENT_MESSAGE: usize = 4 << 10;
+/// Topics one socket may follow at once.
+pub const MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 64;
 
 /// `POST /api/v1/ws/ticket`: a single-use ticket to open the WebSocket with.
 pub async fn ticket(
@@ -61,7 +66,20 @@ pub async fn connect(
     let Some(session) = hub.redeem(&query.ticket).await else {
         return ApiError::unauthenticated().into_response();
     };
-    upgrade.on_upgrade(move |socket| serve(socket, hub, session))
+    let Some(place) = hub.open_socket(session.actor.participant) else {
+        return ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_sockets",
+            "your organisation has too many live connections open; close one first",
+        )
+        .into_response();
+    };
+    upgrade.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(
+        move |socket| async move {
+            serve(socket, hub, session).await;
+            drop(place);
+        },
+    )
 }
 
 /// A topic a client may follow: its canonical name, and the private topic of the caller's own
@@ -73,37 +91,24 @@ struct Grant {
 
 /// Whether `session` may follow `topic`, and the topic in canonical form.
 fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'static str> {
-    let plain = |topic: String| Grant { topic, private: None };
-    let (kind, key) = topic.split_once(':').ok_or("a topic looks like offers:267")?;
-    match kind {
-        "offers" => key
-            .parse::<u64>()
-            .map(|p| plain(format!("offers:{p}")))
-            .map_err(|_| "offers:<product id>"),
-        "trades" => key
-            .parse::<engine::types::CategoryCode>()
-            .map(|c| plain(format!("trades:{c}")))
-            .map_err(|_| "trades:<category code>"),
-        "negotiations" => {
-            let owner: u64 = key.parse().map_err(|_| "negotiations:<participant id>")?;
-            if session.actor.participant.0 == owner {
-                Ok(plain(format!("negotiations:{owner}")))
-            } else {
-                Err("only a party to its negotiations follows that topic")
-            }
+    let topic: Topic = topic.parse().map_err(|BadTopic(shape)| shape)?;
+    let me = session.actor.participant;
+    let plain = |topic: Topic| Grant { topic: topic.to_string(), private: None };
+    match topic {
+        Topic::Offers(_) | Topic::Trades(_) | Topic::Candles(..) | Topic::Index(_) => {
+            Ok(plain(topic))
         }
-        "budget" | "orders" => {
-            let owner: u64 = key.parse().map_err(|_| "budget:<purchaser id>")?;
-            let own =
-                session.role == ParticipantKind::Purchaser && session.actor.participant.0 == owner;
-            if own {
-                Ok(plain(format!("{kind}:{owner}")))
-            } else {
-                Err("only the purchasing unit itself follows that topic")
-            }
+        Topic::Negotiations(owner) if owner == me => Ok(plain(topic)),
+        Topic::Negotiations(_) => Err("only a party to its negotiations follows that topic"),
+        Topic::Budget(owner) | Topic::Orders(owner)
+            if session.role == ParticipantKind::Purchaser && owner == me =>
+        {
+            Ok(plain(topic))
         }
-        "auction" => {
-            let id = DealId(key.parse().map_err(|_| "auction:<auction id>")?);
+        Topic::Budget(_) | Topic::Orders(_) => {
+            Err("only the purchasing unit itself follows that topic")
+        }
+        Topic::Auction(id) => {
             let (audience, _) = hub
                 .replica
                 .read(|engine| engine.auction(id).and_then(|a| room::audience(engine, session, a)));
@@ -112,40 +117,16 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
                 Audience::Purchaser => Some(room::purchaser_topic(id)),
                 Audience::Observer => None,
             };
-            Ok(Grant { topic: room::topic(id), private })
+            Ok(Grant { topic: topic.to_string(), private })
         }
-        "inquiry" => {
-            let id = DealId(key.parse().map_err(|_| "inquiry:<inquiry id>")?);
+        Topic::Inquiry(id) => {
             let (audience, _) = hub.replica.read(|engine| {
                 engine.inquiry(id).and_then(|q| super::inquiry::audience(session, q))
             });
             audience.ok_or("you may not follow that inquiry")?;
-            Ok(plain(super::inquiry::topic(id)))
+            Ok(plain(topic))
         }
-        "candles" => {
-            let valid = match key.split(':').collect::<Vec<_>>()[..] {
-                ["product", id, interval] => {
-                    id.parse::<u64>().is_ok() && ["1m", "1h", "1d"].contains(&interval)
-                }
-                ["category", code, interval] => {
-                    code.parse::<engine::types::CategoryCode>().is_ok()
-                        && ["1m", "1h", "1d"].contains(&interval)
-                }
-                _ => false,
-            };
-            if valid {
-                Ok(plain(topic.to_string()))
-            } else {
-                Err("candles:product:<id>:<1m|1h|1d> or candles:category:<code>:<1m|1h|1d>")
-            }
-        }
-        "index" => key
-            .parse::<engine::types::CategoryCode>()
-            .map(|c| plain(format!("index:{c}")))
-            .map_err(|_| "index:<category code>"),
-        "alerts" => {
-            let code: engine::types::RegionCode =
-                key.parse().map_err(|_| "alerts:<region code>")?;
+        Topic::Alerts(code) => {
             let overseer =
                 matches!(session.role, ParticipantKind::Analyst | ParticipantKind::Operator);
             let (inside, _) = hub.replica.read(|engine| match session.region {
@@ -153,14 +134,11 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
                 None => engine.region(code).is_some(),
             });
             if overseer && inside {
-                Ok(plain(format!("alerts:{code}")))
+                Ok(plain(topic))
             } else {
                 Err("alerts are for analysts and operators, within the region they oversee")
             }
         }
-        _ => Err(
-            "topics are offers, trades, budget, orders, auction, inquiry, negotiations, candles, index and alerts",
-        ),
     }
 }
 
@@ -242,7 +220,7 @@ fn text(value: &Value) -> Message {
 async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
     let (sink, mut stream) = socket.split();
     let (control, controls) = mpsc::channel::<Control>(CONTROL_QUEUE);
-    let sender = tokio::spawn(send_loop(sink, controls, hub.clone()));
+    let sender = tokio::spawn(send_loop(sink, controls, hub.clone(), session.actor));
     // Topics followed, each with its private companion (an auction room's own stream).
     let mut followed: HashMap<String, Option<String>> = HashMap::new();
     while let Some(Ok(message)) = stream.next().await {
@@ -259,9 +237,18 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
             continue;
         };
         let mut asks = Vec::new();
+        // Judged on the session as it stands now, not as it stood when the socket opened.
+        let Ok(session) = Session::of(&hub.replica, session.actor) else { break };
         let answer = match (request.op.as_str(), authorise(&hub, &session, &request.topic)) {
             (_, Err(why)) => {
-                json!({ "type": "error", "code": "not_permitted", "topic": request.topic, "message": why })
+                json!({ "type": "error", "code": "not_permitted", "message": why })
+            }
+            ("subscribe", Ok(Grant { topic, .. }))
+                if !followed.contains_key(&topic)
+                    && followed.len() >= MAX_SUBSCRIPTIONS_PER_SOCKET =>
+            {
+                json!({ "type": "error", "code": "too_many_subscriptions", "topic": topic,
+                        "message": "a connection follows at most 64 topics; unsubscribe from one first" })
             }
             ("subscribe", Ok(Grant { topic, private })) => {
                 if !followed.contains_key(&topic) {
@@ -313,6 +300,7 @@ async fn send_loop(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut controls: mpsc::Receiver<Control>,
     hub: Arc<Hub>,
+    actor: engine::types::Actor,
 ) {
     let mut topics: StreamMap<String, BroadcastStream<Delivery>> = StreamMap::new();
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
@@ -352,7 +340,16 @@ async fn send_loop(
                     }
                 }
             }
-            _ = heartbeat.tick() => batch.push(Message::Ping(Default::default())),
+            _ = heartbeat.tick() => {
+                if let Err(ended) = Session::of(&hub.replica, actor) {
+                    // Suspended, or the account is gone: the feed ends here.
+                    let notice = json!({ "type": "closed", "code": ended.code(), "message": "your session has ended" });
+                    let _ = sink.send(text(&notice)).await;
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+                batch.push(Message::Ping(Default::default()));
+            }
         }
         let mut failed = false;
         for message in batch.drain(..) {

@@ -49,6 +49,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
+    /// Its machine-readable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     /// 500 without detail; the detail goes to the log.
     pub fn internal(error: &anyhow::Error) -> Self {
         tracing::error!(error = %format!("{error:#}"), "request failed");

@@ -19,7 +19,7 @@ use engine::{Engine, Event};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use crate::feed::Hub;
+use crate::feed::{Hub, Topic};
 use crate::persist::{Database, PriceRows};
 use crate::read::{Follower, Replica};
 use crate::runtime::Released;
@@ -95,10 +95,7 @@ pub fn alert_view(a: &Alert) -> Value {
 
 /// The topic of a series at an interval.
 pub fn candle_topic(series: Series, interval: Interval) -> String {
-    match series {
-        Series::Product(p) => format!("candles:product:{}:{}", p.0, interval.name()),
-        Series::Category(c) => format!("candles:category:{c}:{}", interval.name()),
-    }
+    Topic::Candles(series, interval).to_string()
 }
 
 /// Every candle, index day and alert the analytics hold: what a rebuild writes.
@@ -197,7 +194,7 @@ impl Follower for Desk {
 
 fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
     if let Some(point) = &changes.index {
-        hub.publish_view(format!("index:{}", point.category), seq, index_view(point));
+        hub.publish_view(Topic::Index(point.category).to_string(), seq, index_view(point));
     }
     for candle in &changes.candles {
         hub.publish_view(candle_topic(candle.series, candle.interval), seq, candle_view(candle));
@@ -217,5 +214,5 @@ fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
 
 /// The topic of the alerts of a region, its sub-regions included.
 pub fn alerts_topic(region: RegionCode) -> String {
-    format!("alerts:{region}")
+    Topic::Alerts(region).to_string()
 }
