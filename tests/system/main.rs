@@ -7,6 +7,7 @@ mod edge;
 mod helpers;
 mod inquiry_sealing;
 mod journal_files;
+mod logins;
 mod outage;
 mod persistence;
 mod prices_restart;

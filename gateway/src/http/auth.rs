@@ -3,8 +3,6 @@
 //! HttpOnly cookie for the browser. Every request's session is checked against current data: the
 //! account and its participant must exist, and a suspended supplier is refused at once.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
@@ -21,13 +19,14 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use super::error::ApiError;
+use super::logins::Admission;
 use super::state::AppState;
 
 /// How long a token is valid.
 pub const TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
-/// Failed logins allowed per login name within [`LOGIN_WINDOW`].
-const LOGIN_ATTEMPTS: u32 = 5;
-const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+/// Longest login name and password taken: anything longer is refused before any check.
+const MAX_LOGIN_LEN: usize = 64;
+const MAX_PASSWORD_LEN: usize = 1_024;
 /// The browser's session cookie.
 const COOKIE: &str = "session";
 
@@ -98,56 +97,6 @@ impl Tokens {
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
         (claims.kid == self.kid && claims.exp > unix_now())
             .then_some(Actor::new(ParticipantId(claims.pid), UserId(claims.uid)))
-    }
-}
-
-/// Counts failed logins per login name, so guessing passwords is slow; with a bus, the counts
-/// are shared by every node as well as kept here.
-#[derive(Debug, Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, SystemTime)>>,
-    shared: Option<crate::bus::Bus>,
-}
-
-impl LoginLimiter {
-    /// A limiter whose counts every node on `bus` shares.
-    pub fn shared(bus: crate::bus::Bus) -> Self {
-        Self { failures: Mutex::default(), shared: Some(bus) }
-    }
-
-    async fn blocked(&self, login: &str) -> bool {
-        let here = {
-            let failures = self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            failures.get(login).is_some_and(|(count, since)| {
-                *count >= LOGIN_ATTEMPTS && since.elapsed().unwrap_or_default() < LOGIN_WINDOW
-            })
-        };
-        match &self.shared {
-            Some(bus) if !here => bus.login_failures(login).await >= LOGIN_ATTEMPTS,
-            _ => here,
-        }
-    }
-
-    async fn failed(&self, login: &str) {
-        {
-            let mut failures =
-                self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let entry = failures.entry(login.to_string()).or_insert((0, SystemTime::now()));
-            if entry.1.elapsed().unwrap_or_default() >= LOGIN_WINDOW {
-                *entry = (0, SystemTime::now());
-            }
-            entry.0 += 1;
-        }
-        if let Some(bus) = &self.shared {
-            bus.login_failed(login, LOGIN_WINDOW).await;
-        }
-    }
-
-    async fn succeeded(&self, login: &str) {
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(login);
-        if let Some(bus) = &self.shared {
-            bus.login_succeeded(login).await;
-        }
     }
 }
 
@@ -249,14 +198,20 @@ pub struct LoggedIn {
               (status = 429, description = "Too many failed logins")))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Json(body): Json<Login>,
 ) -> Result<Response, ApiError> {
-    if state.logins.blocked(&body.login).await {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many failed logins; wait a minute",
-        ));
+    if body.login.len() > MAX_LOGIN_LEN || body.password.len() > MAX_PASSWORD_LEN {
+        return Err(ApiError::invalid("a login is at most 64 characters, a password 1,024"));
+    }
+    match state.logins.admit(&body.login, &address).await {
+        Admission::Refused(wait) => {
+            return Err(too_many(
+                wait,
+                "too many failed logins from here for this account; try again later",
+            ));
+        }
+        Admission::Go(delay) => tokio::time::sleep(delay).await,
     }
     let (account, _) = state.replica.read(|engine| {
         let user = engine.user_by_login(&body.login)?;
@@ -271,24 +226,19 @@ pub async fn login(
     });
     let refused =
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
-    let Some((user, participant, hash, name, kind)) = account else {
-        state.logins.failed(&body.login).await;
+    // An unknown name is checked against a decoy, so it costs what a known one does.
+    let hash = account.as_ref().map(|(_, _, hash, _, _)| hash.clone());
+    let Some(ok) = state.logins.check(body.password, hash).await else {
+        return Err(too_many(
+            Duration::from_secs(1),
+            "the marketplace is checking many logins; try again in a moment",
+        ));
+    };
+    let Some((user, participant, _, name, kind)) = account.filter(|_| ok) else {
+        state.logins.failed(&body.login, &address).await;
         return Err(refused());
     };
-    let password = body.password;
-    let ok = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHash, PasswordVerifier};
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
-        })
-    })
-    .await
-    .unwrap_or(false);
-    if !ok {
-        state.logins.failed(&body.login).await;
-        return Err(refused());
-    }
-    state.logins.succeeded(&body.login).await;
+    state.logins.succeeded(&body.login, &address).await;
     let (token, expires_at) = state.tokens.issue(user, participant);
     let cookie = format!(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
@@ -301,6 +251,28 @@ pub async fn login(
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
     Ok(response)
+}
+
+/// 429 with `Retry-After`.
+fn too_many(wait: Duration, message: &'static str) -> ApiError {
+    ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message).retry_after(wait)
+}
+
+/// The caller's network address, as the connection shows it (a proxy in front would have to be
+/// trusted explicitly to name another); `unknown` where there is no connection (in-process tests).
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string());
+        Ok(Self(address))
+    }
 }
 
 /// `POST /api/v1/logout`: clears the session cookie (a bearer token simply expires).

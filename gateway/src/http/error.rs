@@ -17,12 +17,18 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     rule: Option<&'static str>,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
     /// An error with its status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), rule: None }
+        Self { status, code, message: message.into(), rule: None, retry_after: None }
+    }
+
+    /// The same error, telling the client how long to wait (`Retry-After`, whole seconds).
+    pub fn retry_after(self, wait: std::time::Duration) -> Self {
+        Self { retry_after: Some(wait), ..self }
     }
 
     /// 400: the request is malformed.
@@ -71,7 +77,7 @@ impl From<Reason> for ApiError {
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let rule = Some(reason.rule()).filter(|r| !matches!(*r, "auth" | "input"));
-        Self { status, code: reason.code(), message: reason.to_string(), rule }
+        Self { status, code: reason.code(), message: reason.to_string(), rule, retry_after: None }
     }
 }
 
@@ -92,6 +98,13 @@ impl IntoResponse for ApiError {
         if let Some(rule) = self.rule {
             error["rule"] = json!(rule);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(wait) = self.retry_after {
+            let seconds = wait.as_secs().max(1).to_string();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+        }
+        response
     }
 }

@@ -26,6 +26,7 @@ mod directory;
 mod error;
 mod idempotency;
 mod inquiries;
+mod logins;
 mod market;
 mod negotiations;
 mod openapi;
@@ -36,8 +37,9 @@ mod state;
 mod storefront;
 mod system;
 
-pub use auth::{LoginLimiter, Session, Tokens};
+pub use auth::{ClientAddress, Session, Tokens};
 pub use error::ApiError;
+pub use logins::{CHECKS_AT_ONCE, LoginLimiter};
 pub use state::{AppState, Books, JournalFiles};
 
 use std::time::Duration;
@@ -140,7 +142,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // The peer's address reaches the handlers, for the login limits.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use crate::persist::Database;
 use crate::read::Replica;
 use crate::runtime::EngineHandle;
 
-use super::auth::{LoginLimiter, Tokens};
+use super::auth::Tokens;
+use super::logins::LoginLimiter;
 
 /// Where reconciliation reads from.
 #[derive(Clone, Debug)]
