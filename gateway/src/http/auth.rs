@@ -18,6 +18,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use super::body::Body;
 use super::error::ApiError;
 use super::logins::Admission;
 use super::state::AppState;
@@ -199,7 +200,7 @@ pub struct LoggedIn {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
-    Json(body): Json<Login>,
+    Body(body): Body<Login>,
 ) -> Result<Response, ApiError> {
     if body.login.len() > MAX_LOGIN_LEN || body.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::invalid("a login is at most 64 characters, a password 1,024"));

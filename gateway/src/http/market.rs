@@ -2,7 +2,7 @@
 //! best offer eligible in its region), the offers of a product, and suppliers setting their offers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use engine::Engine;
 use engine::catalog::{Agreement, ParticipantKind, RegionChain};
@@ -117,7 +117,7 @@ pub async fn products(
 pub async fn offers(
     State(state): State<AppState>,
     session: Session,
-    Path(product): Path<u64>,
+    super::body::Path(product): super::body::Path<u64>,
 ) -> Result<Json<Value>, ApiError> {
     let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
     let (found, seq) = state.replica.read(|engine| {

@@ -522,7 +522,7 @@ pub async fn adjust_budget(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-    Path(id): Path<u64>,
+    super::body::Path(id): super::body::Path<u64>,
     Body(b): Body<AdjustBudget>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let action = Action::AdjustBudget {
