@@ -102,10 +102,25 @@ impl OpenAuction {
             }
         };
         let disclosure = match self.disclosure.as_deref() {
-            None | Some("rank_only") => Disclosure::RankOnly,
-            Some("best_price") => Disclosure::BestPrice,
-            Some(_) => return Err(ApiError::invalid("disclosure is rank_only or best_price")),
+            None => Disclosure::RankOnly,
+            Some(text) => text
+                .parse()
+                .map_err(|_| ApiError::invalid("disclosure is rank_only or best_price"))?,
         };
+        let soft_close_ms =
+            seconds("soft_close_seconds", self.soft_close_seconds, SOFT_CLOSE_SECONDS)?;
+        let extension_ms = seconds("extension_seconds", self.extension_seconds, EXTENSION_SECONDS)?;
+        let max_extension_ms =
+            seconds("max_extension_seconds", self.max_extension_seconds, MAX_EXTENSION_SECONDS)?;
+        let min_bidders = self.min_bidders.unwrap_or(MIN_BIDDERS);
+        super::terms::auction(
+            starts,
+            ends,
+            now,
+            [("soft_close_seconds", soft_close_ms), ("extension_seconds", extension_ms)],
+            max_extension_ms,
+            min_bidders,
+        )?;
         Ok(AuctionSpec {
             product: ProductId(self.product),
             quantity: Quantity::parse(&self.quantity)
@@ -115,18 +130,10 @@ impl OpenAuction {
             starts,
             ends,
             min_step,
-            soft_close_ms: seconds(
-                "soft_close_seconds",
-                self.soft_close_seconds,
-                SOFT_CLOSE_SECONDS,
-            )?,
-            extension_ms: seconds("extension_seconds", self.extension_seconds, EXTENSION_SECONDS)?,
-            max_extension_ms: seconds(
-                "max_extension_seconds",
-                self.max_extension_seconds,
-                MAX_EXTENSION_SECONDS,
-            )?,
-            min_bidders: self.min_bidders.unwrap_or(MIN_BIDDERS),
+            soft_close_ms,
+            extension_ms,
+            max_extension_ms,
+            min_bidders,
             disclosure,
             must_beat_best: self.must_beat_best,
             eligibility: match self.invited {

@@ -57,7 +57,8 @@ pub struct OpenInquiry {
 }
 
 impl OpenInquiry {
-    fn spec(self) -> Result<InquirySpec, ApiError> {
+    fn spec(self, now: Timestamp) -> Result<InquirySpec, ApiError> {
+        super::terms::within_horizon("deadline_ms", Timestamp(self.deadline_ms), now)?;
         let lines = self
             .lines
             .into_iter()
@@ -110,7 +111,7 @@ pub async fn open(
     Body(body): Body<OpenInquiry>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
-    opened(&state, &session, &headers, Action::OpenInquiry(body.spec()?)).await
+    opened(&state, &session, &headers, Action::OpenInquiry(body.spec(state.clock.now())?)).await
 }
 
 /// Body of `POST /api/v1/competitions`.
@@ -137,6 +138,7 @@ pub async fn open_competition(
     Body(body): Body<OpenCompetition>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
+    super::terms::within_horizon("deadline_ms", Timestamp(body.deadline_ms), state.clock.now())?;
     let spec = CompetitionSpec {
         product: ProductId(body.product),
         quantity: Quantity::parse(&body.quantity)
@@ -443,6 +445,7 @@ pub async fn next_round(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let inquiry = parse_id(&id)?;
+    super::terms::within_horizon("deadline_ms", Timestamp(body.deadline_ms), state.clock.now())?;
     let action = Action::NextInquiryRound {
         inquiry,
         deadline: Timestamp(body.deadline_ms),

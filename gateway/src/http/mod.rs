@@ -36,6 +36,7 @@ mod rotations;
 mod state;
 mod storefront;
 mod system;
+mod terms;
 
 pub use auth::{ClientAddress, Session, Tokens};
 pub use error::ApiError;
