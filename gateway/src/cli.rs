@@ -140,6 +140,7 @@ async fn async_main() -> anyhow::Result<()> {
             .unwrap_or_else(|| node::REDIS_NAMESPACE.into()),
         thresholds: file.thresholds()?,
         sealing_key_file: cli.sealing_key_file.clone().or(file.sealing_key_file.clone()),
+        limits: file.limits(),
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
@@ -308,7 +309,7 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
 
 async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
     let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
-    let mut edge = node::EdgeNode::start(url, &settings.redis_namespace).await?;
+    let mut edge = node::EdgeNode::start(url, &settings.redis_namespace, settings.limits).await?;
     // Quotes taken here are sealed here, with the owner's sealing key file.
     edge.sealer = Some(settings.sealer()?);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -33,6 +33,8 @@ pub struct Settings {
     pub thresholds: engine::analytics::Thresholds,
     /// The sealing key file; by default next to the data folder, never inside it.
     pub sealing_key_file: Option<PathBuf>,
+    /// Request rates and each participant's share of the engine's queue.
+    pub limits: crate::http::LimitsConfig,
 }
 
 /// The namespace of a market's keys in Redis unless set otherwise.
@@ -90,6 +92,8 @@ pub struct Node {
     pub sealer: Arc<crate::sealing::Sealer>,
     /// Redis, where this node shares it with edge nodes.
     pub bus: Option<crate::bus::Bus>,
+    /// Request rates and each participant's share of the engine's queue.
+    pub limits: Arc<crate::http::Limits>,
     _lock: File,
 }
 
@@ -213,6 +217,7 @@ impl Node {
             logins: Arc::new(logins),
             sealer,
             bus: shared_bus,
+            limits: crate::http::Limits::start(settings.limits),
             _lock: lock,
         };
         Ok((node, province))
@@ -239,6 +244,7 @@ impl Node {
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
             health: self.health(),
+            limits: self.limits.clone(),
         }
     }
 
@@ -310,13 +316,18 @@ pub struct EdgeNode {
     tokens: Arc<crate::http::Tokens>,
     logins: Arc<crate::http::LoginLimiter>,
     bus: crate::bus::Bus,
+    limits: Arc<crate::http::Limits>,
     /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }
 
 impl EdgeNode {
     /// Joins the market on the Redis at `url` under `namespace`; its owner must be running.
-    pub async fn start(url: &str, namespace: &str) -> anyhow::Result<Self> {
+    pub async fn start(
+        url: &str,
+        namespace: &str,
+        limits: crate::http::LimitsConfig,
+    ) -> anyhow::Result<Self> {
         let bus = crate::bus::Bus::connect(url, namespace).await?;
         let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
         // The owner writes the price history; an edge node computes the same for its own readers.
@@ -333,7 +344,8 @@ impl EdgeNode {
         hub.share_tickets(bus.clone());
         let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
-        Ok(Self { handle, replica, hub, prices, tokens, logins, bus, sealer: None })
+        let limits = crate::http::Limits::start(limits);
+        Ok(Self { handle, replica, hub, prices, tokens, logins, bus, limits, sealer: None })
     }
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
@@ -350,6 +362,7 @@ impl EdgeNode {
             prices: Some(self.prices.clone()),
             sealer: self.sealer.clone(),
             health: crate::health::Health { redis: Some(self.bus.clone()), ..Default::default() },
+            limits: self.limits.clone(),
         }
     }
 }

@@ -34,6 +34,25 @@ pub struct FileSettings {
     /// Thresholds of the early warnings (rules P-1 to P-5).
     #[serde(default)]
     pub analytics: AnalyticsSettings,
+    /// Limits against a hostile participant (rule U-5).
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// Request rates and queue shares in a file; each defaults to `crate::http::LimitsConfig`'s.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// Requests per second from one address.
+    pub requests_per_second: Option<u32>,
+    /// Requests one address may make at once above the rate.
+    pub request_burst: Option<u32>,
+    /// Commands per second from one participant.
+    pub commands_per_second: Option<u32>,
+    /// Commands one participant may send at once above the rate.
+    pub command_burst: Option<u32>,
+    /// Commands one participant may have waiting for the engine at once.
+    pub in_flight: Option<usize>,
 }
 
 /// Thresholds of the early warnings in a file, in the units an officer uses; each defaults to
@@ -106,6 +125,19 @@ impl FileSettings {
             rotation_auctions: a.rotation_auctions.unwrap_or(d.rotation_auctions),
             min_bidders: a.min_bidders.unwrap_or(d.min_bidders),
         })
+    }
+
+    /// The limits, the file's over the defaults.
+    pub fn limits(&self) -> crate::http::LimitsConfig {
+        let defaults = crate::http::LimitsConfig::default();
+        let l = &self.limits;
+        crate::http::LimitsConfig {
+            requests_per_second: l.requests_per_second.unwrap_or(defaults.requests_per_second),
+            request_burst: l.request_burst.unwrap_or(defaults.request_burst),
+            commands_per_second: l.commands_per_second.unwrap_or(defaults.commands_per_second),
+            command_burst: l.command_burst.unwrap_or(defaults.command_burst),
+            in_flight: l.in_flight.unwrap_or(defaults.in_flight),
+        }
     }
 
     /// The engine task's settings, the file's over the defaults.

@@ -722,6 +722,42 @@ async fn every_answer_carries_a_request_id_and_a_clients_own_is_echoed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_participant_is_told_to_slow_down_and_another_still_trades() {
+    let mut app = app().await;
+    app.state.limits =
+        std::sync::Arc::new(gateway::http::Limits::new(gateway::http::LimitsConfig {
+            commands_per_second: 1,
+            command_burst: 5,
+            in_flight: 3,
+            ..gateway::http::LimitsConfig::default()
+        }));
+    app.router = http::router(app.state.clone());
+    let flooder = app.token(app.province.purchasers[2].id);
+    let order = app.order_body(&flooder).await.to_string();
+    let flood: Vec<_> = (0..50)
+        .map(|_| app.call_with("POST", "/api/v1/orders", Some(&flooder), Some(order.clone()), &[]))
+        .collect();
+    let answers = futures_util::future::join_all(flood).await;
+    let refused =
+        answers.iter().filter(|(status, _)| *status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert!(refused >= 40, "the flood is slowed: {refused} of 50 refused");
+    assert!(
+        answers.iter().all(|(status, body)| matches!(
+            (*status, code(body)),
+            (StatusCode::CREATED, _)
+                | (StatusCode::TOO_MANY_REQUESTS, "rate_limited" | "too_many_in_flight")
+        )),
+        "nothing but trades and 429s"
+    );
+    // Another purchasing unit is not crowded out.
+    let other = app.token(app.purchaser());
+    let body = app.order_body(&other).await;
+    let (status, placed) = app.call("POST", "/api/v1/orders", Some(&other), Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_bites_at_once_on_a_session_already_open() {
     let app = app().await;
     let supplier = app.province.suppliers[0];

@@ -24,10 +24,13 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     settings.redis_namespace = namespace.clone();
     let (owner, _) = Node::open(&settings, true).await.expect("the owner opens");
     let owner_base = serve(owner.app_state()).await;
-    let edge =
-        within(Duration::from_secs(120), "the edge joining", EdgeNode::start(REDIS, &namespace))
-            .await
-            .expect("the edge joins");
+    let edge = within(
+        Duration::from_secs(120),
+        "the edge joining",
+        EdgeNode::start(REDIS, &namespace, gateway::http::LimitsConfig::default()),
+    )
+    .await
+    .expect("the edge joins");
     assert!(edge.replica.seq() > engine::types::Seq(0), "the edge starts from the owner's copy");
     let edge_base = serve(edge.app_state()).await;
     let client = http_client();

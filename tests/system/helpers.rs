@@ -35,6 +35,7 @@ pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
         sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
+        limits: gateway::http::LimitsConfig::default(),
     }
 }
 

@@ -26,6 +26,7 @@ mod directory;
 mod error;
 mod idempotency;
 mod inquiries;
+mod limits;
 mod logins;
 mod market;
 mod negotiations;
@@ -40,6 +41,7 @@ mod terms;
 
 pub use auth::{ClientAddress, Session, Tokens};
 pub use error::ApiError;
+pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
 pub use logins::{CHECKS_AT_ONCE, LoginLimiter};
 pub use state::{AppState, Books, JournalFiles};
 
@@ -119,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/ws", get(crate::feed::connect))
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn(idempotency::mark_replays))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         // Outermost last: a request first gets its id, then the span that carries it; the id is
         // answered back in `x-request-id`.
@@ -188,6 +191,8 @@ pub(crate) async fn submit_command(state: &AppState, command: Command) -> Result
         participant: command.actor.participant,
         action: command.action.clone(),
     });
+    // The participant's share of the engine's queue, held until the answer.
+    let _place = state.limits.command(command.actor.participant)?;
     let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;
     timer.observe_duration();

@@ -56,4 +56,6 @@ pub struct AppState {
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
     /// What readiness and metrics report of the journal, the database and Redis.
     pub health: crate::health::Health,
+    /// Request rates and each participant's share of the engine's queue.
+    pub limits: Arc<super::limits::Limits>,
 }

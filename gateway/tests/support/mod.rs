@@ -86,6 +86,7 @@ impl Market {
             clock: Arc::new(self.clock.clone()),
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
+            limits: Arc::default(),
             health: gateway::health::Health {
                 journal: Some(gateway::health::JournalHealth {
                     durable: self.runtime.durable(),

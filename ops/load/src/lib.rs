@@ -56,6 +56,15 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
         sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
+        // One load generator on one address plays hundreds of buyers: the per-address and
+        // per-participant limits of a real deployment would measure the limiter, not the node.
+        limits: gateway::http::LimitsConfig {
+            requests_per_second: u32::MAX / 4,
+            request_burst: u32::MAX / 4,
+            commands_per_second: u32::MAX / 4,
+            command_burst: u32::MAX / 4,
+            in_flight: usize::MAX / 4,
+        },
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;
