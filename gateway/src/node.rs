@@ -199,7 +199,8 @@ impl Node {
                 .await?;
                 hub.share_tickets(bus.clone());
                 let key = bus.token_key().await?;
-                (crate::http::Tokens::new("bus", key), crate::http::LoginLimiter::shared(bus))
+                let tokens = crate::http::Tokens::new("bus", key).sharing_revocations(bus.clone());
+                (tokens, crate::http::LoginLimiter::shared(bus))
             }
             None => (crate::http::Tokens::random(), crate::http::LoginLimiter::default()),
         };
@@ -342,7 +343,9 @@ impl EdgeNode {
                 .await
                 .context("no owner answered for a copy of the engine")??;
         hub.share_tickets(bus.clone());
-        let tokens = Arc::new(crate::http::Tokens::new("bus", bus.token_key().await?));
+        let key = bus.token_key().await?;
+        let tokens =
+            Arc::new(crate::http::Tokens::new("bus", key).sharing_revocations(bus.clone()));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);
         Ok(Self { handle, replica, hub, prices, tokens, logins, bus, limits, sealer: None })

@@ -758,6 +758,50 @@ async fn a_flooding_participant_is_told_to_slow_down_and_another_still_trades() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_revokes_the_token_at_once_and_cookie_writes_must_come_from_our_pages() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let (status, _) = app.call("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    // A write carried by the cookie from another site's page is refused; from ours it passes.
+    let cookie = format!("session={token}");
+    let order = app.order_body(&token).await.to_string();
+    let from = |origin: Option<&'static str>| {
+        let mut headers = vec![("cookie", cookie.clone()), ("host", "market.example".to_owned())];
+        if let Some(origin) = origin {
+            headers.push(("origin", origin.to_owned()));
+        }
+        headers
+    };
+    for (origin, expected) in [
+        (Some("https://evil.example"), StatusCode::FORBIDDEN),
+        (None, StatusCode::FORBIDDEN),
+        (Some("https://market.example"), StatusCode::CREATED),
+    ] {
+        let headers = from(origin);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) =
+            app.call_with("POST", "/api/v1/orders", None, Some(order.clone()), &headers).await;
+        assert_eq!(status, expected, "{origin:?}: {body}");
+        if expected == StatusCode::FORBIDDEN {
+            assert_eq!(code(&body), "cross_site_refused");
+        }
+    }
+    // Reads by cookie need no origin.
+    let (status, _) = app.call_with("GET", "/api/v1/me", None, None, &[("cookie", &cookie)]).await;
+    assert_eq!(status, StatusCode::OK);
+    // Logging out revokes the token itself, not only the cookie.
+    let (status, _) = app.call("POST", "/api/v1/logout", Some(&token), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = app.call("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let other = app.token(app.purchaser());
+    let (status, _) = app.call("GET", "/api/v1/me", Some(&other), None).await;
+    assert_eq!(status, StatusCode::OK, "another token of the same user still works");
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_bites_at_once_on_a_session_already_open() {
     let app = app().await;
     let supplier = app.province.suppliers[0];

@@ -83,4 +83,42 @@ impl Bus {
             .query_async(&mut conn)
             .await;
     }
+
+    /// Marks a token revoked (by its hash) on every node, until it would have expired anyway.
+    pub async fn revoke_token(&self, hash: &[u8; 16], ttl: Duration) {
+        let mut conn = self.conn.clone();
+        let key = self.key(&format!("revoked:{}", hex16(hash)));
+        let set: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(&key)
+            .arg(1)
+            .arg("EX")
+            .arg(ttl.as_secs().max(1))
+            .query_async(&mut conn)
+            .await;
+        if let Err(error) = set {
+            tracing::warn!(%error, "sharing a revoked token on the bus");
+        }
+    }
+
+    /// True when some node revoked the token with this hash. When the bus cannot say, only this
+    /// node's own revocations count (and the gap is logged): refusing every session through a
+    /// Redis outage would stop the whole market to guard against a token already logged out.
+    pub async fn token_revoked(&self, hash: &[u8; 16]) -> bool {
+        let mut conn = self.conn.clone();
+        match redis::cmd("EXISTS")
+            .arg(self.key(&format!("revoked:{}", hex16(hash))))
+            .query_async::<bool>(&mut conn)
+            .await
+        {
+            Ok(revoked) => revoked,
+            Err(error) => {
+                tracing::warn!(%error, "cannot read shared revocations; this node's own still hold");
+                false
+            }
+        }
+    }
+}
+
+fn hex16(bytes: &[u8; 16]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

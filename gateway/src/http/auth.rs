@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -33,10 +33,22 @@ const COOKIE: &str = "session";
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The signing keys of tokens.
+/// The signing keys of tokens, and the tokens revoked before their expiry (by a logout).
 pub struct Tokens {
     kid: String,
     key: [u8; 32],
+    /// Revoked tokens by a hash of the token, with the expiry after which they need no entry.
+    revoked: std::sync::Mutex<std::collections::HashMap<[u8; 16], u64>>,
+    /// Revocations shared with every node, when nodes share a bus.
+    shared: Option<crate::bus::Bus>,
+}
+
+fn token_hash(token: &str) -> [u8; 16] {
+    use sha2::Digest;
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hash = [0; 16];
+    hash.copy_from_slice(&digest[..16]);
+    hash
 }
 
 impl std::fmt::Debug for Tokens {
@@ -51,6 +63,7 @@ struct Claims {
     uid: u64,
     pid: u64,
     exp: u64,
+    jti: String,
 }
 
 fn unix_now() -> u64 {
@@ -60,7 +73,54 @@ fn unix_now() -> u64 {
 impl Tokens {
     /// Keys from 32 random bytes, named `kid`.
     pub fn new(kid: impl Into<String>, key: [u8; 32]) -> Self {
-        Self { kid: kid.into(), key }
+        Self { kid: kid.into(), key, revoked: Default::default(), shared: None }
+    }
+
+    /// The same keys, with revocations shared by every node on `bus`.
+    pub fn sharing_revocations(self, bus: crate::bus::Bus) -> Self {
+        Self { shared: Some(bus), ..self }
+    }
+
+    /// Revokes `token` (a logout): it opens nothing from now on, on any node sharing the bus.
+    pub async fn revoke(&self, token: &str) {
+        let Some(exp) = self.expiry(token) else { return };
+        let hash = token_hash(token);
+        {
+            let mut revoked =
+                self.revoked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = unix_now();
+            revoked.retain(|_, until| *until > now);
+            revoked.insert(hash, exp);
+        }
+        if let Some(bus) = &self.shared {
+            let ttl = exp.saturating_sub(unix_now()).max(1);
+            bus.revoke_token(&hash, Duration::from_secs(ttl)).await;
+        }
+    }
+
+    /// True when `token` was revoked.
+    pub async fn is_revoked(&self, token: &str) -> bool {
+        let hash = token_hash(token);
+        let here = self
+            .revoked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains_key(&hash);
+        match &self.shared {
+            Some(bus) if !here => bus.token_revoked(&hash).await,
+            _ => here,
+        }
+    }
+
+    /// When a token of ours expires, if it is intact.
+    fn expiry(&self, token: &str) -> Option<u64> {
+        let (payload, signature) = token.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let mut mac = self.mac();
+        mac.update(payload.as_bytes());
+        mac.verify_slice(&signature).ok()?;
+        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        Some(claims.exp)
     }
 
     /// Fresh random keys.
@@ -79,8 +139,13 @@ impl Tokens {
 
     /// A token for a user of a participant, and when it expires (Unix seconds).
     pub fn issue(&self, user: UserId, participant: ParticipantId) -> (String, u64) {
+        use argon2::password_hash::rand_core::{OsRng, RngCore};
         let exp = unix_now() + TOKEN_TTL.as_secs();
-        let claims = Claims { kid: self.kid.clone(), uid: user.0, pid: participant.0, exp };
+        // A random id makes every token distinct, so revoking one revokes no other.
+        let mut jti = [0_u8; 12];
+        OsRng.fill_bytes(&mut jti);
+        let jti = URL_SAFE_NO_PAD.encode(jti);
+        let claims = Claims { kid: self.kid.clone(), uid: user.0, pid: participant.0, exp, jti };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
@@ -112,13 +177,22 @@ pub struct Session {
     pub region: Option<RegionChain>,
 }
 
-fn token_from(headers: &HeaderMap) -> Option<&str> {
+/// Where a request's token came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carrier {
+    /// `Authorization: Bearer`: only a script holding the token sends it.
+    Bearer,
+    /// The session cookie: the browser sends it with any request to us, a forged one included.
+    Cookie,
+}
+
+fn token_from(headers: &HeaderMap) -> Option<(&str, Carrier)> {
     if let Some(bearer) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        return Some(bearer.trim());
+        return Some((bearer.trim(), Carrier::Bearer));
     }
     headers
         .get_all(header::COOKIE)
@@ -126,6 +200,21 @@ fn token_from(headers: &HeaderMap) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|pair| pair.trim().strip_prefix("session="))
+        .map(|token| (token, Carrier::Cookie))
+}
+
+/// A write carried by the cookie must come from our own pages (rule U-6): its `Origin` names the
+/// host it was sent to. A page elsewhere posting a form or a script to us sends its own origin,
+/// which does not match; SameSite=Strict is the second line, not the only one.
+fn same_origin(parts: &Parts) -> bool {
+    let host = parts.headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    match (host, origin) {
+        (Some(host), Some(origin)) => {
+            origin.split_once("://").is_some_and(|(_, authority)| authority == host)
+        }
+        _ => false,
+    }
 }
 
 impl<S> FromRequestParts<S> for Session
@@ -137,8 +226,19 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
-        let token = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let (token, carrier) = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let actor = state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
+        if state.tokens.is_revoked(token).await {
+            return Err(ApiError::unauthenticated());
+        }
+        let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if carrier == Carrier::Cookie && writes && !same_origin(parts) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "cross_site_refused",
+                "a change sent with the session cookie must come from the marketplace's own pages",
+            ));
+        }
         Session::of(&state.replica, actor)
     }
 }
@@ -200,8 +300,13 @@ pub struct LoggedIn {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     Body(body): Body<Login>,
 ) -> Result<Response, ApiError> {
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
     if body.login.len() > MAX_LOGIN_LEN || body.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::invalid("a login is at most 64 characters, a password 1,024"));
     }
@@ -241,8 +346,10 @@ pub async fn login(
     };
     state.logins.succeeded(&body.login, &address).await;
     let (token, expires_at) = state.tokens.issue(user, participant);
+    // Secure behind HTTPS (a proxy in front says so), so the cookie never travels in the clear.
+    let secure = if forwarded_https { "; Secure" } else { "" };
     let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         TOKEN_TTL.as_secs()
     );
     let mut response =
@@ -276,10 +383,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// `POST /api/v1/logout`: clears the session cookie (a bearer token simply expires).
+/// `POST /api/v1/logout`: revokes the token the request carries (bearer or cookie) on every node,
+/// and clears the session cookie.
 #[utoipa::path(post, path = "/api/v1/logout", tag = "auth",
-    responses((status = 204, description = "The cookie is cleared")))]
-pub async fn logout() -> Response {
+    responses((status = 204, description = "The token is revoked and the cookie cleared")))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some((token, _)) = token_from(&headers) {
+        state.tokens.revoke(token).await;
+    }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     if let Ok(value) = HeaderValue::from_str(&cookie) {
