@@ -17,7 +17,7 @@ use crate::inquiry::{CompetitionSpec, InquirySpec};
 use crate::negotiation::Proposal;
 use crate::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, ProductId,
-    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice,
+    Quantity, RegionCode, Seq, Timestamp, TradeId, UnitPrice, UserId,
 };
 
 /// A command: who acts, and what they ask for.
@@ -317,6 +317,24 @@ pub enum Action {
         workdays: Vec<time::Date>,
         /// Working days from issue to quote deadline.
         notice_working_days: u32,
+    },
+    /// A user: set its own password; an operator: reset a user's to a one-time password (U-2).
+    SetPassword {
+        /// The account.
+        user: UserId,
+        /// The new password's hash, PHC string (hashed in the gateway, never in the clear here).
+        password_hash: String,
+        /// A one-time password set by an operator, to be replaced at the next login.
+        one_time: bool,
+    },
+    /// Operator: disable an account, ending its sessions, or enable it again (U-2).
+    SetUserActive {
+        /// The account.
+        user: UserId,
+        /// Enabled or not.
+        active: bool,
+        /// Why, for the record.
+        reason: String,
     },
 }
 

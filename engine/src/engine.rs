@@ -215,6 +215,12 @@ impl Engine {
             Action::OrderByRotation { rotation, quantity, budget_line } => {
                 state.order_by_rotation(actor, rotation, quantity, budget_line, &mut self.plan, ctx)
             }
+            Action::SetPassword { user, password_hash, one_time } => {
+                state.set_password(actor, user, password_hash, one_time, ctx)
+            }
+            Action::SetUserActive { user, active, reason } => {
+                state.set_user_active(actor, user, active, reason, ctx)
+            }
         }
     }
 

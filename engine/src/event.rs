@@ -181,4 +181,9 @@ pub enum Event {
     RotationServed { rotation: DealId, order: DealId, supplier: ParticipantId, position: u32 },
     /// A supplier declined a rotation order and keeps its place, once in this cycle (N-5).
     RotationPlaceKept { rotation: DealId, supplier: ParticipantId },
+    /// A password was set by its user, or reset by an operator to a one-time password (U-2); the
+    /// account's earlier sessions ended.
+    PasswordSet { user: UserId, one_time: bool },
+    /// An account was disabled (its sessions ended) or enabled again (U-2).
+    UserActiveSet { user: UserId, active: bool, reason: String },
 }

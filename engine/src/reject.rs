@@ -90,6 +90,8 @@ pub enum Field {
     Calendar,
     /// At most 10 counters per negotiation.
     Counters,
+    /// A password hash must be a PHC string of at most 512 characters.
+    Password,
 }
 
 impl Field {
@@ -122,6 +124,7 @@ impl Field {
             }
             Field::Submissions => "this round has taken as many submissions as it keeps",
             Field::Counters => "a negotiation allows at most 10 counters",
+            Field::Password => "a password must be given as its hash, at most 512 characters",
             Field::Calendar => {
                 "calendar dates must lie in the year given, and the notice period is at most 60 working days"
             }

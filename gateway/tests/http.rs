@@ -801,6 +801,83 @@ async fn a_logout_revokes_the_token_at_once_and_cookie_writes_must_come_from_our
     app.runtime.shutdown().await.expect("shutdown");
 }
 
+/// Moves the engine's clock past the wall clock, which tokens are stamped with, so that what the
+/// engine does next happens after every token issued so far.
+fn after_every_token(app: &App) {
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis();
+    app.clock.set(engine::types::Timestamp(i64::try_from(wall).expect("ms") + 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_password_is_used_once_and_replaced_and_a_disabled_account_opens_nothing() {
+    let app = app().await;
+    let unit = app.purchaser();
+    let user = demo_user(unit).user;
+    let login = app.state.replica.read(|e| e.user(user).map(|u| u.login.clone())).0.expect("login");
+    let old = app.token(unit);
+    let operator = app.token(app.province.operator);
+    after_every_token(&app);
+    let reset = format!("/api/v1/users/{}/password-reset", user.0);
+    let (status, answer) = app.call("POST", &reset, Some(&operator), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let one_time = answer["one_time_password"].as_str().expect("shown once").to_owned();
+    let seq = answer["seq"].as_u64().expect("seq");
+    app.state.replica.caught_up(engine::types::Seq(seq)).await;
+    let (status, body) = app.call("GET", "/api/v1/me", Some(&old), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "session_ended"));
+    // The one-time password logs in, and opens nothing but the change of password.
+    let (status, logged) = app
+        .call("POST", "/api/v1/login", None, Some(json!({ "login": login, "password": one_time })))
+        .await;
+    assert_eq!((status, &logged["must_change_password"]), (StatusCode::OK, &json!(true)));
+    let token = logged["token"].as_str().expect("token").to_owned();
+    let (status, body) = app.call("GET", "/api/v1/budgets", Some(&token), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "password_change_required"));
+    let weak = json!({ "current": one_time, "new": "password123" });
+    let (status, _) = app.call("POST", "/api/v1/me/password", Some(&token), Some(weak)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a common password is refused");
+    after_every_token(&app);
+    let own = json!({ "current": one_time, "new": "西湖边的第三棵柳树下" });
+    let (status, _) = app.call("POST", "/api/v1/me/password", Some(&token), Some(own)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, me) = app.call("GET", "/api/v1/me", None, None).await;
+    assert_eq!(code(&me), "unauthenticated");
+    let (status, logged) = app
+        .call(
+            "POST",
+            "/api/v1/login",
+            None,
+            Some(json!({ "login": login, "password": "西湖边的第三棵柳树下" })),
+        )
+        .await;
+    assert_eq!((status, &logged["must_change_password"]), (StatusCode::OK, &json!(false)));
+    let token = logged["token"].as_str().expect("token").to_owned();
+    // Disabled: the session ends at once and the password logs in no more; enabled again, it does.
+    let disable = format!("/api/v1/users/{}/disable", user.0);
+    let reason = json!({ "reason": "调离岗位" });
+    let (status, answer) = app.call("POST", &disable, Some(&operator), Some(reason.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.state.replica.caught_up(engine::types::Seq(answer["seq"].as_u64().expect("seq"))).await;
+    let (status, body) = app.call("GET", "/api/v1/budgets", Some(&token), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "account_disabled"));
+    let again = json!({ "login": login, "password": "西湖边的第三棵柳树下" });
+    let (status, body) = app.call("POST", "/api/v1/login", None, Some(again.clone())).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "account_disabled"));
+    let enable = format!("/api/v1/users/{}/enable", user.0);
+    let (status, answer) = app.call("POST", &enable, Some(&operator), Some(reason)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.state.replica.caught_up(engine::types::Seq(answer["seq"].as_u64().expect("seq"))).await;
+    let (status, _) = app.call("POST", "/api/v1/login", None, Some(again)).await;
+    assert_eq!(status, StatusCode::OK);
+    // A purchaser resets nobody.
+    let (status, _) = app.call("POST", &reset, Some(&app.token(unit)), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_suspension_bites_at_once_on_a_session_already_open() {
     let app = app().await;
@@ -858,6 +935,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/trades/{trade}/{step}",
         "/api/v1/budgets",
         "/api/v1/reconciliation",
+        "/api/v1/me/password",
+        "/api/v1/users/{id}/{change}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }

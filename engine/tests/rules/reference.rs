@@ -218,3 +218,59 @@ fn user_accounts_have_unique_well_formed_logins_and_are_opened_by_operators() {
         Reason::NotPermitted
     );
 }
+
+#[test]
+fn u2_a_user_sets_its_own_password_and_an_operator_resets_one_to_a_one_time_password() {
+    let mut s = Scene::new();
+    let hash = |n: u8| format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g{n}");
+    s.market.operator(Action::RegisterUser {
+        participant: s.school,
+        login: "xihu-school-2".into(),
+        password_hash: hash(1),
+    });
+    let account = s.market.engine.user_by_login("xihu-school-2").expect("account").clone();
+    let me = Actor::new(s.school, account.id);
+    s.market.now = s.market.now.plus_ms(60_000);
+    let set = |password_hash: String, one_time| Action::SetPassword {
+        user: account.id,
+        password_hash,
+        one_time,
+    };
+    s.market.ok(me, set(hash(2), false));
+    let changed = s.market.engine.user(account.id).expect("account");
+    assert_eq!(
+        (changed.password_hash.as_str(), changed.must_change_password),
+        (hash(2).as_str(), false)
+    );
+    assert_eq!(changed.sessions_from, s.market.now, "sessions opened before the change end");
+    // Nobody else sets it; an operator resets it to a one-time password.
+    let stranger = as_user(s.lenovo);
+    assert_eq!(s.market.refused(stranger, set(hash(3), false)), Reason::NotPermitted);
+    assert_eq!(s.market.refused(me, set(hash(3), true)), Reason::NotPermitted);
+    s.market.operator(set(hash(4), true));
+    assert!(s.market.engine.user(account.id).expect("account").must_change_password);
+    assert_eq!(
+        s.market.refused(me, set("plain text".into(), false)),
+        Reason::Invalid { field: Field::Password }
+    );
+}
+
+#[test]
+fn u2_an_operator_disables_an_account_and_enables_it_again_but_not_its_own() {
+    let mut s = Scene::new();
+    s.market.operator(Action::RegisterUser {
+        participant: s.school,
+        login: "xihu-school-3".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+    });
+    let user = s.market.engine.user_by_login("xihu-school-3").expect("account").id;
+    let active = |active| Action::SetUserActive { user, active, reason: "离职".into() };
+    assert_eq!(s.market.refused(as_user(s.school), active(false)), Reason::NotPermitted);
+    s.market.operator(active(false));
+    assert!(!s.market.engine.user(user).expect("account").active);
+    s.market.operator(active(true));
+    assert!(s.market.engine.user(user).expect("account").active);
+    let operator = Actor::SYSTEM;
+    let own = Action::SetUserActive { user: operator.user, active: false, reason: "x".into() };
+    assert_eq!(s.market.refused(operator, own), Reason::NotPermitted);
+}

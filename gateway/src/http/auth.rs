@@ -63,6 +63,9 @@ struct Claims {
     uid: u64,
     pid: u64,
     exp: u64,
+    /// Issued at, Unix milliseconds: a token issued before the account's sessions were ended (a
+    /// password change, a disabling) opens nothing.
+    iat: u64,
     jti: String,
 }
 
@@ -145,7 +148,9 @@ impl Tokens {
         let mut jti = [0_u8; 12];
         OsRng.fill_bytes(&mut jti);
         let jti = URL_SAFE_NO_PAD.encode(jti);
-        let claims = Claims { kid: self.kid.clone(), uid: user.0, pid: participant.0, exp, jti };
+        let iat = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let claims =
+            Claims { kid: self.kid.clone(), uid: user.0, pid: participant.0, exp, iat, jti };
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
@@ -155,6 +160,11 @@ impl Tokens {
 
     /// The actor a token stands for, if it is ours, intact and not expired.
     pub fn verify(&self, token: &str) -> Option<Actor> {
+        self.verify_issued(token).map(|(actor, _)| actor)
+    }
+
+    /// As [`Self::verify`], with when the token was issued (Unix milliseconds).
+    pub fn verify_issued(&self, token: &str) -> Option<(Actor, u64)> {
         let (payload, signature) = token.split_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
         let mut mac = self.mac();
@@ -162,7 +172,7 @@ impl Tokens {
         mac.verify_slice(&signature).ok()?;
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
         (claims.kid == self.kid && claims.exp > unix_now())
-            .then_some(Actor::new(ParticipantId(claims.pid), UserId(claims.uid)))
+            .then_some((Actor::new(ParticipantId(claims.pid), UserId(claims.uid)), claims.iat))
     }
 }
 
@@ -227,7 +237,8 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let state = AppState::from_ref(state);
         let (token, carrier) = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
-        let actor = state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
+        let (actor, issued_ms) =
+            state.tokens.verify_issued(token).ok_or_else(ApiError::unauthenticated)?;
         if state.tokens.is_revoked(token).await {
             return Err(ApiError::unauthenticated());
         }
@@ -239,7 +250,27 @@ where
                 "a change sent with the session cookie must come from the marketplace's own pages",
             ));
         }
-        Session::of(&state.replica, actor)
+        let session = Session::of(&state.replica, actor)?;
+        let (account, _) = state.replica.read(|engine| {
+            engine.user(actor.user).map(|u| (u.sessions_from, u.must_change_password))
+        });
+        let (sessions_from, must_change) = account.ok_or_else(ApiError::unauthenticated)?;
+        if i64::try_from(issued_ms).unwrap_or(i64::MAX) < sessions_from.ms() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "session_ended",
+                "this session ended when the password was changed or the account disabled; log in again",
+            ));
+        }
+        let allowed = ["/api/v1/me", "/api/v1/me/password", "/api/v1/logout"];
+        if must_change && !allowed.contains(&parts.uri.path()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "choose your own password first (POST /api/v1/me/password)",
+            ));
+        }
+        Ok(session)
     }
 }
 
@@ -254,9 +285,18 @@ impl Session {
                 participant.kind,
                 participant.region,
                 participant.is_active(),
+                user.active,
             ))
         });
-        let (role, region, active) = session.ok_or_else(ApiError::unauthenticated)?;
+        let (role, region, active, account_active) =
+            session.ok_or_else(ApiError::unauthenticated)?;
+        if !account_active {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_disabled",
+                "this account has been disabled",
+            ));
+        }
         if !active {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -290,6 +330,8 @@ pub struct LoggedIn {
     participant: u64,
     name: String,
     role: &'static str,
+    /// True after an operator reset the password: choose one before anything else.
+    must_change_password: bool,
 }
 
 /// `POST /api/v1/login`.
@@ -328,22 +370,31 @@ pub async fn login(
             user.password_hash.clone(),
             participant.name.clone(),
             participant.kind,
+            (user.active, user.must_change_password),
         ))
     });
     let refused =
         || ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong login or password");
     // An unknown name is checked against a decoy, so it costs what a known one does.
-    let hash = account.as_ref().map(|(_, _, hash, _, _)| hash.clone());
+    let hash = account.as_ref().map(|(_, _, hash, ..)| hash.clone());
     let Some(ok) = state.logins.check(body.password, hash).await else {
         return Err(too_many(
             Duration::from_secs(1),
             "the marketplace is checking many logins; try again in a moment",
         ));
     };
-    let Some((user, participant, _, name, kind)) = account.filter(|_| ok) else {
+    let Some((user, participant, _, name, kind, (active, must_change))) = account.filter(|_| ok)
+    else {
         state.logins.failed(&body.login, &address).await;
         return Err(refused());
     };
+    if !active {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "account_disabled",
+            "this account has been disabled",
+        ));
+    }
     state.logins.succeeded(&body.login, &address).await;
     let (token, expires_at) = state.tokens.issue(user, participant);
     // Secure behind HTTPS (a proxy in front says so), so the cookie never travels in the clear.
@@ -352,9 +403,15 @@ pub async fn login(
         "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
         TOKEN_TTL.as_secs()
     );
-    let mut response =
-        Json(LoggedIn { token, expires_at, participant: participant.0, name, role: kind.name() })
-            .into_response();
+    let logged_in = LoggedIn {
+        token,
+        expires_at,
+        participant: participant.0,
+        name,
+        role: kind.name(),
+        must_change_password: must_change,
+    };
+    let mut response = Json(logged_in).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }

@@ -17,6 +17,7 @@
 //! - `system`: health, readiness, the caller.
 //! - `storefront`: the browser storefront's static files, compiled in.
 
+mod accounts;
 mod auctions;
 mod auth;
 mod body;
@@ -112,6 +113,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/direct-order-limits", post(reference::set_limit))
         .route("/api/v1/calendar", post(reference::load_calendar))
         .route("/api/v1/users", post(reference::register_user))
+        .route("/api/v1/users/{id}/{change}", post(accounts::change_account))
+        .route("/api/v1/me/password", post(accounts::change_password))
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/prices/candles", get(prices::candles))
         .route("/api/v1/prices/reference", get(prices::reference))

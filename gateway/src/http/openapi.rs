@@ -4,8 +4,8 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{
-    auctions, auth, books, deals, directory, inquiries, market, negotiations, prices, reference,
-    rotations, system,
+    accounts, auctions, auth, books, deals, directory, inquiries, market, negotiations, prices,
+    reference, rotations, system,
 };
 
 /// The API's description.
@@ -59,6 +59,8 @@ use super::{
         reference::allocate_budget,
         reference::adjust_budget,
         reference::register_user,
+        accounts::change_password,
+        accounts::change_account,
         directory::regions,
         directory::categories,
         directory::participants,
@@ -100,7 +102,9 @@ use super::{
         reference::LoadCalendar,
         reference::AllocateBudget,
         reference::AdjustBudget,
-        reference::RegisterUser
+        reference::RegisterUser,
+        accounts::ChangePassword,
+        accounts::AccountChange
     ))
 )]
 struct ApiDoc;

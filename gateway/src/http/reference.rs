@@ -22,9 +22,6 @@ use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, submit};
 
-/// Shortest password accepted for a new account.
-const MIN_PASSWORD: usize = 10;
-
 fn parsed<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError>
 where
     T::Err: std::fmt::Display,
@@ -559,20 +556,8 @@ pub async fn register_user(
     Body(b): Body<RegisterUser>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     session.require(OPERATOR)?;
-    if b.password.chars().count() < MIN_PASSWORD {
-        return Err(ApiError::invalid(format!(
-            "a password has at least {MIN_PASSWORD} characters"
-        )));
-    }
-    let password = b.password;
-    let hash = tokio::task::spawn_blocking(move || {
-        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
-        let salt = SaltString::generate(&mut OsRng);
-        argon2::Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e.into()))?
-    .map_err(|e| ApiError::internal(&anyhow::anyhow!("hashing a password: {e}")))?;
+    super::accounts::policy(&b.login, &b.password)?;
+    let hash = super::accounts::hash(b.password).await?;
     let action = Action::RegisterUser {
         participant: ParticipantId(b.participant),
         login: b.login,
