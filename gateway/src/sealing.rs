@@ -30,6 +30,9 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct Sealer {
     path: PathBuf,
     key: OnceLock<[u8; KEY_BYTES]>,
+    /// Submissions each supplier has made per round, through this node: its share of the round
+    /// (the engine, which cannot tell authors apart, only sees the round's total).
+    shares: std::sync::Mutex<std::collections::HashMap<(DealId, u32, ParticipantId), usize>>,
 }
 
 /// What a supplier submits: prices per line, or a withdrawal.
@@ -61,7 +64,7 @@ impl Sealer {
                 data_dir.display()
             );
         }
-        Ok(Self { path, key: OnceLock::new() })
+        Ok(Self { path, key: OnceLock::new(), shares: Default::default() })
     }
 
     /// Where the key file is.
@@ -193,6 +196,21 @@ fn parse(bytes: &[u8]) -> Option<[u8; KEY_BYTES]> {
         *byte = u8::from_str_radix(text.get(n * 2..n * 2 + 2)?, 16).ok()?;
     }
     Some(key)
+}
+
+impl Sealer {
+    /// True while `supplier` may still submit in `round` of `inquiry` (its share is not used up).
+    pub fn may_submit(&self, inquiry: DealId, round: u32, supplier: ParticipantId) -> bool {
+        let shares = self.shares.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        shares.get(&(inquiry, round, supplier)).copied().unwrap_or(0)
+            < engine::inquiry::MAX_SUBMISSIONS_PER_SUPPLIER
+    }
+
+    /// Counts a submission the engine took.
+    pub fn submitted(&self, inquiry: DealId, round: u32, supplier: ParticipantId) {
+        let mut shares = self.shares.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *shares.entry((inquiry, round, supplier)).or_default() += 1;
+    }
 }
 
 #[cfg(test)]

@@ -945,6 +945,39 @@ async fn the_openapi_document_describes_every_endpoint() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_supplier_cannot_fill_a_sealed_round_for_the_others() {
+    use gateway::runtime::Clock;
+    const DAY: i64 = 86_400_000;
+    let app = app().await;
+    let purchaser = app.token(app.purchaser());
+    let order = app.order_body(&purchaser).await;
+    let s = &app.province.suppliers;
+    let terms = json!({ "lines": [{ "product": order["product"], "quantity": "1", "ceiling": "10.00" }],
+        "budget_line": order["budget_line"], "deadline_ms": app.clock.now().ms() + 7 * DAY,
+        "invited": [s[0].0, s[1].0, s[2].0], "max_rounds": 1 });
+    let (status, opened) =
+        app.call("POST", "/api/v1/inquiries", Some(&purchaser), Some(terms)).await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    let quotes = format!("/api/v1/inquiries/{}/quotes", opened["inquiry"]["id"]);
+    let hostile = app.token(s[0]);
+    let share = engine::inquiry::MAX_SUBMISSIONS_PER_SUPPLIER;
+    for n in 0..share {
+        let price = json!({ "prices": [format!("9.{:02}", n % 100)] });
+        let (status, reply) = app.call("POST", &quotes, Some(&hostile), Some(price)).await;
+        assert_eq!(status, StatusCode::CREATED, "submission {n}: {reply}");
+    }
+    let (status, reply) =
+        app.call("POST", &quotes, Some(&hostile), Some(json!({ "prices": ["8.00"] }))).await;
+    assert_eq!((status, code(&reply)), (StatusCode::TOO_MANY_REQUESTS, "submissions_used"));
+    assert!(!reply.to_string().contains("full"), "nothing tells how full the round is: {reply}");
+    let other = app.token(s[1]);
+    let (status, reply) =
+        app.call("POST", &quotes, Some(&other), Some(json!({ "prices": ["9.50"] }))).await;
+    assert_eq!(status, StatusCode::CREATED, "another invitee still quotes: {reply}");
+    app.runtime.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inquiries_refuse_bad_terms_strangers_and_late_quotes_with_clear_errors() {
     use gateway::runtime::Clock;
     const DAY: i64 = 86_400_000;

@@ -12,6 +12,7 @@ mod calendar;
 mod open;
 mod opening;
 mod quote;
+pub use quote::MAX_SUBMISSIONS_PER_SUPPLIER;
 pub mod seal;
 
 pub use calendar::{Calendar, DEFAULT_NOTICE_WORKING_DAYS};

@@ -11,8 +11,13 @@ use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, DealId};
 
-/// Most submissions one round keeps: twenty per invitee at the most invitees.
-const MAX_SUBMISSIONS: usize = MAX_INVITED * 20;
+/// Submissions one invitee may make in a round. The engine cannot tell authors apart, so
+/// the gateway, which knows who seals, holds each supplier to this share; at the most invitees
+/// the shares add up to the round's capacity, so no supplier can fill a round for the others.
+pub const MAX_SUBMISSIONS_PER_SUPPLIER: usize = 20;
+
+/// Most submissions one round keeps: every invitee's share at the most invitees.
+const MAX_SUBMISSIONS: usize = MAX_INVITED * MAX_SUBMISSIONS_PER_SUPPLIER;
 
 impl State {
     pub(crate) fn submit_quote(

@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command};
+use super::{
+    Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command_for,
+};
 use crate::feed::inquiry::{self as room, Audience};
 use crate::feed::room::names_in;
 use crate::sealing::Submission;
@@ -357,6 +359,21 @@ async fn seal_and_submit(
         Ok((q.round_number(), q.spec.lines.clone()))
     });
     let (round, lines) = terms?;
+    // The supplier's own share of the round; the message speaks of it alone, never of how full
+    // the round is (which would tell how many submissions others made).
+    let share_used = || {
+        ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "submissions_used",
+            format!(
+                "you have made the {} submissions one supplier may make in a round; your last one stands",
+                engine::inquiry::MAX_SUBMISSIONS_PER_SUPPLIER
+            ),
+        )
+    };
+    if !sealer.may_submit(inquiry, round, me) {
+        return Err(share_used());
+    }
     let warnings = match &submission {
         Submission::Quote(prices) if prices.len() != lines.len() => {
             return Err(ApiError::invalid(format!(
@@ -394,9 +411,15 @@ async fn seal_and_submit(
     let commitment = sealing.sealed.commitment;
     let command =
         Command::new(Actor::SEALED, Action::SubmitQuote { inquiry, round, quote: sealing.sealed });
-    let (status, receipt_seq, received) = match submit_command(state, command).await? {
+    // Counted against the supplier that seals, not the anonymous author the engine sees.
+    let submitted = match submit_command_for(state, command, me).await {
+        Err(refused) if refused.code() == "invalid_input" => return Err(share_used()),
+        other => other?,
+    };
+    let (status, receipt_seq, received) = match submitted {
         Done::Retried { original } => (StatusCode::OK, original.0, None),
         Done::Applied { seq, events } => {
+            sealer.submitted(inquiry, round, me);
             (StatusCode::CREATED, seq.0, events.last().map(|e| e.ts.ms()))
         }
     };

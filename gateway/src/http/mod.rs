@@ -189,13 +189,24 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyK
 /// Submits a command as built; a refusal becomes the matching API error. A retry under an
 /// idempotency key answers with the first outcome (see [`idempotency`]).
 pub(crate) async fn submit_command(state: &AppState, command: Command) -> Result<Done, ApiError> {
+    let participant = command.actor.participant;
+    submit_command_for(state, command, participant).await
+}
+
+/// As [`submit_command`], counting the command against `participant`'s limits: the supplier that
+/// seals a quote, whose command acts as no one.
+pub(crate) async fn submit_command_for(
+    state: &AppState,
+    command: Command,
+    participant: engine::types::ParticipantId,
+) -> Result<Done, ApiError> {
     // Kept only for keyed commands, the ones that can come back as retries.
     let retry = command.idempotency_key.map(|_| idempotency::Retry {
         participant: command.actor.participant,
         action: command.action.clone(),
     });
     // The participant's share of the engine's queue, held until the answer.
-    let _place = state.limits.command(command.actor.participant)?;
+    let _place = state.limits.command(participant)?;
     let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;
     timer.observe_duration();
