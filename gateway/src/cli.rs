@@ -35,6 +35,10 @@ struct Cli {
     /// [default: <data folder>.sealing-key beside it].
     #[arg(long, env = "APP_SEALING_KEY_FILE", global = true)]
     sealing_key_file: Option<PathBuf>,
+    /// The token signing key file, the same for every node of a market (never kept in Redis)
+    /// [default: <data folder>.token-key beside it].
+    #[arg(long, env = "APP_TOKEN_KEY_FILE", global = true)]
+    token_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -141,6 +145,7 @@ async fn async_main() -> anyhow::Result<()> {
         thresholds: file.thresholds()?,
         sealing_key_file: cli.sealing_key_file.clone().or(file.sealing_key_file.clone()),
         limits: file.limits(),
+        token_key_file: cli.token_key_file.clone().or(file.token_key_file.clone()),
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
@@ -309,7 +314,9 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
 
 async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
     let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
-    let mut edge = node::EdgeNode::start(url, &settings.redis_namespace, settings.limits).await?;
+    let mut edge =
+        node::EdgeNode::start(url, &settings.redis_namespace, settings.limits, settings.tokens()?)
+            .await?;
     // Quotes taken here are sealed here, with the owner's sealing key file.
     edge.sealer = Some(settings.sealer()?);
     let listener = tokio::net::TcpListener::bind(listen)

@@ -35,6 +35,9 @@ pub struct Settings {
     pub sealing_key_file: Option<PathBuf>,
     /// Request rates and each participant's share of the engine's queue.
     pub limits: crate::http::LimitsConfig,
+    /// The token signing key file, shared by a market's nodes (never kept in Redis); by default
+    /// `<data folder>.token-key` beside the data folder.
+    pub token_key_file: Option<PathBuf>,
 }
 
 /// The namespace of a market's keys in Redis unless set otherwise.
@@ -48,6 +51,21 @@ impl Settings {
             name.push(".sealing-key");
             self.data_dir.with_file_name(name)
         })
+    }
+
+    /// The token signing key file in use.
+    pub fn token_key_path(&self) -> PathBuf {
+        self.token_key_file.clone().unwrap_or_else(|| {
+            let mut name = self.data_dir.file_name().unwrap_or_default().to_os_string();
+            name.push(".token-key");
+            self.data_dir.with_file_name(name)
+        })
+    }
+
+    /// The token keys: from the key file every node of the market shares.
+    pub fn tokens(&self) -> anyhow::Result<crate::http::Tokens> {
+        let key = crate::sealing::load_or_create(&self.token_key_path())?;
+        Ok(crate::http::Tokens::from_key(key))
     }
 
     /// The sealer of this node's quotes.
@@ -198,11 +216,10 @@ impl Node {
                 )
                 .await?;
                 hub.share_tickets(bus.clone());
-                let key = bus.token_key().await?;
-                let tokens = crate::http::Tokens::new("bus", key).sharing_revocations(bus.clone());
+                let tokens = settings.tokens()?.sharing_revocations(bus.clone());
                 (tokens, crate::http::LoginLimiter::shared(bus))
             }
-            None => (crate::http::Tokens::random(), crate::http::LoginLimiter::default()),
+            None => (settings.tokens()?, crate::http::LoginLimiter::default()),
         };
         let node = Self {
             runtime,
@@ -328,6 +345,7 @@ impl EdgeNode {
         url: &str,
         namespace: &str,
         limits: crate::http::LimitsConfig,
+        tokens: crate::http::Tokens,
     ) -> anyhow::Result<Self> {
         let bus = crate::bus::Bus::connect(url, namespace).await?;
         let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
@@ -343,9 +361,7 @@ impl EdgeNode {
                 .await
                 .context("no owner answered for a copy of the engine")??;
         hub.share_tickets(bus.clone());
-        let key = bus.token_key().await?;
-        let tokens =
-            Arc::new(crate::http::Tokens::new("bus", key).sharing_revocations(bus.clone()));
+        let tokens = Arc::new(tokens.sharing_revocations(bus.clone()));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);
         Ok(Self { handle, replica, hub, prices, tokens, logins, bus, limits, sealer: None })

@@ -155,10 +155,12 @@ fn derive(key: &RoundKey, label: &[u8], seed: &[u8], idem: &[u8], out: &mut [u8]
 }
 
 /// Reads the key file, or creates it (owner-only) with a fresh random key when it is missing.
-fn load_or_create(path: &Path) -> anyhow::Result<[u8; KEY_BYTES]> {
+/// A 32-byte secret kept in a file of 64 hex digits, created (readable by its owner alone) when
+/// missing: the sealing key, and the token signing key the nodes of a market share.
+pub fn load_or_create(path: &Path) -> anyhow::Result<[u8; KEY_BYTES]> {
     match std::fs::read(path) {
         Ok(bytes) => parse(&bytes)
-            .with_context(|| format!("the sealing key {} is not 64 hex digits", path.display())),
+            .with_context(|| format!("the key file {} is not 64 hex digits", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0; KEY_BYTES];
             rand::rng().fill_bytes(&mut key);
@@ -182,7 +184,7 @@ fn load_or_create(path: &Path) -> anyhow::Result<[u8; KEY_BYTES]> {
                 Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
             }
         }
-        Err(e) => Err(e).with_context(|| format!("reading the sealing key {}", path.display())),
+        Err(e) => Err(e).with_context(|| format!("reading the key file {}", path.display())),
     }
 }
 

@@ -28,6 +28,8 @@ pub struct FileSettings {
     pub redis_namespace: Option<String>,
     /// The sealing key file of inquiry quotes, outside the data folder.
     pub sealing_key_file: Option<PathBuf>,
+    /// The token signing key file, the same for every node of a market.
+    pub token_key_file: Option<PathBuf>,
     /// The engine task.
     #[serde(default)]
     pub engine: EngineSettings,

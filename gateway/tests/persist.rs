@@ -24,6 +24,7 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
         limits: gateway::http::LimitsConfig::default(),
+        token_key_file: None,
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");
     tokio::time::timeout(Duration::from_secs(60), node.persisted()).await.expect("persisted");

@@ -18,6 +18,7 @@ const ACKS_BEFORE_KILL: usize = 3_000;
 fn trade_and_kill(dir: &std::path::Path, database_url: Option<&str>) -> Vec<Seq> {
     let mut command = Command::new(node_binary());
     command
+        .env("APP_TOKEN_KEY_FILE", dir.join("token.key"))
         .args([
             "--data-dir",
             dir.to_str().expect("utf-8"),

@@ -27,7 +27,12 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let edge = within(
         Duration::from_secs(120),
         "the edge joining",
-        EdgeNode::start(REDIS, &namespace, gateway::http::LimitsConfig::default()),
+        EdgeNode::start(
+            REDIS,
+            &namespace,
+            gateway::http::LimitsConfig::default(),
+            settings.tokens().expect("the market's token key"),
+        ),
     )
     .await
     .expect("the edge joins");
@@ -35,7 +40,8 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let edge_base = serve(edge.app_state()).await;
     let client = http_client();
 
-    // Logged in on the edge, the token holds on the owner too: the nodes share the token key.
+    // Logged in on the edge, the token holds on the owner too: the nodes share the token key file,
+    // and Redis holds no key at all.
     let (status, unit) = login(&client, &edge_base, "unit7", "demo").await;
     assert_eq!(status, 200, "{unit}");
     let token = unit["token"].as_str().expect("token").to_string();
@@ -43,6 +49,17 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let (status, _) =
         call(&client, "GET", &format!("{owner_base}/api/v1/me"), Some(&token), None).await;
     assert_eq!(status, 200);
+    let mut conn = redis::Client::open(REDIS)
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{namespace}:*key*"))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    assert!(keys.is_empty(), "no signing key is kept in Redis: {keys:?}");
 
     // One subscriber on each node, each with a ticket issued by the other node.
     let topic = format!("orders:{me}");

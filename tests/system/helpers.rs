@@ -36,6 +36,8 @@ pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
         sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
         limits: gateway::http::LimitsConfig::default(),
+        // Inside the test's own folder, so that it goes with it.
+        token_key_file: Some(dir.join("token.key")),
     }
 }
 

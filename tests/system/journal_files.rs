@@ -12,6 +12,7 @@ use crate::helpers::*;
 fn short_session(dir: &std::path::Path) -> Seq {
     let status = Command::new(node_binary())
         .args(["--data-dir", dir.to_str().expect("utf-8"), "simulate", "--commands", "300"])
+        .env("APP_TOKEN_KEY_FILE", dir.join("token.key"))
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -224,6 +225,7 @@ fn sigterm_stops_the_node_as_ctrl_c_does_with_a_final_snapshot() {
     let last = short_session(dir.path());
     let mut node = Command::new(node_binary())
         .args(["--data-dir", dir.path().to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
+        .env("APP_TOKEN_KEY_FILE", dir.path().join("token.key"))
         .args(["run", "--no-demo"])
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")

@@ -149,26 +149,4 @@ impl Bus {
             Err(_) => Err(format!("no answer within {within:?}")),
         }
     }
-
-    /// The token signing key every node shares: the first node to ask sets it.
-    pub async fn token_key(&self) -> anyhow::Result<[u8; 32]> {
-        use argon2::password_hash::rand_core::{OsRng, RngCore};
-        let mut fresh = [0_u8; 32];
-        OsRng.fill_bytes(&mut fresh);
-        let key = self.key("token-key");
-        let mut conn = self.conn.clone();
-        let _: Option<String> = redis::cmd("SET")
-            .arg(&key)
-            .arg(&fresh[..])
-            .arg("NX")
-            .query_async(&mut conn)
-            .await
-            .context("setting the shared token key")?;
-        let stored: Vec<u8> = redis::cmd("GET")
-            .arg(&key)
-            .query_async(&mut conn)
-            .await
-            .context("reading the token key")?;
-        stored.try_into().map_err(|_| anyhow::anyhow!("the shared token key is not 32 bytes"))
-    }
 }

@@ -126,6 +126,14 @@ impl Tokens {
         Some(claims.exp)
     }
 
+    /// Keys from a 32-byte secret, named by a hash of it (so a token signed with another key is
+    /// told apart without revealing anything of this one).
+    pub fn from_key(key: [u8; 32]) -> Self {
+        use sha2::Digest;
+        let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(key)[..6]);
+        Self::new(kid, key)
+    }
+
     /// Fresh random keys.
     pub fn random() -> Self {
         use argon2::password_hash::rand_core::{OsRng, RngCore};

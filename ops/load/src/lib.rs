@@ -65,6 +65,7 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
             command_burst: u32::MAX / 4,
             in_flight: usize::MAX / 4,
         },
+        token_key_file: None,
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;
