@@ -67,6 +67,16 @@ enum Command {
     },
     /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
     Reconcile,
+    /// Registers an operator with an account and a one-time password, printed once: how a
+    /// production marketplace (`run --no-demo`) gets its first operator. Run with the node stopped.
+    Operator {
+        /// The account's login.
+        #[arg(long)]
+        login: String,
+        /// The operator's name.
+        #[arg(long, default_value = "省级政府采购中心")]
+        name: String,
+    },
 }
 
 /// Where `run` listens.
@@ -174,6 +184,13 @@ async fn async_main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Repair { dry_run } => repair(&settings, dry_run),
+        Command::Operator { login, name } => {
+            let created = crate::accounts_cli::create_operator(&settings, &login, &name).await?;
+            println!("operator account {} created", created.login);
+            println!("one-time password (shown once; it must be replaced at the first login):");
+            println!("{}", created.password);
+            Ok(())
+        }
         Command::Reconcile => {
             let db = crate::persist::Database::connect(&settings.database_url()).await?;
             let storage = std::sync::Arc::new(crate::journal::storage::FileStorage::new());

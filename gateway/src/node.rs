@@ -40,6 +40,9 @@ pub struct Settings {
     pub token_key_file: Option<PathBuf>,
 }
 
+/// The file that marks a data folder as holding the demo province.
+pub const DEMO_MARKER: &str = "DEMO";
+
 /// The namespace of a market's keys in Redis unless set otherwise.
 pub const REDIS_NAMESPACE: &str = "market";
 
@@ -112,6 +115,8 @@ pub struct Node {
     pub bus: Option<crate::bus::Bus>,
     /// Request rates and each participant's share of the engine's queue.
     pub limits: Arc<crate::http::Limits>,
+    /// True for a demo market (public passwords): every page and `GET /me` say so.
+    pub demo: bool,
     _lock: File,
 }
 
@@ -171,7 +176,15 @@ impl Node {
                 })
                 .await??,
             );
+            // Remembered beside the journal, so every later start knows this market is a demo
+            // and says so on every page and in `GET /me`.
+            std::fs::write(
+                settings.data_dir.join(DEMO_MARKER),
+                "demo province with public passwords\n",
+            )
+            .context("marking the data folder as a demo")?;
         }
+        let is_demo = settings.data_dir.join(DEMO_MARKER).exists();
         let runtime = {
             let (storage, layout, config) = (storage.clone(), layout.clone(), settings.runtime);
             let clock = clock.clone();
@@ -236,6 +249,7 @@ impl Node {
             sealer,
             bus: shared_bus,
             limits: crate::http::Limits::start(settings.limits),
+            demo: is_demo,
             _lock: lock,
         };
         Ok((node, province))
@@ -263,6 +277,7 @@ impl Node {
             sealer: Some(self.sealer.clone()),
             health: self.health(),
             limits: self.limits.clone(),
+            demo: self.demo,
         }
     }
 
@@ -382,6 +397,7 @@ impl EdgeNode {
             sealer: self.sealer.clone(),
             health: crate::health::Health { redis: Some(self.bus.clone()), ..Default::default() },
             limits: self.limits.clone(),
+            demo: false,
         }
     }
 }

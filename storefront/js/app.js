@@ -111,7 +111,23 @@ async function route() {
   }
 }
 
+/** A demo market says so on every page: its passwords are public and its data made up. */
+async function markDemo() {
+  try {
+    const about = await get('/about');
+    if (!about.demo) return;
+    const banner = document.createElement('div');
+    banner.className = 'demo-banner';
+    banner.setAttribute('role', 'note');
+    banner.textContent = '演示环境：数据为模拟数据，账户密码公开（demo），请勿用于真实采购';
+    document.body.prepend(banner);
+  } catch {
+    // Without the answer the page works as before; nothing to say.
+  }
+}
+
 async function start() {
+  await markDemo();
   try {
     me = await get('/me');
   } catch (failure) {

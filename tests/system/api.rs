@@ -15,6 +15,9 @@ async fn trade_over_http(database_url: Option<String>) {
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(gateway::http::serve(listener, node.app_state(), std::future::pending()));
     let client = http_client();
+    // A demo says so, to every page and to anyone who asks.
+    let (_, about) = call(&client, "GET", &format!("{base}/api/v1/about"), None, None).await;
+    assert_eq!(about["demo"], true, "{about}");
 
     let login = |who: &str| json!({ "login": who, "password": "demo" });
     let (status, unit) =

@@ -11,3 +11,4 @@ mod logins;
 mod outage;
 mod persistence;
 mod prices_restart;
+mod production;

@@ -84,7 +84,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 }
 
 /// A one-time password: 16 characters from an alphabet without look-alikes.
-fn one_time_password() -> String {
+pub fn one_time_password() -> String {
     use argon2::password_hash::rand_core::{OsRng, RngCore};
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut bytes = [0_u8; 16];

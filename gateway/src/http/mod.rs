@@ -40,6 +40,7 @@ mod storefront;
 mod system;
 mod terms;
 
+pub use accounts::{hash as hash_password, one_time_password};
 pub use auth::{ClientAddress, Session, Tokens};
 pub use error::ApiError;
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(auth::login))
         .route("/api/v1/logout", post(auth::logout))
         .route("/api/v1/me", get(system::me))
+        .route("/api/v1/about", get(system::about))
         .route("/api/v1/catalog/products", get(market::products))
         .route("/api/v1/catalog/products/{product}/offers", get(market::offers))
         .route("/api/v1/offers", post(market::set_offer))

@@ -16,6 +16,7 @@ use super::{
         auth::login,
         auth::logout,
         system::me,
+        system::about,
         market::products,
         market::offers,
         market::set_offer,

@@ -58,4 +58,6 @@ pub struct AppState {
     pub health: crate::health::Health,
     /// Request rates and each participant's share of the engine's queue.
     pub limits: Arc<super::limits::Limits>,
+    /// True for a demo market, whose passwords are public.
+    pub demo: bool,
 }

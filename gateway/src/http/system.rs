@@ -76,8 +76,17 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> 
         "name": name,
         "role": session.role.name(),
         "region": session.region.map(|r| r.region().to_string()),
+        "demo": state.demo,
         "as_of_seq": seq.0,
     }))
+}
+
+/// `GET /api/v1/about`, without login: what this marketplace is, so every page (the login page
+/// included) can say when it is a demo whose passwords are public.
+#[utoipa::path(get, path = "/api/v1/about", tag = "auth",
+    responses((status = 200, description = "Whether this is a demo market")))]
+pub async fn about(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({ "demo": state.demo }))
 }
 
 /// Anything else.

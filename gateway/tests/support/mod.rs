@@ -87,6 +87,7 @@ impl Market {
             prices: Some(self.prices.clone()),
             sealer: Some(self.sealer.clone()),
             limits: Arc::default(),
+            demo: true,
             health: gateway::health::Health {
                 journal: Some(gateway::health::JournalHealth {
                     durable: self.runtime.durable(),
