@@ -229,23 +229,23 @@ fn repair(settings: &Settings, dry_run: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM, which is how an orchestrator
-/// asks (and then waits for the final snapshot before it kills).
-async fn stop_asked() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM; stop with Ctrl-C");
-                std::future::pending::<()>().await;
-            }
+/// A future that resolves when the process is asked to stop: Ctrl-C, or SIGTERM, which is how an
+/// orchestrator asks (and then waits for the final snapshot before it kills). The handlers are
+/// registered when this is called, not when the future is first polled, so a stop asked for while
+/// the node is still starting is kept rather than killing the process.
+fn stop_asked() -> impl std::future::Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+            tracing::warn!("cannot listen for stop signals; the process stops when killed");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
 }
 
@@ -261,6 +261,7 @@ fn report_loaded(province: &DemoProvince) {
 }
 
 async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let stop = stop_asked();
     let (node, loaded) = Node::open(settings, !args.no_demo).await?;
     if let Some(province) = &loaded {
         report_loaded(province);
@@ -308,7 +309,7 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
     let shutdown = {
         async move {
             tokio::select! {
-                () = stop_asked() => {}
+                () = stop => {}
                 _ = failed.wait_for(Option::is_some) => {}
             }
         }
@@ -330,6 +331,7 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
 }
 
 async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
+    let stop = stop_asked();
     let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
     let mut edge =
         node::EdgeNode::start(url, &settings.redis_namespace, settings.limits, settings.tokens()?)
@@ -345,7 +347,7 @@ async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
         listener.local_addr()?,
         edge.replica.seq()
     );
-    let shutdown = stop_asked();
+    let shutdown = stop;
     crate::http::serve(listener, edge.app_state(), shutdown).await
 }
 

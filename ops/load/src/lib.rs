@@ -45,27 +45,34 @@ pub async fn login(client: &HttpClient, base: &str, login: &str) -> anyhow::Resu
 }
 
 /// A marketplace node with the demo province in a temporary folder (SQLite), serving the API on a
-/// loopback port: the node, its base URL, and the folder, removed when dropped.
+/// loopback port: the node, its base URL, and the folder, removed when dropped. Its limits are
+/// raised out of the way: one load generator on one address plays hundreds of buyers.
 pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfile::TempDir)> {
+    demo_node_with(gateway::http::LimitsConfig {
+        requests_per_second: u32::MAX / 4,
+        request_burst: u32::MAX / 4,
+        commands_per_second: u32::MAX / 4,
+        command_burst: u32::MAX / 4,
+        in_flight: usize::MAX / 4,
+    })
+    .await
+}
+
+/// As [`demo_node`], with the limits given.
+pub async fn demo_node_with(
+    limits: gateway::http::LimitsConfig,
+) -> anyhow::Result<(gateway::node::Node, String, tempfile::TempDir)> {
     let dir = tempfile::tempdir()?;
     let settings = gateway::node::Settings {
-        data_dir: dir.path().to_path_buf(),
+        data_dir: dir.path().join("data"),
         database_url: None,
         runtime: gateway::runtime::RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
         sealing_key_file: None,
         thresholds: engine::analytics::Thresholds::default(),
-        // One load generator on one address plays hundreds of buyers: the per-address and
-        // per-participant limits of a real deployment would measure the limiter, not the node.
-        limits: gateway::http::LimitsConfig {
-            requests_per_second: u32::MAX / 4,
-            request_burst: u32::MAX / 4,
-            commands_per_second: u32::MAX / 4,
-            command_burst: u32::MAX / 4,
-            in_flight: usize::MAX / 4,
-        },
-        token_key_file: None,
+        limits,
+        token_key_file: Some(dir.path().join("token.key")),
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;
@@ -73,6 +80,31 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(gateway::http::serve(listener, node.app_state(), std::future::pending()));
     Ok((node, base, dir))
+}
+
+/// The body of an order of one unit of the first product on offer to the caller, on its first
+/// budget line.
+pub async fn order_body(client: &HttpClient, base: &str, token: &str) -> anyhow::Result<Value> {
+    let get = |path: String| {
+        let request = hyper::Request::get(format!("{base}{path}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()));
+        async move {
+            let response = client.request(request?).await?;
+            let bytes = response.into_body().collect().await?.to_bytes();
+            anyhow::Ok(serde_json::from_slice::<Value>(&bytes)?)
+        }
+    };
+    let catalog = get("/api/v1/catalog/products?per_page=100".into()).await?;
+    let product = catalog["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|p| p["best_offer"].is_string()))
+        .context("a product on offer")?["id"]
+        .clone();
+    let budgets = get("/api/v1/budgets".into()).await?;
+    Ok(
+        serde_json::json!({ "product": product, "quantity": "1", "budget_line": budgets["lines"][0]["id"] }),
+    )
 }
 
 /// The value at `per_mille` of a sorted list; 0 when empty.
