@@ -112,11 +112,13 @@ async fn lockout(base: &str) -> anyhow::Result<()> {
 }
 
 async fn flood(base: &str) -> anyhow::Result<()> {
-    let client = load::client();
+    // Each from an address of its own, as two organisations would be.
+    let client = client_from("127.0.8.1")?;
+    let victim_client = client_from("127.0.8.2")?;
     let flooder = load::login(&client, base, "unit11").await?;
-    let victim = load::login(&client, base, "unit12").await?;
+    let victim = load::login(&victim_client, base, "unit12").await?;
     let flooder_order = load::order_body(&client, base, &flooder).await?;
-    let victim_order = load::order_body(&client, base, &victim).await?;
+    let victim_order = load::order_body(&victim_client, base, &victim).await?;
     let uri = format!("{base}/api/v1/orders");
     let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let start = Instant::now();
@@ -138,7 +140,7 @@ async fn flood(base: &str) -> anyhow::Result<()> {
     let mut victim_statuses = Vec::new();
     for _ in 0..VICTIM {
         let t = Instant::now();
-        victim_statuses.push(call(&client, &uri, Some(&victim), &victim_order).await?.0);
+        victim_statuses.push(call(&victim_client, &uri, Some(&victim), &victim_order).await?.0);
         victim_latencies.push(u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX));
     }
     let mut flood_statuses = Vec::new();
