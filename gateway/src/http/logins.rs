@@ -67,26 +67,61 @@ fn hex(key: &Key) -> String {
     key.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-type Check = Box<dyn FnOnce() + Send>;
+/// A password check, given its thread's argon2 memory.
+type Check = Box<dyn FnOnce(&mut Vec<argon2::Block>) + Send>;
 
-/// The threads that check passwords, as many as the permits. Each check takes 19 MiB; run on a
-/// pool's ever-changing threads, the allocator keeps that much in each thread's arena after the
-/// check is done (a storm of 320 logins left 420 MiB resident), while a few threads of our own
-/// reuse theirs, so memory stays at a few checks' worth however many logins come.
+/// The largest argon2 memory a stored hash may ask for (64 MiB): ours ask for 19 MiB.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// Checks `password` against the PHC string `hash` in `memory`, which is kept from one check to
+/// the next: argon2 allocating 19 MiB per check left each freed block with the allocator (a
+/// storm of 320 logins grew the node by 19 MiB a check, to 350 MiB), while memory reused stays
+/// at one block a thread, however many logins come.
+fn verify(memory: &mut Vec<argon2::Block>, password: &[u8], hash: &str) -> bool {
+    use argon2::password_hash::{Output, PasswordHash};
+    let Ok(parsed) = PasswordHash::new(hash) else { return false };
+    let (Some(expected), Some(salt)) = (parsed.hash, parsed.salt) else { return false };
+    let Ok(params) = argon2::Params::try_from(&parsed) else { return false };
+    let Ok(algorithm) = argon2::Algorithm::try_from(parsed.algorithm) else { return false };
+    let version = match parsed.version.map(argon2::Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let mut salt_bytes = [0_u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut out = [0_u8; 64];
+    let Some(out) = out.get_mut(..expected.len()) else { return false };
+    let hasher = argon2::Argon2::new(algorithm, version, params);
+    hasher.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]).is_ok()
+        // `Output`'s equality takes the same time wherever the bytes differ.
+        && Output::new(out).is_ok_and(|computed| computed == expected)
+}
+
+/// The threads that check passwords, as many as the permits, each with its argon2 memory.
 static CHECKERS: LazyLock<Mutex<std::sync::mpsc::Sender<Check>>> = LazyLock::new(|| {
     let (send, receive) = std::sync::mpsc::channel::<Check>();
     let receive = std::sync::Arc::new(Mutex::new(receive));
     for n in 0..CHECKS_AT_ONCE {
         let receive = receive.clone();
-        let spawned = std::thread::Builder::new().name(format!("password-check-{n}")).spawn(move || {
-            loop {
-                let next = receive.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
-                match next {
-                    Ok(check) => check(),
-                    Err(_) => return,
+        let spawned =
+            std::thread::Builder::new().name(format!("password-check-{n}")).spawn(move || {
+                let mut memory = Vec::new();
+                loop {
+                    let next =
+                        receive.lock().unwrap_or_else(std::sync::PoisonError::into_inner).recv();
+                    match next {
+                        Ok(check) => check(&mut memory),
+                        Err(_) => return,
+                    }
                 }
-            }
-        });
+            });
         if let Err(error) = spawned {
             tracing::error!(%error, "cannot start a password-check thread");
         }
@@ -201,12 +236,8 @@ impl LoginLimiter {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| DECOY.clone());
         let (answer, answered) = tokio::sync::oneshot::channel();
-        let check = Box::new(move || {
-            use argon2::password_hash::{PasswordHash, PasswordVerifier};
-            let ok = PasswordHash::new(&hash).is_ok_and(|parsed| {
-                argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()
-            });
-            let _ = answer.send(ok);
+        let check: Check = Box::new(move |memory| {
+            let _ = answer.send(verify(memory, password.as_bytes(), &hash));
         });
         CHECKERS.lock().unwrap_or_else(std::sync::PoisonError::into_inner).send(check).ok()?;
         let ok = answered.await.unwrap_or(false);
@@ -239,6 +270,22 @@ mod tests {
         }
         limiter.succeeded("supplier7", "192.0.2.1").await;
         assert_eq!(limiter.admit("supplier7", "192.0.2.1").await, Admission::Go(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_password_is_checked_in_reused_memory_as_argon2_itself_would() {
+        use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+        let salt = SaltString::generate(&mut OsRng);
+        let hash = argon2::Argon2::default()
+            .hash_password(b"west lake willow", &salt)
+            .expect("hash")
+            .to_string();
+        let mut memory = Vec::new();
+        assert!(verify(&mut memory, b"west lake willow", &hash));
+        let kept = memory.capacity();
+        assert!(!verify(&mut memory, b"west lake willoW", &hash));
+        assert!(!verify(&mut memory, b"west lake willow", "not a hash"));
+        assert_eq!(memory.capacity(), kept, "the same memory serves every check");
     }
 
     #[tokio::test]
