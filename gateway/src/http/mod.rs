@@ -3,7 +3,13 @@
 //! task through its handle; reads come from the replica, stamped with the sequence they answer as
 //! of, and wait for `min_seq` when a client asks to read its own writes.
 //!
-//! - `auth`: login, tokens, the session of every request.
+//! - `auth`: login, tokens (revoked by a logout), the session of every request (its account and
+//!   its cookie's origin checked).
+//! - `logins`: failed logins counted per name and address, password checks on threads of their own.
+//! - `accounts`: password changes and resets, disabling accounts (U-2).
+//! - `limits`: request and command rates, each participant's share of the engine's queue (U-5).
+//! - `terms`: sane bounds on a deal's terms.
+//! - `idempotency`: a retry answered with its first outcome; a reused key refused.
 //! - `market`: catalog search and offers.
 //! - `deals`: direct orders, trades and their settlement steps.
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
