@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::body::{Body, Path};
 use super::error::ApiError;
 use super::state::AppState;
-use super::{Done, Session, submit};
+use super::{Done, Session, read_after, submit};
 
 /// Fewest characters of a password.
 pub const MIN_PASSWORD: usize = 10;
@@ -126,7 +126,12 @@ pub async fn change_password(
     };
     let password_hash = hash(body.new).await?;
     let action = Action::SetPassword { user: session.actor.user, password_hash, one_time: false };
-    submit(&state, &session, &headers, action).await?;
+    let seq = match submit(&state, &session, &headers, action).await? {
+        Done::Applied { seq, .. } => seq,
+        Done::Retried { original } => original,
+    };
+    // Answered once logins read the new password, so the next login uses it.
+    read_after(&state, Some(seq.0)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,6 +183,8 @@ pub async fn change_account(
         Done::Applied { seq, .. } => seq.0,
         Done::Retried { original } => original.0,
     };
+    // Answered once every read sees it: the disabled account's next request is refused.
+    read_after(&state, Some(seq)).await?;
     let mut answer = json!({ "user": id, "change": change, "seq": seq });
     if let Some(password) = one_time {
         answer["one_time_password"] = json!(password);
