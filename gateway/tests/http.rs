@@ -661,6 +661,8 @@ async fn the_calendar_with_a_notice_period_is_one_command_under_one_key() {
     let bad = json!({ "year": 2028, "holidays": ["2028-10-02"], "notice_working_days": 999 });
     let (status, refused) = app.call("POST", "/api/v1/calendar", Some(&operator), Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    // Read once the replica has everything the journal holds, the refused command included.
+    app.state.replica.caught_up(*app.runtime.durable().borrow()).await;
     let ((notice, working), _) = app.state.replica.read(|e| {
         let day = time::Date::from_calendar_date(2028, time::Month::October, 2).expect("date");
         (e.calendar().notice_working_days, e.calendar().is_working_day(day))
