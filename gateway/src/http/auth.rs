@@ -117,13 +117,17 @@ impl Tokens {
 
     /// When a token of ours expires, if it is intact.
     fn expiry(&self, token: &str) -> Option<u64> {
+        self.claims(token).map(|claims| claims.exp)
+    }
+
+    /// The claims of a token signed with our key, whatever they say.
+    fn claims(&self, token: &str) -> Option<Claims> {
         let (payload, signature) = token.split_once('.')?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
         let mut mac = self.mac();
         mac.update(payload.as_bytes());
         mac.verify_slice(&signature).ok()?;
-        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        Some(claims.exp)
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 
     /// Keys from a 32-byte secret, named by a hash of it (so a token signed with another key is
@@ -131,15 +135,6 @@ impl Tokens {
     pub fn from_key(key: [u8; 32]) -> Self {
         use sha2::Digest;
         let kid = URL_SAFE_NO_PAD.encode(&Sha256::digest(key)[..6]);
-        Self::new(kid, key)
-    }
-
-    /// Fresh random keys.
-    pub fn random() -> Self {
-        use argon2::password_hash::rand_core::{OsRng, RngCore};
-        let mut key = [0_u8; 32];
-        OsRng.fill_bytes(&mut key);
-        let kid = URL_SAFE_NO_PAD.encode(&key[..6]);
         Self::new(kid, key)
     }
 
@@ -166,19 +161,10 @@ impl Tokens {
         (format!("{payload}.{signature}"), exp)
     }
 
-    /// The actor a token stands for, if it is ours, intact and not expired.
-    pub fn verify(&self, token: &str) -> Option<Actor> {
-        self.verify_issued(token).map(|(actor, _)| actor)
-    }
-
-    /// As [`Self::verify`], with when the token was issued (Unix milliseconds).
-    pub fn verify_issued(&self, token: &str) -> Option<(Actor, u64)> {
-        let (payload, signature) = token.split_once('.')?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        let mut mac = self.mac();
-        mac.update(payload.as_bytes());
-        mac.verify_slice(&signature).ok()?;
-        let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    /// The actor a token stands for, if it is ours, intact and not expired, and when it was
+    /// issued (Unix milliseconds).
+    pub fn verify(&self, token: &str) -> Option<(Actor, u64)> {
+        let claims = self.claims(token)?;
         (claims.kid == self.kid && claims.exp > unix_now())
             .then_some((Actor::new(ParticipantId(claims.pid), UserId(claims.uid)), claims.iat))
     }
@@ -246,7 +232,7 @@ where
         let state = AppState::from_ref(state);
         let (token, carrier) = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let (actor, issued_ms) =
-            state.tokens.verify_issued(token).ok_or_else(ApiError::unauthenticated)?;
+            state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
         if state.tokens.is_revoked(token).await {
             return Err(ApiError::unauthenticated());
         }
