@@ -40,6 +40,7 @@ mod engine;
 mod event;
 pub mod idempotency;
 pub mod inquiry;
+mod jurisdiction;
 pub mod names;
 pub mod negotiation;
 mod reject;

@@ -281,6 +281,8 @@ pub enum Reason {
     },
     /// N-2: the other party is to answer, or the negotiation has ended.
     NotYourTurn,
+    /// U-3: the operator's region does not hold what the command acts on.
+    OutsideRegion,
 }
 
 impl Reason {
@@ -321,6 +323,7 @@ impl Reason {
             Reason::CounterOutOfBand { .. }
             | Reason::TooManyCounters { .. }
             | Reason::NotYourTurn => "N-2",
+            Reason::OutsideRegion => "U-3",
         }
     }
 
@@ -362,6 +365,7 @@ impl Reason {
             Reason::CounterOutOfBand { .. } => "counter_out_of_band",
             Reason::TooManyCounters { .. } => "too_many_counters",
             Reason::NotYourTurn => "not_your_turn",
+            Reason::OutsideRegion => "outside_region",
         }
     }
 }
@@ -450,6 +454,9 @@ impl fmt::Display for Reason {
             Reason::NotYourTurn => {
                 f.write_str("the other party is to answer now, or the negotiation has ended")
             }
+            Reason::OutsideRegion => f.write_str(
+                "this belongs to a region outside yours: an operator of that region, or of the province, acts on it",
+            ),
             Reason::TooFewHolders { holders } => write!(
                 f,
                 "only {holders} active suppliers hold a valid agreement covering your region; a secondary competition needs 3"

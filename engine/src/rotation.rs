@@ -11,6 +11,7 @@ use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::direct::{OrderRequest, PlannedFill};
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, BudgetLineId, DealId, ParticipantId, ProductId, Quantity};
@@ -50,7 +51,7 @@ impl State {
         order: Vec<ParticipantId>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         let p = self.products.get(product).ok_or(Reason::NotFound { what: Entity::Product })?;
         let mut seen = order.clone();
         seen.sort_unstable();

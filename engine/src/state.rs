@@ -56,14 +56,6 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// The operator's authority: an operator participant, or the platform itself.
-    pub fn require_operator(&self, actor: Actor) -> Result<(), Reason> {
-        if actor.is_system() {
-            return Ok(());
-        }
-        self.require_kind(actor, ParticipantKind::Operator).map(|_| ())
-    }
-
     /// The acting participant's index, when it is of `kind`.
     pub fn require_kind(&self, actor: Actor, kind: ParticipantKind) -> Result<Ix, Reason> {
         let ix = self.participants.index_of(actor.participant).ok_or(Reason::NotPermitted)?;

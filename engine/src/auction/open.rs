@@ -5,6 +5,7 @@ use crate::budget::LedgerKind;
 use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, DealId, UnitPrice};
@@ -116,13 +117,14 @@ impl State {
         let ix =
             self.auctions.index_of(auction).ok_or(Reason::NotFound { what: Entity::Auction })?;
         let a = self.auctions.at(ix);
-        let operator = self.require_operator(actor).is_ok();
+        let operator = self.require_operator(actor, Reach::Participant(a.purchaser));
         let owner = actor.participant == a.purchaser;
         match (a.standings.is_empty(), owner, operator) {
-            (true, true, _) | (_, _, true) => {}
-            (false, true, false) => return Err(Reason::CancelAfterBids),
-            (_, false, false) => return Err(Reason::NotPermitted),
+            (true, true, _) | (_, _, Ok(())) => {}
+            (false, true, Err(_)) => return Err(Reason::CancelAfterBids),
+            (_, false, Err(why)) => return Err(why),
         }
+        let operator = operator.is_ok();
         if operator && !a.standings.is_empty() && !crate::catalog::text_ok(&reason) {
             return Err(Reason::Invalid { field: Field::Name });
         }

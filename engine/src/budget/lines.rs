@@ -5,6 +5,7 @@ use crate::arena::Ix;
 use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, Amount, BudgetLineId, DealId, ParticipantId, UserId};
@@ -31,7 +32,7 @@ impl State {
         allocation: Allocation,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Participant(allocation.purchaser))?;
         let purchaser = self
             .participants
             .get(allocation.purchaser)
@@ -85,9 +86,10 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_an_operator(actor)?;
         let ix =
             self.budgets.index_of(line).ok_or(Reason::NotFound { what: Entity::BudgetLine })?;
+        self.require_operator(actor, Reach::Participant(self.budgets.at(ix).purchaser))?;
         let balance = self.budgets.at(ix).balance;
         if allocated.minor() < 0 {
             return Err(Reason::Invalid { field: Field::Amount });

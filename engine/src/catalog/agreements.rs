@@ -10,6 +10,7 @@ use crate::arena::Ix;
 use crate::command::Ctx;
 use crate::direct::OfferKey;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{
@@ -98,7 +99,9 @@ impl State {
         mut grant: Grant,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        for code in &grant.regions {
+            self.require_operator(actor, Reach::Region(*code))?;
+        }
         let supplier_ix = self.supplier_ix(grant.supplier)?;
         let product_ix = self
             .products
@@ -158,11 +161,12 @@ impl State {
         ceiling: UnitPrice,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_an_operator(actor)?;
+        let ix = self.agreement_ix(agreement)?;
+        self.require_operator_over_agreement(actor, ix)?;
         if !ceiling.is_positive() {
             return Err(Reason::Invalid { field: Field::Price });
         }
-        let ix = self.agreement_ix(agreement)?;
         let agreement_row = self.agreements.at_mut(ix);
         if agreement_row.revoked {
             return Err(Reason::AgreementNotValid);
@@ -181,8 +185,9 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_an_operator(actor)?;
         let ix = self.agreement_ix(agreement)?;
+        self.require_operator_over_agreement(actor, ix)?;
         let row = self.agreements.at_mut(ix);
         if row.revoked {
             return Err(Reason::AgreementNotValid);

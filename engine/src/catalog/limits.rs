@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::{CategoryChain, RegionChain};
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, Amount, CategoryCode, RegionCode};
@@ -86,7 +87,7 @@ impl State {
         limit: Option<Amount>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Region(region))?;
         if !self.regions.contains_key(&region) {
             return Err(Reason::NotFound { what: Entity::Region });
         }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::RegionChain;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, CreditCode, GroupId, ParticipantId, RegionCode};
@@ -100,7 +101,12 @@ impl State {
         registration: Registration,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        // Suppliers are registered once for the whole province; anyone else within its region.
+        let reach = match (registration.kind, registration.region) {
+            (ParticipantKind::Supplier, _) | (_, None) => Reach::Province,
+            (_, Some(region)) => Reach::Region(region),
+        };
+        self.require_operator(actor, reach)?;
         let Registration { kind, name, credit_code, region } = &registration;
         if !super::text_ok(name) {
             return Err(Reason::Invalid { field: Field::Name });
@@ -151,7 +157,7 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         let ix = self.supplier_ix(supplier)?;
         self.participants.at_mut(ix).status = status;
         ctx.emit(match status {
@@ -168,7 +174,7 @@ impl State {
         basis: AffiliationBasis,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         members.sort_unstable();
         members.dedup();
         if members.len() < 2 {

@@ -7,6 +7,7 @@ use super::CategoryChain;
 use crate::command::Ctx;
 use crate::direct::OfferBook;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, CategoryCode, ProductId, Quantity};
@@ -62,7 +63,7 @@ impl State {
         spec: ProductSpec,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         for text in [&spec.sku, &spec.brand, &spec.model, &spec.spec, &spec.unit] {
             if !super::text_ok(text) {
                 return Err(Reason::Invalid { field: Field::Name });

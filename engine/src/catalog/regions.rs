@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, RegionCode};
@@ -96,7 +97,7 @@ impl State {
         parent: Option<RegionCode>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, parent.map_or(Reach::Province, Reach::Region))?;
         if !super::text_ok(&name) {
             return Err(Reason::Invalid { field: Field::Name });
         }

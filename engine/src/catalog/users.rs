@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, ParticipantId, UserId};
@@ -47,7 +48,7 @@ impl State {
         password_hash: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Participant(participant))?;
         if self.participants.index_of(participant).is_none() {
             return Err(Reason::NotFound { what: Entity::Participant });
         }
@@ -85,7 +86,7 @@ impl State {
     ) -> Result<(), Reason> {
         let own = actor.user == user && !one_time;
         if !own {
-            self.require_operator(actor)?;
+            self.require_operator(actor, self.account_reach(user))?;
         }
         if !password_hash.starts_with('$') || password_hash.len() > 512 {
             return Err(Reason::Invalid { field: Field::Password });
@@ -108,7 +109,7 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, self.account_reach(user))?;
         if !super::text_ok(&reason) {
             return Err(Reason::Invalid { field: Field::Name });
         }

@@ -9,6 +9,7 @@ use time::{Date, Weekday};
 
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, Timestamp, shanghai_date};
@@ -86,7 +87,7 @@ impl State {
         workdays: Vec<Date>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         let in_year = |days: &[Date]| days.iter().all(|d| d.year() == year);
         let too_many = holidays.len() + workdays.len() > 366;
         if !in_year(&holidays) || !in_year(&workdays) || too_many {
@@ -103,7 +104,7 @@ impl State {
         working_days: u32,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         if working_days > MAX_NOTICE_WORKING_DAYS {
             return Err(Reason::Invalid { field: Field::Calendar });
         }
@@ -123,7 +124,7 @@ impl State {
         notice_working_days: u32,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         if notice_working_days > MAX_NOTICE_WORKING_DAYS {
             return Err(Reason::Invalid { field: Field::Calendar });
         }

@@ -8,6 +8,7 @@ use crate::budget::LedgerKind;
 use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, Amount, DealId, ParticipantId, Timestamp, UnitPrice};
@@ -172,8 +173,8 @@ impl State {
         let ix =
             self.inquiries.index_of(inquiry).ok_or(Reason::NotFound { what: Entity::Inquiry })?;
         let q = self.inquiries.at(ix);
-        if actor.participant != q.purchaser && self.require_operator(actor).is_err() {
-            return Err(Reason::NotPermitted);
+        if actor.participant != q.purchaser {
+            self.require_operator(actor, Reach::Participant(q.purchaser))?;
         }
         if !crate::catalog::text_ok(&reason) {
             return Err(Reason::Invalid { field: Field::Name });

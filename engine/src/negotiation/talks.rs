@@ -9,6 +9,7 @@ use crate::budget::LedgerKind;
 use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
 use crate::state::State;
@@ -291,7 +292,7 @@ impl State {
         max_counters: u32,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_operator(actor)?;
+        self.require_operator(actor, Reach::Province)?;
         if max_counters > 10 {
             return Err(Reason::Invalid { field: Field::Counters });
         }

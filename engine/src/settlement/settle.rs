@@ -6,6 +6,7 @@ use crate::budget::LedgerKind;
 use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
+use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
 use crate::types::{Actor, TradeId};
@@ -35,7 +36,7 @@ impl State {
                 }
             }
             SettlementParty::Operator => {
-                self.require_operator(actor)?;
+                self.require_operator(actor, Reach::Participant(record.trade.purchaser))?;
                 if !crate::catalog::text_ok(&reason) {
                     return Err(Reason::Invalid { field: Field::Name });
                 }

@@ -406,3 +406,24 @@ proptest! {
         prop_assert_eq!(winner, expected);
     }
 }
+
+#[test]
+fn u3_an_auction_is_cancelled_by_an_operator_of_its_purchasers_region_only() {
+    let mut r = room();
+    let auction = open(spec(&r), &mut r);
+    let mut operator_of = |name: &str, at: &str| {
+        r.s.market.operator(Action::RegisterParticipant(engine::catalog::Registration {
+            kind: engine::catalog::ParticipantKind::Operator,
+            name: name.into(),
+            credit_code: None,
+            region: Some(region(at)),
+        }));
+        as_user(ParticipantId(r.s.market.last_seq_id()))
+    };
+    let ningbo = operator_of("宁波市政府采购中心", NINGBO);
+    let hangzhou = operator_of("杭州市政府采购中心", HANGZHOU);
+    bid_ok(r.s.lenovo, &mut r, auction, "4990");
+    let cancel = Action::CancelAuction { auction, reason: "需求变更".into() };
+    assert_eq!(r.s.market.refused(ningbo, cancel.clone()), Reason::OutsideRegion);
+    r.s.market.ok(hangzhou, cancel);
+}

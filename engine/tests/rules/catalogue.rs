@@ -104,6 +104,7 @@ fn every_reason() -> Vec<Reason> {
         Reason::CounterOutOfBand { above: price, below: price },
         Reason::TooManyCounters { max: 2 },
         Reason::NotYourTurn,
+        Reason::OutsideRegion,
     ];
     for reason in &reasons {
         match reason {
@@ -142,7 +143,8 @@ fn every_reason() -> Vec<Reason> {
             | Reason::ProposalNotBelowOffer { .. }
             | Reason::CounterOutOfBand { .. }
             | Reason::TooManyCounters { .. }
-            | Reason::NotYourTurn => {}
+            | Reason::NotYourTurn
+            | Reason::OutsideRegion => {}
         }
     }
     reasons

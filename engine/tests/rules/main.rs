@@ -16,3 +16,4 @@ mod reference;
 mod replay;
 mod rotation;
 mod settlement;
+mod tiers;

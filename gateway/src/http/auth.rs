@@ -307,6 +307,21 @@ impl Session {
     pub fn require(&self, roles: &[ParticipantKind]) -> Result<(), ApiError> {
         if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::forbidden()) }
     }
+
+    /// True when `region` lies within the region this session oversees (U-3): its own region or
+    /// one below it; everything for a session of the province or of no region (the platform's
+    /// centre). Nothing without a region (`None`) lies within a city or a district.
+    pub fn oversees(
+        &self,
+        engine: &engine::Engine,
+        region: Option<engine::types::RegionCode>,
+    ) -> bool {
+        let Some(own) = self.region else { return true };
+        if own.codes().len() == 1 {
+            return true;
+        }
+        region.and_then(|code| engine.region(code)).is_some_and(|r| r.chain.contains(own.region()))
+    }
 }
 
 /// What a client logs in with.

@@ -93,9 +93,32 @@ pub async fn reconciliation(
             ApiError::internal(&e)
         }
     })?;
+    // A regulator or operator of a city or district sees its own region and those below (U-3).
+    let (visible, _) = state.replica.read(|engine| {
+        report
+            .rows
+            .keys()
+            .filter(|scope| {
+                let region = match scope {
+                    Scope::Region(code) => Some(*code),
+                    Scope::Purchaser(p) => {
+                        engine.participant(*p).and_then(|p| p.region).map(|c| c.region())
+                    }
+                    Scope::Line(line) => engine
+                        .budget_line(*line)
+                        .and_then(|l| engine.participant(l.purchaser))
+                        .and_then(|p| p.region)
+                        .map(|c| c.region()),
+                };
+                session.oversees(engine, region)
+            })
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+    });
     let differences: Vec<_> = report
         .differences
         .iter()
+        .filter(|d| visible.contains(&d.scope))
         .map(|d| {
             json!({
                 "scope": d.scope.to_string(),
@@ -106,7 +129,7 @@ pub async fn reconciliation(
             })
         })
         .collect();
-    let count = |pick: fn(&Scope) -> bool| report.rows.keys().filter(|s| pick(s)).count();
+    let count = |pick: fn(&Scope) -> bool| visible.iter().filter(|s| pick(s)).count();
     let figures = |b: &engine::budget::Balance| {
         json!({ "allocated": b.allocated.to_string(), "held": b.held.to_string(),
                 "committed": b.committed.to_string(), "paid": b.paid.to_string(),
@@ -121,6 +144,7 @@ pub async fn reconciliation(
     let by_region: Vec<_> = report
         .rows
         .iter()
+        .filter(|(scope, _)| visible.contains(scope))
         .filter_map(|(scope, sources)| match scope {
             Scope::Region(code) => Some(json!({
                 "region": code.to_string(),

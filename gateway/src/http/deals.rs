@@ -147,11 +147,7 @@ pub async fn trades(
                 ParticipantKind::Purchaser => r.trade.purchaser == me,
                 ParticipantKind::Supplier => r.trade.supplier == me,
                 ParticipantKind::Analyst | ParticipantKind::Operator => {
-                    session.region.is_none_or(|oversees| {
-                        engine
-                            .region(r.trade.region)
-                            .is_some_and(|region| region.chain.contains(oversees.region()))
-                    })
+                    session.oversees(engine, Some(r.trade.region))
                 }
             })
             .collect();

@@ -70,7 +70,7 @@ impl ApiError {
 impl From<Reason> for ApiError {
     fn from(reason: Reason) -> Self {
         let status = match reason {
-            Reason::NotPermitted => StatusCode::FORBIDDEN,
+            Reason::NotPermitted | Reason::OutsideRegion => StatusCode::FORBIDDEN,
             Reason::NotFound { .. } => StatusCode::NOT_FOUND,
             Reason::AlreadyExists { .. } => StatusCode::CONFLICT,
             Reason::Invalid { .. } | Reason::QuantityScale { .. } => StatusCode::BAD_REQUEST,
