@@ -12,6 +12,7 @@
 //! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
 //!   [`metrics`]: Prometheus metrics; [`health`]: what readiness reports, from memory.
 //! - [`bus`]: owner and edge nodes over Redis, and what they share.
+//! - [`audit`]: the security log of logins, refusals and account and operator actions.
 //! - [`accounts_cli`]: the first operator of a production market, from the command line.
 //! - [`node`]: a node owning its data folder, or an edge node; [`settings`]: settings from a file; [`cli`]: the
 //!   command line.
@@ -19,6 +20,7 @@
 //!   accounts, agreements, offers and budgets), its scripted day and live sessions.
 
 pub mod accounts_cli;
+pub mod audit;
 pub mod bus;
 pub mod cli;
 pub mod demo;

@@ -117,6 +117,8 @@ pub struct Node {
     pub limits: Arc<crate::http::Limits>,
     /// True for a demo market (public passwords): every page and `GET /me` say so.
     pub demo: bool,
+    /// The security log, kept in the database.
+    pub security: crate::audit::SecurityLog,
     _lock: File,
 }
 
@@ -215,6 +217,7 @@ impl Node {
             runtime.durable(),
             runtime.consumers_passed(),
         );
+        let security = crate::audit::SecurityLog::start(crate::audit::Store::Database(db.clone()));
         let mut shared_bus = None;
         let (tokens, logins) = match &settings.redis_url {
             Some(url) => {
@@ -229,6 +232,7 @@ impl Node {
                 )
                 .await?;
                 hub.share_tickets(bus.clone());
+                crate::bus::take_security_entries(bus.clone(), security.clone()).await?;
                 let tokens = settings.tokens()?.sharing_revocations(bus.clone());
                 (tokens, crate::http::LoginLimiter::shared(bus))
             }
@@ -250,6 +254,7 @@ impl Node {
             bus: shared_bus,
             limits: crate::http::Limits::start(settings.limits),
             demo: is_demo,
+            security,
             _lock: lock,
         };
         Ok((node, province))
@@ -278,6 +283,7 @@ impl Node {
             health: self.health(),
             limits: self.limits.clone(),
             demo: self.demo,
+            security: self.security.clone(),
         }
     }
 
@@ -327,6 +333,13 @@ impl Node {
         {
             tracing::warn!(%last, "stopping before the database caught up; it will on the next start");
         }
+        // The security log's last entries, unless its store is away too.
+        if tokio::time::timeout(std::time::Duration::from_secs(2), self.security.flushed())
+            .await
+            .is_err()
+        {
+            tracing::warn!("stopping before the security log's last entries were written");
+        }
         self.persister.stop().await;
         self.db.close().await;
         Ok(())
@@ -350,6 +363,8 @@ pub struct EdgeNode {
     logins: Arc<crate::http::LoginLimiter>,
     bus: crate::bus::Bus,
     limits: Arc<crate::http::Limits>,
+    /// Hands its security log to the owner.
+    security: crate::audit::SecurityLog,
     /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }
@@ -379,7 +394,20 @@ impl EdgeNode {
         let tokens = Arc::new(tokens.sharing_revocations(bus.clone()));
         let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);
-        Ok(Self { handle, replica, hub, prices, tokens, logins, bus, limits, sealer: None })
+        let security =
+            crate::audit::SecurityLog::start(crate::audit::Store::Bus(Box::new(bus.clone())));
+        Ok(Self {
+            handle,
+            replica,
+            hub,
+            prices,
+            tokens,
+            logins,
+            bus,
+            limits,
+            security,
+            sealer: None,
+        })
     }
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
@@ -398,6 +426,7 @@ impl EdgeNode {
             health: crate::health::Health { redis: Some(self.bus.clone()), ..Default::default() },
             limits: self.limits.clone(),
             demo: false,
+            security: self.security.clone(),
         }
     }
 }

@@ -12,3 +12,4 @@ mod outage;
 mod persistence;
 mod prices_restart;
 mod production;
+mod security_log;

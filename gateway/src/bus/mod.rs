@@ -11,17 +11,20 @@
 //!   edge's replica then takes a fresh copy.
 //! - `commands`: a list the owner pops forwarded commands and copy requests from;
 //!   `replies:<edge>`: each edge's list of answers.
-//! - `token-key`, `ticket:<t>`, `login-failures:<login>`: what the nodes share.
+//! - `ticket:<t>`, `login-failures:<login>`, `revoked:<hash>`: what the nodes share.
+//! - `security`: edges' security log entries, for the owner to keep.
 //!
 //! Redis is inside the trust boundary: an edge forwards commands as the user it authenticated,
 //! and the owner applies them as such. Nothing of a sealed quote ever travels here in the clear.
 
 mod edge;
 mod owner;
+mod security;
 mod shared;
 
 pub use edge::start_edge;
 pub use owner::serve_owner;
+pub use security::take_security_entries;
 
 use anyhow::Context;
 use engine::Command;

@@ -233,6 +233,7 @@ where
         let (token, carrier) = token_from(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let (actor, issued_ms) =
             state.tokens.verify(token).ok_or_else(ApiError::unauthenticated)?;
+        super::security::note_actor(&state, actor);
         if state.tokens.is_revoked(token).await {
             return Err(ApiError::unauthenticated());
         }
@@ -361,6 +362,22 @@ pub async fn login(
     if body.login.len() > MAX_LOGIN_LEN || body.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::invalid("a login is at most 64 characters, a password 1,024"));
     }
+    // For the security log: the name tried, and the account it names if any.
+    let login_name = body.login.clone();
+    let (named, _) = state.replica.read(|engine| {
+        let user = engine.user_by_login(&login_name)?;
+        let participant = engine.participant(user.participant)?;
+        Some(crate::audit::Who {
+            user: user.id.0,
+            participant: participant.id.0,
+            role: participant.kind,
+            region: crate::audit::region_path(participant.region.as_ref()),
+        })
+    });
+    crate::audit::note(|w| {
+        w.login = Some(login_name);
+        w.named = named;
+    });
     match state.logins.admit(&body.login, &address).await {
         Admission::Refused(wait) => {
             return Err(too_many(
@@ -455,6 +472,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     responses((status = 204, description = "The token is revoked and the cookie cleared")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some((token, _)) = token_from(&headers) {
+        if let Some((actor, _)) = state.tokens.verify(token) {
+            super::security::note_actor(&state, actor);
+        }
         state.tokens.revoke(token).await;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -67,6 +67,10 @@ impl ApiError {
     }
 }
 
+/// The code of an error answer, for the security log to read off the response.
+#[derive(Clone, Copy, Debug)]
+pub struct ErrorCode(pub &'static str);
+
 impl From<Reason> for ApiError {
     fn from(reason: Reason) -> Self {
         let status = match reason {
@@ -99,6 +103,7 @@ impl IntoResponse for ApiError {
             error["rule"] = json!(rule);
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
         if let Some(wait) = self.retry_after {
             let seconds = wait.as_secs().max(1).to_string();
             if let Ok(value) = axum::http::HeaderValue::from_str(&seconds) {

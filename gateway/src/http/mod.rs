@@ -7,6 +7,7 @@
 //!   its cookie's origin checked).
 //! - `logins`: failed logins counted per name and address, password checks on threads of their own.
 //! - `accounts`: password changes and resets, disabling accounts (U-2).
+//! - `security`: each request witnessed for the security log; operators read it (U-7).
 //! - `limits`: request and command rates, each participant's share of the engine's queue (U-5).
 //! - `terms`: sane bounds on a deal's terms.
 //! - `idempotency`: a retry answered with its first outcome; a reused key refused.
@@ -41,6 +42,7 @@ mod openapi;
 mod prices;
 mod reference;
 mod rotations;
+mod security;
 mod state;
 mod storefront;
 mod system;
@@ -123,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/users", post(reference::register_user))
         .route("/api/v1/users/{id}/{change}", post(accounts::change_account))
         .route("/api/v1/me/password", post(accounts::change_password))
+        .route("/api/v1/security-events", get(security::events))
         .route("/api/v1/reconciliation", get(books::reconciliation))
         .route("/api/v1/prices/candles", get(prices::candles))
         .route("/api/v1/prices/reference", get(prices::reference))
@@ -133,6 +136,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn(idempotency::mark_replays))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))
+        // Outside the limits, so that their refusals are on the record too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::witness))
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
         // Outermost last: a request first gets its id, then the span that carries it; the id is
         // answered back in `x-request-id`.
@@ -214,6 +219,7 @@ pub(crate) async fn submit_command_for(
         action: command.action.clone(),
     });
     // The participant's share of the engine's queue, held until the answer.
+    security::note_command(state, &command);
     let _place = state.limits.command(participant)?;
     let timer = crate::metrics::METRICS.command_seconds.start_timer();
     let outcome = state.handle.submit(command).await?;

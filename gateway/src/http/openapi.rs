@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 
 use super::{
     accounts, auctions, auth, books, deals, directory, inquiries, market, negotiations, prices,
-    reference, rotations, system,
+    reference, rotations, security, system,
 };
 
 /// The API's description.
@@ -62,6 +62,7 @@ use super::{
         reference::register_user,
         accounts::change_password,
         accounts::change_account,
+        security::events,
         directory::regions,
         directory::categories,
         directory::participants,

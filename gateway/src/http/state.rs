@@ -60,4 +60,6 @@ pub struct AppState {
     pub limits: Arc<super::limits::Limits>,
     /// True for a demo market, whose passwords are public.
     pub demo: bool,
+    /// The security log (U-7).
+    pub security: crate::audit::SecurityLog,
 }

@@ -88,6 +88,7 @@ impl Market {
             sealer: Some(self.sealer.clone()),
             limits: Arc::default(),
             demo: true,
+            security: gateway::audit::SecurityLog::default(),
             health: gateway::health::Health {
                 journal: Some(gateway::health::JournalHealth {
                     durable: self.runtime.durable(),
