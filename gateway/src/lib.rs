@@ -9,10 +9,17 @@
 //! - [`persist`]: the persister and the PostgreSQL and SQLite stores; [`reconcile`]: budget
 //!   reconciliation as of the persister's watermark.
 //! - [`prices`]: candles, reference prices and alerts, live, off the engine's hot path.
-//! - [`read`]: the read replica; [`http`]: the REST API; [`feed`]: live feeds over WebSocket;
-//!   [`metrics`]: Prometheus metrics; [`health`]: what readiness reports, from memory.
-//! - [`bus`]: owner and edge nodes over Redis, and what they share.
+//! - [`read`]: the read side: the replica, and the followers it hands the engine to.
+//! - [`views`]: what each viewer may see of a deal, for REST and feeds alike.
+//! - [`auth`]: tokens, the session of every request, failed logins.
+//! - [`http`]: the REST API and the WebSocket endpoints; [`error`]: its error answer;
+//!   [`feed`]: the live feeds' hub, topics and connections.
 //! - [`audit`]: the security log of logins, refusals and account and operator actions.
+//! - [`metrics`]: Prometheus metrics; [`health`]: what readiness reports, from memory.
+//!
+//! Dependencies run one way: `http` uses `feed`, `views`, `auth` and `audit`; `feed` uses `views`
+//! and `auth`; `views` uses only the engine.
+//! - [`bus`]: owner and edge nodes over Redis, and what they share.
 //! - [`accounts_cli`]: the first operator of a production market, from the command line.
 //! - [`node`]: a node owning its data folder, or an edge node; [`settings`]: settings from a file; [`cli`]: the
 //!   command line.
@@ -21,9 +28,11 @@
 
 pub mod accounts_cli;
 pub mod audit;
+pub mod auth;
 pub mod bus;
 pub mod cli;
 pub mod demo;
+pub mod error;
 pub mod feed;
 pub mod health;
 pub mod http;
@@ -37,3 +46,4 @@ pub mod reconcile;
 pub mod runtime;
 pub mod sealing;
 pub mod settings;
+pub mod views;

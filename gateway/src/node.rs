@@ -66,9 +66,9 @@ impl Settings {
     }
 
     /// The token keys: from the key file every node of the market shares.
-    pub fn tokens(&self) -> anyhow::Result<crate::http::Tokens> {
+    pub fn tokens(&self) -> anyhow::Result<crate::auth::Tokens> {
         let key = crate::sealing::load_or_create(&self.token_key_path())?;
-        Ok(crate::http::Tokens::from_key(key))
+        Ok(crate::auth::Tokens::from_key(key))
     }
 
     /// The sealer of this node's quotes.
@@ -106,9 +106,9 @@ pub struct Node {
     /// Candles, reference prices and alerts.
     pub prices: crate::prices::PriceDesk,
     /// Token keys: shared through Redis with edge nodes, or this node's own.
-    pub tokens: Arc<crate::http::Tokens>,
+    pub tokens: Arc<crate::auth::Tokens>,
     /// Failed-login counts.
-    pub logins: Arc<crate::http::LoginLimiter>,
+    pub logins: Arc<crate::auth::LoginLimiter>,
     /// Seals quotes and opens rounds.
     pub sealer: Arc<crate::sealing::Sealer>,
     /// Redis, where this node shares it with edge nodes.
@@ -232,11 +232,11 @@ impl Node {
                 )
                 .await?;
                 hub.share_tickets(bus.clone());
-                crate::bus::take_security_entries(bus.clone(), security.clone()).await?;
+                crate::audit::take_edge_entries(bus.clone(), security.clone()).await?;
                 let tokens = settings.tokens()?.sharing_revocations(bus.clone());
-                (tokens, crate::http::LoginLimiter::shared(bus))
+                (tokens, crate::auth::LoginLimiter::shared(bus))
             }
-            None => (settings.tokens()?, crate::http::LoginLimiter::default()),
+            None => (settings.tokens()?, crate::auth::LoginLimiter::default()),
         };
         let node = Self {
             runtime,
@@ -359,8 +359,8 @@ pub struct EdgeNode {
     pub hub: Arc<crate::feed::Hub>,
     /// Candles, reference prices and alerts, computed here too from the same batches.
     pub prices: crate::prices::PriceDesk,
-    tokens: Arc<crate::http::Tokens>,
-    logins: Arc<crate::http::LoginLimiter>,
+    tokens: Arc<crate::auth::Tokens>,
+    logins: Arc<crate::auth::LoginLimiter>,
     bus: crate::bus::Bus,
     limits: Arc<crate::http::Limits>,
     /// Hands its security log to the owner.
@@ -375,7 +375,7 @@ impl EdgeNode {
         url: &str,
         namespace: &str,
         limits: crate::http::LimitsConfig,
-        tokens: crate::http::Tokens,
+        tokens: crate::auth::Tokens,
     ) -> anyhow::Result<Self> {
         let bus = crate::bus::Bus::connect(url, namespace).await?;
         let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
@@ -392,7 +392,7 @@ impl EdgeNode {
                 .context("no owner answered for a copy of the engine")??;
         hub.share_tickets(bus.clone());
         let tokens = Arc::new(tokens.sharing_revocations(bus.clone()));
-        let logins = Arc::new(crate::http::LoginLimiter::shared(bus.clone()));
+        let logins = Arc::new(crate::auth::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);
         let security =
             crate::audit::SecurityLog::start(crate::audit::Store::Bus(Box::new(bus.clone())));

@@ -153,7 +153,7 @@ impl Room {
             let p = e.participant(who).expect("participant");
             (p.kind, p.region)
         });
-        let session = http::Session { actor, role, region };
+        let session = gateway::auth::Session { actor, role, region };
         let ticket =
             self.state.hub.as_ref().expect("hub").issue_ticket(session).await.expect("a ticket");
         let url = format!("ws://{}/api/v1/ws?ticket={ticket}", self.address);

@@ -46,7 +46,7 @@ impl Live {
 
     async fn ticket(&self, participant: engine::types::ParticipantId) -> String {
         let actor = demo_user(participant);
-        let session = http::Session {
+        let session = gateway::auth::Session {
             actor,
             role: self
                 .state

@@ -43,7 +43,7 @@ async fn socket(
     who: ParticipantId,
     topic: &str,
 ) -> Socket {
-    let session = gateway::http::Session::of(&state.replica, demo_user(who)).expect("a session");
+    let session = gateway::auth::Session::of(&state.replica, demo_user(who)).expect("a session");
     let ticket = state.hub.as_ref().expect("hub").issue_ticket(session).await.expect("ticket");
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{address}/api/v1/ws?ticket={ticket}"))

@@ -9,8 +9,9 @@ use engine::Action;
 use engine::auction::{AuctionSpec, Disclosure, Eligibility, MinStep};
 use engine::types::{Amount, Quantity, Seq, UnitPrice};
 use gateway::demo::{self, DemoSizes, demo_user};
-use gateway::feed::{Delivery, room};
+use gateway::feed::{Delivery, Topic, bidder_topic};
 use gateway::runtime::RuntimeConfig;
+use gateway::views::auction as room;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -90,8 +91,8 @@ async fn a_read_side_that_lagged_resyncs_and_its_rooms_are_right_afterwards() {
     })
     .await
     .expect("the auction starts");
-    let mut public = market.hub.subscribe(&room::topic(auction));
-    let mut first_bidder = market.hub.subscribe(&room::bidder_topic(auction, bidders[0]));
+    let mut public = market.hub.subscribe(&Topic::Auction(auction).to_string());
+    let mut first_bidder = market.hub.subscribe(&bidder_topic(auction, bidders[0]));
 
     // A burst of bids, each its own batch, while the read side cannot run.
     let burst = {

@@ -62,7 +62,7 @@ async fn a_competitor_cannot_lock_a_bidder_out_and_a_login_storm_runs_few_checks
         assert!(matches!(status, 401 | 429), "every login is answered or told to wait: {status}");
     }
     assert!(
-        most_at_once <= gateway::http::CHECKS_AT_ONCE,
+        most_at_once <= gateway::auth::CHECKS_AT_ONCE,
         "{most_at_once} password checks ran at once"
     );
     node.shutdown().await.expect("shutdown");

@@ -214,6 +214,17 @@ pub fn note(f: impl FnOnce(&mut Witness)) {
     let _ = WITNESS.try_with(|w| f(&mut w.borrow_mut()));
 }
 
+/// Notes the session's account, as current data has its role and region.
+pub fn note_actor(replica: &crate::read::Replica, actor: engine::types::Actor) {
+    let (found, _) = replica.read(|engine| {
+        engine.participant(actor.participant).map(|p| (p.kind, region_path(p.region.as_ref())))
+    });
+    if let Some((role, region)) = found {
+        let who = Who { user: actor.user.0, participant: actor.participant.0, role, region };
+        note(|w| w.actor = Some(who));
+    }
+}
+
 /// Runs `serve` witnessed, and returns its answer with what was noted.
 pub async fn witnessed<T>(serve: impl Future<Output = T>) -> (T, Witness) {
     WITNESS
@@ -314,6 +325,30 @@ impl SecurityLog {
         let mut written = self.written.clone();
         let _ = written.wait_for(|n| *n >= target).await;
     }
+}
+
+/// The owner's side of edges' logs: takes the entries they hand over through `bus` into `log`,
+/// until the process ends.
+pub async fn take_edge_entries(bus: crate::bus::Bus, log: SecurityLog) -> anyhow::Result<()> {
+    let mut conn = bus.security_connection().await?;
+    tokio::spawn(async move {
+        loop {
+            match bus.take_security_entries(&mut conn).await {
+                Ok(Some(bytes)) => match serde_json::from_slice::<Vec<Entry>>(&bytes) {
+                    Ok(entries) => entries.into_iter().for_each(|e| log.record(e)),
+                    Err(error) => {
+                        tracing::warn!(%error, "an edge's security entries are unreadable")
+                    }
+                },
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "taking edges' security entries; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(())
 }
 
 /// The writer: takes what the queue holds, adds the counts of lost and suppressed entries, and

@@ -150,7 +150,10 @@ impl Store {
                     kept.push_back(Stored { id, entry: entry.clone() });
                 }
             }
-            Store::Bus(bus) => bus.hand_over_security_entries(entries).await?,
+            Store::Bus(bus) => {
+                let bytes = serde_json::to_vec(entries).context("encoding security entries")?;
+                bus.hand_over_security_entries(bytes).await?;
+            }
         }
         Ok(())
     }

@@ -24,7 +24,6 @@ mod shared;
 
 pub use edge::start_edge;
 pub use owner::serve_owner;
-pub use security::take_security_entries;
 
 use anyhow::Context;
 use engine::Command;

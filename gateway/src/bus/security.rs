@@ -1,20 +1,18 @@
 //! The security log of edge nodes travels to the owner, which keeps it with its own: a Redis list
 //! `security` the edges push batches onto and the owner pops. The list is capped, so an owner that
 //! is away for long loses the oldest batches rather than Redis's memory; the cap is far above what
-//! a working owner leaves there.
+//! a working owner leaves there. The owner's security log takes them ([`crate::audit`]).
 
 use anyhow::Context;
 
 use super::Bus;
-use crate::audit::{Entry, SecurityLog};
 
 /// Batches the list keeps at most.
 const KEEP: isize = 10_000;
 
 impl Bus {
     /// Hands `entries` over to the owner.
-    pub async fn hand_over_security_entries(&self, entries: &[Entry]) -> anyhow::Result<()> {
-        let bytes = serde_json::to_vec(entries).context("encoding security entries")?;
+    pub async fn hand_over_security_entries(&self, bytes: Vec<u8>) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         let key = self.key("security");
         let _: () = redis::pipe()
@@ -32,28 +30,19 @@ impl Bus {
             .context("handing security entries to the owner")?;
         Ok(())
     }
-}
 
-/// The owner's side: takes the edges' entries into `log` until the process ends.
-pub async fn take_security_entries(bus: Bus, log: SecurityLog) -> anyhow::Result<()> {
-    let mut conn = bus.blocking().await?;
-    let key = bus.key("security");
-    tokio::spawn(async move {
-        loop {
-            match Bus::pop(&mut conn, &key).await {
-                Ok(Some(bytes)) => match serde_json::from_slice::<Vec<Entry>>(&bytes) {
-                    Ok(entries) => entries.into_iter().for_each(|e| log.record(e)),
-                    Err(error) => {
-                        tracing::warn!(%error, "an edge's security entries are unreadable")
-                    }
-                },
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "reading edges' security entries; retrying");
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-            }
-        }
-    });
-    Ok(())
+    /// Takes the next batch of entries an edge handed over, waiting a little; `None` when none came.
+    pub(crate) async fn take_security_entries(
+        &self,
+        conn: &mut redis::aio::MultiplexedConnection,
+    ) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(Bus::pop(conn, &self.key("security")).await?)
+    }
+
+    /// A connection for [`Self::take_security_entries`], which blocks.
+    pub(crate) async fn security_connection(
+        &self,
+    ) -> anyhow::Result<redis::aio::MultiplexedConnection> {
+        self.blocking().await
+    }
 }

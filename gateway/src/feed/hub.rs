@@ -14,10 +14,11 @@ use engine::{Engine, Event};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-use super::{Topic, room};
-use crate::http::Session;
+use super::{Topic, bidder_topic, purchaser_topic};
+use crate::auth::Session;
 use crate::read::{Follower, Replica};
 use crate::runtime::Released;
+use crate::views::{self, auction as room, inquiry};
 
 /// Messages a topic holds for a slow subscriber before it counts as lagging.
 const TOPIC_CAPACITY: usize = 512;
@@ -278,9 +279,9 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         | Event::InquiryAwarded { .. }
         | Event::InquiryFailed { .. }
         | Event::InquiryCancelled { .. } => {
-            let view = super::inquiry::feed_view(event, &room::names_in(engine));
+            let view = inquiry::feed_view(event, &views::names_in(engine));
             if let Some((id, view)) = view {
-                hub.publish_view(super::inquiry::topic(id), seq, view);
+                hub.publish_view(Topic::Inquiry(id).to_string(), seq, view);
             }
         }
         _ => {}
@@ -300,18 +301,18 @@ fn publish_negotiation(hub: &Hub, engine: &Engine, seq: u64, negotiation: DealId
 /// everyone; after a bid, each bidder's own standing (its topic is private to it) and the
 /// purchaser's anonymous ranking; once closed, the results with names.
 fn publish_room(hub: &Hub, engine: &Engine, seq: u64, a: &Auction, bid: bool) {
-    let public = room::topic(a.id);
+    let public = Topic::Auction(a.id).to_string();
     if room::closed(a) {
-        hub.publish_with(public, seq, || room::results(a, &room::names_in(engine)));
+        hub.publish_with(public, seq, || room::results(a, &views::names_in(engine)));
         return;
     }
     hub.publish_with(public, seq, || room::public_view(a, engine.clock()));
     if bid && a.state != AuctionState::Cancelled {
         for s in &a.standings {
-            let topic = room::bidder_topic(a.id, s.bidder);
+            let topic = bidder_topic(a.id, s.bidder);
             hub.publish_with(topic, seq, || room::bidder_view(a, s.bidder));
         }
-        hub.publish_with(room::purchaser_topic(a.id), seq, || room::purchaser_view(a));
+        hub.publish_with(purchaser_topic(a.id), seq, || room::purchaser_view(a));
     }
 }
 

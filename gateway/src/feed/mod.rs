@@ -9,12 +9,10 @@
 //! those the deal's room admits.
 
 mod hub;
-pub mod inquiry;
-pub mod room;
 mod socket;
 mod topic;
 
 pub use hub::MAX_SOCKETS_PER_PARTICIPANT;
 pub use hub::{Delivery, Hub};
-pub use socket::{MAX_SUBSCRIPTIONS_PER_SOCKET, connect, ticket};
-pub use topic::{BadTopic, MAX_TOPIC_LEN, Topic};
+pub use socket::{MAX_CLIENT_MESSAGE, MAX_SUBSCRIPTIONS_PER_SOCKET, serve};
+pub use topic::{BadTopic, MAX_TOPIC_LEN, Topic, bidder_topic, purchaser_topic};

@@ -7,10 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use engine::catalog::ParticipantKind;
 use engine::types::{DealId, ParticipantId, ProductId};
 use futures_util::{FutureExt, SinkExt, StreamExt};
@@ -22,9 +19,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use super::hub::Delivery;
-use super::room::{self, Audience};
-use super::{BadTopic, Hub, Topic};
-use crate::http::{ApiError, AppState, Session};
+use super::{BadTopic, Hub, Topic, bidder_topic, purchaser_topic};
+use crate::auth::Session;
+use crate::views::{self, auction as room, auction::Audience, inquiry};
 
 /// Subscription changes and answers waiting for a client's sending half.
 const CONTROL_QUEUE: usize = 64;
@@ -34,53 +31,9 @@ const SEND_BATCH: usize = 64;
 /// suspension or a disabled account closes the socket within this time).
 const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Largest message a client may send: a subscription is a few dozen bytes.
-const MAX_CLIENT_MESSAGE: usize = 4 << 10;
+pub const MAX_CLIENT_MESSAGE: usize = 4 << 10;
 /// Topics one socket may follow at once.
 pub const MAX_SUBSCRIPTIONS_PER_SOCKET: usize = 64;
-
-/// `POST /api/v1/ws/ticket`: a single-use ticket to open the WebSocket with.
-pub async fn ticket(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Json<Value>, ApiError> {
-    let hub = state.hub.as_ref().ok_or_else(|| ApiError::not_found("live feeds on this node"))?;
-    let ticket = hub.issue_ticket(session).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(json!({ "ticket": ticket })))
-}
-
-/// Query of `GET /api/v1/ws`.
-#[derive(Debug, Deserialize)]
-pub struct Ticket {
-    ticket: String,
-}
-
-/// `GET /api/v1/ws?ticket=...`: the live feeds.
-pub async fn connect(
-    State(state): State<AppState>,
-    Query(query): Query<Ticket>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let Some(hub) = state.hub.clone() else {
-        return ApiError::not_found("live feeds on this node").into_response();
-    };
-    let Some(session) = hub.redeem(&query.ticket).await else {
-        return ApiError::unauthenticated().into_response();
-    };
-    let Some(place) = hub.open_socket(session.actor.participant) else {
-        return ApiError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "too_many_sockets",
-            "your organisation has too many live connections open; close one first",
-        )
-        .into_response();
-    };
-    upgrade.max_message_size(MAX_CLIENT_MESSAGE).max_frame_size(MAX_CLIENT_MESSAGE).on_upgrade(
-        move |socket| async move {
-            serve(socket, hub, session).await;
-            drop(place);
-        },
-    )
-}
 
 /// A topic a client may follow: its canonical name, and the private topic of the caller's own
 /// view that comes with it (an auction room's bidder or purchaser stream).
@@ -109,19 +62,19 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             Err("only the purchasing unit itself follows that topic")
         }
         Topic::Auction(id) => {
-            let (audience, _) = hub
-                .replica
-                .read(|engine| engine.auction(id).and_then(|a| room::audience(engine, session, a)));
+            let (audience, _) = hub.replica.read(|engine| {
+                engine.auction(id).and_then(|a| room::audience(engine, &session.viewer(), a))
+            });
             let private = match audience.ok_or("you may not enter that auction room")? {
-                Audience::Bidder(me) => Some(room::bidder_topic(id, me)),
-                Audience::Purchaser => Some(room::purchaser_topic(id)),
+                Audience::Bidder(me) => Some(bidder_topic(id, me)),
+                Audience::Purchaser => Some(purchaser_topic(id)),
                 Audience::Observer => None,
             };
             Ok(Grant { topic: topic.to_string(), private })
         }
         Topic::Inquiry(id) => {
             let (audience, _) = hub.replica.read(|engine| {
-                engine.inquiry(id).and_then(|q| super::inquiry::audience(session, q))
+                engine.inquiry(id).and_then(|q| inquiry::audience(&session.viewer(), q))
             });
             audience.ok_or("you may not follow that inquiry")?;
             Ok(plain(topic))
@@ -151,7 +104,7 @@ fn auction_snapshot(engine: &engine::Engine, topic: &str) -> Value {
     let id = room_part.strip_prefix("auction:").and_then(|id| id.parse().ok()).map(DealId);
     let Some(a) = id.and_then(|id| engine.auction(id)) else { return Value::Null };
     match private {
-        None if room::closed(a) => room::results(a, &room::names_in(engine)),
+        None if room::closed(a) => room::results(a, &views::names_in(engine)),
         None => room::public_view(a, engine.clock()),
         Some("purchaser") => room::purchaser_view(a),
         Some(bidder) => {
@@ -182,7 +135,7 @@ fn snapshot(hub: &Hub, topic: &str) -> Value {
         Some(("auction", _)) => auction_snapshot(engine, topic),
         Some(("inquiry", id)) => {
             let id = id.parse().map(DealId).ok();
-            id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, super::inquiry::snapshot)
+            id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, inquiry::snapshot)
         }
         // Trades and orders are histories: the client re-reads them over REST.
         _ => Value::Null,
@@ -196,7 +149,8 @@ struct ClientMessage {
     topic: String,
 }
 
-async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
+/// Serves one opened connection for `session` until either side ends it.
+pub async fn serve(socket: WebSocket, hub: Arc<Hub>, session: Session) {
     let clients = &crate::metrics::METRICS.websocket_clients;
     clients.inc();
     serve_client(socket, hub, session).await;

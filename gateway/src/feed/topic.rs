@@ -112,6 +112,16 @@ impl fmt::Display for Topic {
     }
 }
 
+/// An auction bidder's private topic: only that bidder's own connections are subscribed to it.
+pub fn bidder_topic(auction: DealId, bidder: ParticipantId) -> String {
+    format!("auction:{}/bidder:{}", auction.0, bidder.0)
+}
+
+/// An auction purchaser's private topic.
+pub fn purchaser_topic(auction: DealId) -> String {
+    format!("auction:{}/purchaser", auction.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Path};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
+use crate::error::ApiError;
 
 /// Fewest characters of a password.
 pub const MIN_PASSWORD: usize = 10;

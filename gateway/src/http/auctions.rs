@@ -1,5 +1,5 @@
 //! Reverse auctions over REST: a purchaser opens and cancels; suppliers bid; everyone
-//! allowed in the room reads the view its audience may see, built by [`crate::feed::room`]
+//! allowed in the room reads the view its audience may see, built by [`crate::views::auction`]
 //! exactly as the live feed builds it; results with names once closed.
 
 use axum::Json;
@@ -17,10 +17,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Query, deal_id, listing, newest_first};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
-use crate::feed::room::{self, Audience};
+use crate::error::ApiError;
+use crate::views::{self, auction as room, auction::Audience};
 
 /// Defaults of the soft close: a bid in the last five minutes extends the end to five
 /// minutes after it, by at most half an hour in all; common terms on provincial platforms.
@@ -148,12 +148,13 @@ impl OpenAuction {
 fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
     let (view, seq) = state.replica.read(|engine| {
         let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
-        let audience = room::audience(engine, session, a).ok_or_else(ApiError::forbidden)?;
+        let audience =
+            room::audience(engine, &session.viewer(), a).ok_or_else(ApiError::forbidden)?;
         Ok::<_, ApiError>(room::view(
             a,
             audience,
             state.clock.now().max(engine.clock()),
-            &room::names_in(engine),
+            &views::names_in(engine),
         ))
     });
     Ok((view?, seq.0))
@@ -208,7 +209,7 @@ fn parse_state(text: &str) -> Result<AuctionState, ApiError> {
 /// How the caller sees an auction that belongs in its list: its own (purchaser), those it may
 /// bid in or has (supplier), those of the region it oversees (analyst, operator).
 fn listed(engine: &Engine, session: &Session, a: &Auction) -> Option<Audience> {
-    let audience = room::audience(engine, session, a)?;
+    let audience = room::audience(engine, &session.viewer(), a)?;
     let belongs = match session.role {
         ParticipantKind::Purchaser => audience == Audience::Purchaser,
         ParticipantKind::Supplier => matches!(audience, Audience::Bidder(_)),
@@ -237,7 +238,7 @@ pub async fn list(
             .filter_map(|a| Some((a, listed(engine, &session, a)?)))
             .collect();
         let items = newest_first(&mine, page, per_page)
-            .map(|(a, audience)| room::view(a, *audience, now, &room::names_in(engine)))
+            .map(|(a, audience)| room::view(a, *audience, now, &views::names_in(engine)))
             .collect();
         (mine.len(), items)
     });
@@ -282,7 +283,7 @@ pub async fn results(
     let id = parse_id(&id)?;
     let (results, _) = state.replica.read(|engine| {
         let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
-        room::audience(engine, &session, a).ok_or_else(ApiError::forbidden)?;
+        room::audience(engine, &session.viewer(), a).ok_or_else(ApiError::forbidden)?;
         if !room::closed(a) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -290,7 +291,7 @@ pub async fn results(
                 "results are published once the auction has closed",
             ));
         }
-        Ok(room::results(a, &room::names_in(engine)))
+        Ok(room::results(a, &views::names_in(engine)))
     });
     results.map(Json)
 }

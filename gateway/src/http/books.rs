@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::Query;
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, read_after};
+use crate::error::ApiError;
 use crate::reconcile::{Scope, reconcile};
 
 /// Query of `GET /api/v1/budgets`.

@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Query, listing, newest_first};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
+use crate::error::ApiError;
 
 /// Body of `POST /api/v1/orders`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

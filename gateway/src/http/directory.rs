@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Query, listing};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, read_after};
+use crate::error::ApiError;
 
 /// Most items on one page.
 const MAX_PER_PAGE: usize = 200;

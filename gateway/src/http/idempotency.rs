@@ -19,8 +19,8 @@ use axum::response::Response;
 use engine::types::{ParticipantId, Seq};
 use engine::{Action, Event, EventEnvelope};
 
-use super::error::ApiError;
 use super::state::AppState;
+use crate::error::ApiError;
 
 tokio::task_local! {
     /// Set while a request is answered from its first outcome.

@@ -1,7 +1,7 @@
 //! Sealed inquiry rounds over REST: a purchaser opens an inquiry, opens the next
 //! round after a failed one, or ends it; an invited supplier submits, replaces or withdraws its
 //! sealed quote and keeps the receipt; everyone the inquiry admits reads the view its audience may
-//! see ([`crate::feed::inquiry`]); the results with names once it has ended.
+//! see ([`crate::views::inquiry`]); the results with names once it has ended.
 //!
 //! A quote is sealed here, before it reaches the engine: the command carries no acting user, the
 //! journal and the bus see only ciphertext, and the answer (the receipt) goes to its author alone.
@@ -20,14 +20,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Query, deal_id, listing, newest_first};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{
     Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command_for,
 };
-use crate::feed::inquiry::{self as room, Audience};
-use crate::feed::room::names_in;
+use crate::error::ApiError;
 use crate::sealing::Submission;
+use crate::views::inquiry::{self as room, Audience};
+use crate::views::names_in;
 
 /// Rounds an inquiry may run unless the purchaser says otherwise: one retry after a failure.
 const DEFAULT_ROUNDS: u32 = 2;
@@ -93,7 +93,7 @@ fn parse_id(text: &str) -> Result<DealId, ApiError> {
 fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
     let (view, seq) = state.replica.read(|engine| {
         let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
-        let audience = room::audience(session, q).ok_or_else(ApiError::forbidden)?;
+        let audience = room::audience(&session.viewer(), q).ok_or_else(ApiError::forbidden)?;
         let now = state.clock.now().max(engine.clock());
         Ok::<_, ApiError>(room::view(engine, q, audience, now))
     });
@@ -181,7 +181,7 @@ pub struct InquiryQuery {
 /// How the caller sees an inquiry that belongs in its list: its own (purchaser), those it is
 /// invited to (supplier), those of the region it oversees (analyst, operator).
 fn listed(session: &Session, q: &Inquiry) -> Option<Audience> {
-    let audience = room::audience(session, q)?;
+    let audience = room::audience(&session.viewer(), q)?;
     let belongs = match session.role {
         ParticipantKind::Purchaser => audience == Audience::Purchaser,
         ParticipantKind::Supplier => matches!(audience, Audience::Invitee(_)),
@@ -259,7 +259,7 @@ pub async fn results(
     let id = parse_id(&id)?;
     let (results, _) = state.replica.read(|engine| {
         let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
-        room::audience(&session, q).ok_or_else(ApiError::forbidden)?;
+        room::audience(&session.viewer(), q).ok_or_else(ApiError::forbidden)?;
         if !room::ended(q) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,

@@ -22,8 +22,8 @@ use engine::types::ParticipantId;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
-use super::error::ApiError;
 use super::state::AppState;
+use crate::error::ApiError;
 
 /// How far the limits go; the settings file's `[limits]` section sets them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

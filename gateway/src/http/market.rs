@@ -12,9 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Query, listing};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
+use crate::error::ApiError;
 
 /// Most items on one page.
 const MAX_PER_PAGE: usize = 100;

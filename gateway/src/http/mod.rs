@@ -3,9 +3,8 @@
 //! task through its handle; reads come from the replica, stamped with the sequence they answer as
 //! of, and wait for `min_seq` when a client asks to read its own writes.
 //!
-//! - `auth`: login, tokens (revoked by a logout), the session of every request (its account and
-//!   its cookie's origin checked).
-//! - `logins`: failed logins counted per name and address, password checks on threads of their own.
+//! - `login`: logging in and out (tokens and sessions themselves are [`crate::auth`]'s).
+//! - `live`: the WebSocket endpoints: a ticket, then the live feeds of [`crate::feed`].
 //! - `accounts`: password changes and resets, disabling accounts (U-2).
 //! - `security`: each request witnessed for the security log; operators read it (U-7).
 //! - `limits`: request and command rates, each participant's share of the engine's queue (U-5).
@@ -26,16 +25,15 @@
 
 mod accounts;
 mod auctions;
-mod auth;
 mod body;
 mod books;
 mod deals;
 mod directory;
-mod error;
 mod idempotency;
 mod inquiries;
 mod limits;
-mod logins;
+mod live;
+mod login;
 mod market;
 mod negotiations;
 mod openapi;
@@ -49,13 +47,13 @@ mod system;
 mod terms;
 
 pub use accounts::{hash as hash_password, one_time_password};
-pub use auth::{ClientAddress, Session, Tokens};
-pub use error::ApiError;
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
-pub use logins::{CHECKS_AT_ONCE, LoginLimiter};
 pub use state::{AppState, Books, JournalFiles};
 
 use std::time::Duration;
+
+use crate::auth::Session;
+use crate::error::ApiError;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -77,8 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(system::ready))
         .route("/metrics", get(system::metrics))
         .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/login", post(auth::login))
-        .route("/api/v1/logout", post(auth::logout))
+        .route("/api/v1/login", post(login::login))
+        .route("/api/v1/logout", post(login::logout))
         .route("/api/v1/me", get(system::me))
         .route("/api/v1/about", get(system::about))
         .route("/api/v1/catalog/products", get(market::products))
@@ -131,8 +129,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/prices/reference", get(prices::reference))
         .route("/api/v1/prices/index", get(prices::index))
         .route("/api/v1/alerts", get(prices::alerts))
-        .route("/api/v1/ws/ticket", post(crate::feed::ticket))
-        .route("/api/v1/ws", get(crate::feed::connect))
+        .route("/api/v1/ws/ticket", post(live::ticket))
+        .route("/api/v1/ws", get(live::connect))
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn(idempotency::mark_replays))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))

@@ -15,10 +15,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Query, deal_id, listing, newest_first};
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, created, read_after, submit_and_show};
-use crate::feed::room::names_in;
+use crate::error::ApiError;
+use crate::views::names_in;
 
 /// How long a supplier has to answer unless the purchaser says otherwise: two days.
 const DEFAULT_RESPOND_HOURS: i64 = 48;

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use super::{
-    accounts, auctions, auth, books, deals, directory, inquiries, market, negotiations, prices,
+    accounts, auctions, books, deals, directory, inquiries, login, market, negotiations, prices,
     reference, rotations, security, system,
 };
 
@@ -13,8 +13,8 @@ use super::{
 #[openapi(
     info(title = "Provincial government procurement marketplace", version = "1"),
     paths(
-        auth::login,
-        auth::logout,
+        login::login,
+        login::logout,
         system::me,
         system::about,
         market::products,
@@ -75,7 +75,7 @@ use super::{
         books::reconciliation,
     ),
     components(schemas(
-        auth::Login,
+        login::Login,
         market::SetOffer,
         deals::PlaceOrder,
         deals::StepBody,

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::Session;
 use super::body::{Query, listing};
-use super::error::ApiError;
 use super::state::AppState;
+use crate::error::ApiError;
 use crate::prices::{PriceDesk, alert_view, candle_view, index_view};
 
 /// Most candles or alerts in one answer.

@@ -18,9 +18,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::Body;
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Done, Session, submit};
+use crate::error::ApiError;
 
 fn parsed<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError>
 where

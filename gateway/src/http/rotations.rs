@@ -14,10 +14,10 @@ use serde_json::{Value, json};
 
 use super::body::{Body, Query, deal_id, listing, newest_first};
 use super::deals::order_answer;
-use super::error::ApiError;
 use super::state::AppState;
 use super::{Session, created, submit, submit_and_show};
-use crate::feed::room::names_in;
+use crate::error::ApiError;
+use crate::views::names_in;
 
 /// Body of `POST /api/v1/rotations`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -7,14 +7,13 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use engine::catalog::ParticipantKind;
-use engine::types::Actor;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::Session;
-use super::error::{ApiError, ErrorCode};
 use super::state::AppState;
-use crate::audit::{self, Acted, Entry, Kind, Page, Who, Witness};
+use crate::audit::{self, Acted, Entry, Kind, Page, Witness};
+use crate::auth::Session;
+use crate::error::{ApiError, ErrorCode};
 
 /// Witnesses the request, and records what the answer makes of it.
 pub async fn witness(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -84,19 +83,6 @@ fn subject(kind: Kind, witness: &Witness) -> (Option<u64>, Option<u64>, String) 
     match (&witness.action, kind) {
         (Some(acted), Kind::AccountAction) => (user, participant, acted.region.clone()),
         _ => (user, participant, who.map(|w| w.region.clone()).unwrap_or_default()),
-    }
-}
-
-/// Notes the session's actor for the log, as current data has its role and region.
-pub(super) fn note_actor(state: &AppState, actor: Actor) {
-    let (found, _) = state.replica.read(|engine| {
-        engine
-            .participant(actor.participant)
-            .map(|p| (p.kind, audit::region_path(p.region.as_ref())))
-    });
-    if let Some((role, region)) = found {
-        let who = Who { user: actor.user.0, participant: actor.participant.0, role, region };
-        audit::note(|w| w.actor = Some(who));
     }
 }
 

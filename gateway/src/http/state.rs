@@ -8,8 +8,8 @@ use crate::persist::Database;
 use crate::read::Replica;
 use crate::runtime::EngineHandle;
 
-use super::auth::Tokens;
-use super::logins::LoginLimiter;
+use crate::auth::LoginLimiter;
+use crate::auth::Tokens;
 
 /// Where reconciliation reads from.
 #[derive(Clone, Debug)]
@@ -62,4 +62,10 @@ pub struct AppState {
     pub demo: bool,
     /// The security log (U-7).
     pub security: crate::audit::SecurityLog,
+}
+
+impl axum::extract::FromRef<AppState> for crate::auth::Sessions {
+    fn from_ref(state: &AppState) -> Self {
+        Self { tokens: state.tokens.clone(), replica: state.replica.clone() }
+    }
 }

@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::auth::Session;
-use super::error::ApiError;
 use super::state::AppState;
+use crate::auth::Session;
+use crate::error::ApiError;
 
 /// `GET /health`: the process answers.
 pub async fn health() -> &'static str {

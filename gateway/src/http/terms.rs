@@ -5,7 +5,7 @@
 
 use engine::types::Timestamp;
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 const DAY_MS: i64 = 86_400_000;
 /// Furthest ahead a deal may start or a quote deadline may lie.

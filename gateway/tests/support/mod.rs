@@ -75,7 +75,7 @@ impl Market {
         gateway::http::AppState {
             handle: self.runtime.handle(),
             replica: self.replica.clone(),
-            tokens: Arc::new(gateway::http::Tokens::new("test", [key; 32])),
+            tokens: Arc::new(gateway::auth::Tokens::new("test", [key; 32])),
             logins: Arc::default(),
             books: None,
             journal: Some(gateway::http::JournalFiles {

@@ -301,7 +301,7 @@ async fn main() -> anyhow::Result<()> {
     // A public view as the marketplace sends it, for the reference to send alike.
     let (template, _) = node
         .replica
-        .read(|e| e.auction(auction).map(|a| gateway::feed::room::public_view(a, e.clock())));
+        .read(|e| e.auction(auction).map(|a| gateway::views::auction::public_view(a, e.clock())));
     let template = json!({ "type": "event", "topic": topic, "seq": 1, "n": 1, "event": template });
 
     let (feed, _) = broadcast::channel::<Arc<str>>(512);

@@ -16,8 +16,7 @@ use engine::inquiry::{
 use engine::types::{DealId, ParticipantId, Timestamp};
 use serde_json::{Value, json};
 
-use super::room::Names;
-use crate::http::Session;
+use super::{Names, Viewer};
 
 /// Who is looking at an inquiry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,22 +29,17 @@ pub enum Audience {
     Observer,
 }
 
-/// The inquiry's topic: its deadline, closing, opening and award as they happen.
-pub fn topic(inquiry: DealId) -> String {
-    super::Topic::Inquiry(inquiry).to_string()
-}
-
-/// How `session` may see `q`, if at all.
-pub fn audience(session: &Session, q: &Inquiry) -> Option<Audience> {
-    let me = session.actor.participant;
-    let inside = match session.role {
+/// How `viewer` may see `q`, if at all.
+pub fn audience(viewer: &Viewer, q: &Inquiry) -> Option<Audience> {
+    let me = viewer.participant;
+    let inside = match viewer.role {
         ParticipantKind::Purchaser if q.purchaser == me => return Some(Audience::Purchaser),
         ParticipantKind::Supplier if q.rounds.iter().any(|r| r.invited.contains(&me)) => {
             return Some(Audience::Invitee(me));
         }
         ParticipantKind::Purchaser | ParticipantKind::Supplier => false,
         ParticipantKind::Analyst | ParticipantKind::Operator => {
-            session.region.is_none_or(|oversees| q.region.contains(oversees.region()))
+            viewer.region.is_none_or(|oversees| q.region.contains(oversees.region()))
         }
     };
     (inside || ended(q)).then_some(Audience::Observer)
@@ -80,7 +74,7 @@ fn party(id: ParticipantId, names: Names<'_>) -> Value {
 
 /// The inquiry as `audience` may see it at `now`.
 pub fn view(engine: &engine::Engine, q: &Inquiry, audience: Audience, now: Timestamp) -> Value {
-    let names: Names<'_> = &super::room::names_in(engine);
+    let names: Names<'_> = &super::names_in(engine);
     let round = q.round();
     let collecting = q.state == InquiryState::Collecting;
     let mut view = json!({

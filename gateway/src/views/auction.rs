@@ -5,13 +5,14 @@
 //! own rank and the number of bidders (and the best price in `best_price` mode); the purchaser sees
 //! anonymous labels in rank order (with prices only in `best_price` mode); observers (analysts,
 //! operators, eligible suppliers yet to bid) see what the public view shows. After an award or a
-//! failure the results publish every bid with the bidder's name. Views are built from an
-//! [`Auction`], so the hub keeps a mirror of each open auction, updated from the events alone.
+//! failure the results publish every bid with the bidder's name. Views are built from the
+//! engine's own [`Auction`], as of the sequence they are read at, for REST and feed alike.
 
-use engine::Event;
 use engine::auction::{Auction, AuctionState, Disclosure, MinStep, Standing};
-use engine::types::{DealId, ParticipantId, Timestamp};
+use engine::types::{ParticipantId, Timestamp};
 use serde_json::{Value, json};
+
+use super::{Names, Viewer};
 
 /// Who is looking at an auction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,35 +23,6 @@ pub enum Audience {
     Purchaser,
     /// Anyone else allowed in the room: the public view.
     Observer,
-}
-
-/// The name and credit code of a participant, for the published results.
-pub type Names<'a> = &'a dyn Fn(ParticipantId) -> Option<(String, String)>;
-
-/// Names as the engine has them: what every caller of [`results`] and [`view`] passes.
-pub fn names_in(
-    engine: &engine::Engine,
-) -> impl Fn(ParticipantId) -> Option<(String, String)> + '_ {
-    |p| {
-        engine
-            .participant(p)
-            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
-    }
-}
-
-/// The room's public topic.
-pub fn topic(auction: DealId) -> String {
-    super::Topic::Auction(auction).to_string()
-}
-
-/// A bidder's private topic: only that bidder's own connections are subscribed to it.
-pub fn bidder_topic(auction: DealId, bidder: ParticipantId) -> String {
-    format!("auction:{}/bidder:{}", auction.0, bidder.0)
-}
-
-/// The purchaser's private topic.
-pub fn purchaser_topic(auction: DealId) -> String {
-    format!("auction:{}/purchaser", auction.0)
 }
 
 /// True once results may be published: the auction closed with or without a winner.
@@ -167,83 +139,13 @@ pub fn view(a: &Auction, audience: Audience, now: Timestamp, names: Names<'_>) -
     view
 }
 
-/// Brings a mirrored auction up to date with one of its events; opening creates the mirror, and
-/// events about anything else change nothing.
-pub fn apply(
-    mirror: &mut std::collections::HashMap<DealId, Auction>,
-    event: &Event,
-    at: Timestamp,
-) {
-    match event {
-        Event::AuctionOpened { auction, purchaser, spec, step, hold } => {
-            let state = AuctionState::Scheduled;
-            mirror.insert(
-                *auction,
-                Auction {
-                    id: *auction,
-                    purchaser: *purchaser,
-                    region: Default::default(),
-                    spec: spec.clone(),
-                    step: *step,
-                    hold: *hold,
-                    end: spec.ends,
-                    state,
-                    standings: Vec::new(),
-                    bids: Vec::new(),
-                    closed: None,
-                },
-            );
-        }
-        Event::AuctionStarted { auction } => {
-            if let Some(a) = mirror.get_mut(auction) {
-                a.state = AuctionState::Open;
-            }
-        }
-        Event::BidAccepted { auction, bidder, price, receipt } => {
-            if let Some(a) = mirror.get_mut(auction) {
-                let standing = Standing { bidder: *bidder, price: *price, receipt: *receipt, at };
-                match a.standings.iter_mut().find(|s| s.bidder == *bidder) {
-                    Some(own) => *own = standing,
-                    None => a.standings.push(standing),
-                }
-                a.bids.push(standing);
-            }
-        }
-        Event::AuctionExtended { auction, end } => {
-            if let Some(a) = mirror.get_mut(auction) {
-                a.end = *end;
-            }
-        }
-        Event::AuctionAwarded { auction, .. } => set_state(mirror, *auction, AuctionState::Awarded),
-        Event::AuctionFailed { auction, .. } => set_state(mirror, *auction, AuctionState::Failed),
-        Event::AuctionCancelled { auction, .. } => {
-            set_state(mirror, *auction, AuctionState::Cancelled)
-        }
-        _ => {}
-    }
-}
-
-fn set_state(
-    mirror: &mut std::collections::HashMap<DealId, Auction>,
-    auction: DealId,
-    state: AuctionState,
-) {
-    if let Some(a) = mirror.get_mut(&auction) {
-        a.state = state;
-    }
-}
-
-/// How `session` may look at `a`, or `None` when it may not enter the room at all: the purchaser
+/// How `viewer` may look at `a`, or `None` when it may not enter the room at all: the purchaser
 /// that opened it, suppliers that may bid or have bid, and analysts and operators overseeing its
 /// region. Once closed, the results are public.
-pub fn audience(
-    engine: &engine::Engine,
-    session: &crate::http::Session,
-    a: &Auction,
-) -> Option<Audience> {
+pub fn audience(engine: &engine::Engine, viewer: &Viewer, a: &Auction) -> Option<Audience> {
     use engine::catalog::ParticipantKind as Kind;
-    let me = session.actor.participant;
-    let inside = match session.role {
+    let me = viewer.participant;
+    let inside = match viewer.role {
         Kind::Purchaser if a.purchaser == me => return Some(Audience::Purchaser),
         Kind::Supplier => {
             if a.standings.iter().any(|s| s.bidder == me) || engine.may_bid(a.id, me) {
@@ -253,7 +155,7 @@ pub fn audience(
         }
         Kind::Purchaser => false,
         Kind::Analyst | Kind::Operator => {
-            session.region.is_none_or(|oversees| a.region.contains(oversees.region()))
+            viewer.region.is_none_or(|oversees| a.region.contains(oversees.region()))
         }
     };
     (inside || closed(a)).then_some(Audience::Observer)

@@ -1,0 +1,37 @@
+//! What each viewer may see of a deal, built from the engine as of one sequence, so that the REST
+//! answers and the live feeds cannot disagree on what is disclosed. A view takes a plain
+//! [`Viewer`], never an HTTP session: who is looking, in what role, overseeing which region.
+//!
+//! - [`auction`]: reverse auction rooms and their results.
+//! - [`inquiry`]: sealed inquiry rounds: nothing of a quote before its opening.
+
+pub mod auction;
+pub mod inquiry;
+
+use engine::catalog::{ParticipantKind, RegionChain};
+use engine::types::ParticipantId;
+
+/// Who is looking.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    /// The participant.
+    pub participant: ParticipantId,
+    /// Its role.
+    pub role: ParticipantKind,
+    /// The region it belongs to (and, for analysts and operators, oversees).
+    pub region: Option<RegionChain>,
+}
+
+/// The name and credit code of a participant, for the published results.
+pub type Names<'a> = &'a dyn Fn(ParticipantId) -> Option<(String, String)>;
+
+/// Names as the engine has them: what every caller of the results views passes.
+pub fn names_in(
+    engine: &engine::Engine,
+) -> impl Fn(ParticipantId) -> Option<(String, String)> + '_ {
+    |p| {
+        engine
+            .participant(p)
+            .map(|p| (p.name.clone(), p.credit_code.map(|c| c.to_string()).unwrap_or_default()))
+    }
+}
