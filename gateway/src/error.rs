@@ -6,7 +6,6 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use engine::Reason;
-use serde_json::json;
 
 use crate::runtime::SubmitError;
 
@@ -96,13 +95,35 @@ impl From<SubmitError> for ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a program and for a person.
+#[derive(Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code (`budget_short`, `not_permitted`, ...).
+    pub code: String,
+    /// A message a person can read.
+    pub message: String,
+    /// The rule of the catalogue that refused the request, when one did (`B-1`, `A-2`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(rule) = self.rule {
-            error["rule"] = json!(rule);
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                rule: self.rule.map(str::to_owned),
+            },
+        };
+        let mut response = (self.status, Json(body)).into_response();
         response.extensions_mut().insert(ErrorCode(self.code));
         if let Some(wait) = self.retry_after {
             let seconds = wait.as_secs().max(1).to_string();
@@ -112,4 +133,41 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Longest framework message passed on in an error answer.
+const MAX_FRAMEWORK_MESSAGE: usize = 300;
+
+/// Gives every error answer the API's error shape: an answer the framework made itself (a path
+/// that does not parse, a body over the limit, a method the path does not take) comes as plain
+/// text, and becomes `{"error": {"code", "message"}}` here, its text kept as the message.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_input",
+    };
+    let bytes = axum::body::to_bytes(response.into_body(), 64 << 10).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let mut message: String = text.trim().chars().take(MAX_FRAMEWORK_MESSAGE).collect();
+    if message.is_empty() {
+        message = status.canonical_reason().unwrap_or("refused").to_owned();
+    }
+    ApiError::new(status, code, message).into_response()
 }

@@ -6,30 +6,50 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::state::AppState;
 use crate::auth::Session;
 use crate::error::ApiError;
 use crate::feed::{MAX_CLIENT_MESSAGE, serve};
 
+/// A single-use ticket.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct WsTicket {
+    /// Valid for 30 seconds, once.
+    pub ticket: String,
+}
+
 /// `POST /api/v1/ws/ticket`: a single-use ticket to open the WebSocket with.
+#[utoipa::path(post, path = "/api/v1/ws/ticket", tag = "feeds",
+    responses((status = 200, description = "A ticket for `GET /api/v1/ws`", body = WsTicket),
+              (status = 404, description = "This node serves no live feeds")))]
 pub async fn ticket(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WsTicket>, ApiError> {
     let hub = state.hub.as_ref().ok_or_else(|| ApiError::not_found("live feeds on this node"))?;
     let ticket = hub.issue_ticket(session).await.map_err(|e| ApiError::internal(&e))?;
-    Ok(Json(json!({ "ticket": ticket })))
+    Ok(Json(WsTicket { ticket }))
 }
 
 /// Query of `GET /api/v1/ws`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct Ticket {
+    /// The ticket from `POST /api/v1/ws/ticket`.
     ticket: String,
 }
 
-/// `GET /api/v1/ws?ticket=...`: the live feeds.
+/// `GET /api/v1/ws?ticket=...`: the live feeds, over a WebSocket. The client sends
+/// `{"op": "subscribe" | "unsubscribe", "topic": "..."}` (at most 4 KiB, 64 topics a connection);
+/// the server sends `subscribed`, `event` (with the topic, the engine sequence and a gap-free
+/// counter `n`), `lagged` followed by a `snapshot`, `error` and `closed`. Topics: `offers:<product>`,
+/// `trades:<category>`, `candles:product:<id>:<1m|1h|1d>`, `candles:category:<code>:<..>`,
+/// `index:<category>`, `budget:<purchaser>`, `orders:<purchaser>`, `negotiations:<participant>`,
+/// `auction:<id>`, `inquiry:<id>`, `alerts:<region>`.
+#[utoipa::path(get, path = "/api/v1/ws", tag = "feeds", params(Ticket),
+    responses((status = 101, description = "Switching to the WebSocket protocol"),
+              (status = 401, description = "The ticket is unknown, used or expired"),
+              (status = 429, description = "The organisation holds the most live connections it may")))]
 pub async fn connect(
     State(state): State<AppState>,
     Query(query): Query<Ticket>,

@@ -36,7 +36,7 @@ mod live;
 mod login;
 mod market;
 mod negotiations;
-mod openapi;
+pub mod openapi;
 mod prices;
 mod reference;
 mod rotations;
@@ -58,82 +58,33 @@ use crate::error::ApiError;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
-use axum::routing::{get, post};
+use axum::routing::get;
 use engine::idempotency::IdempotencyKey;
 use engine::types::Seq;
 use engine::{Action, Command, Event, EventEnvelope};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// The API.
+/// The API: every route is added with its OpenAPI operation from one list, so none can go
+/// undocumented; the document is served at `/api/v1/openapi.json`. The storefront's static files
+/// are the only routes outside it.
 pub fn router(state: AppState) -> Router {
+    let (api, mut document) = api().split_for_parts();
+    openapi::finish(&mut document);
+    let document = std::sync::Arc::new(document);
     Router::new()
         .route("/", get(storefront::index))
         .route("/style.css", get(storefront::style))
         .route("/js/{module}", get(storefront::script))
-        .route("/health", get(system::health))
-        .route("/ready", get(system::ready))
-        .route("/metrics", get(system::metrics))
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/api/v1/login", post(login::login))
-        .route("/api/v1/logout", post(login::logout))
-        .route("/api/v1/me", get(system::me))
-        .route("/api/v1/about", get(system::about))
-        .route("/api/v1/catalog/products", get(market::products))
-        .route("/api/v1/catalog/products/{product}/offers", get(market::offers))
-        .route("/api/v1/offers", post(market::set_offer))
-        .route("/api/v1/orders", post(deals::place_order))
-        .route("/api/v1/trades", get(deals::trades))
-        .route("/api/v1/trades/{trade}/{step}", post(deals::settle))
-        .route("/api/v1/auctions", post(auctions::open).get(auctions::list))
-        .route("/api/v1/auctions/{id}", get(auctions::get))
-        .route("/api/v1/auctions/{id}/results", get(auctions::results))
-        .route("/api/v1/auctions/{id}/bids", post(auctions::bid))
-        .route("/api/v1/auctions/{id}/cancel", post(auctions::cancel))
-        .route("/api/v1/inquiries", post(inquiries::open).get(inquiries::list))
-        .route("/api/v1/competitions", post(inquiries::open_competition))
-        .route("/api/v1/negotiations", post(negotiations::propose).get(negotiations::list))
-        .route("/api/v1/negotiations/{id}", get(negotiations::get))
-        .route("/api/v1/negotiations/{id}/counter", post(negotiations::counter))
-        .route("/api/v1/negotiations/{id}/{answer}", post(negotiations::answer))
-        .route("/api/v1/negotiation-rules", post(reference::set_negotiation_rules))
-        .route("/api/v1/rotations", post(rotations::define).get(rotations::list))
-        .route("/api/v1/rotations/{id}/orders", post(rotations::order))
-        .route("/api/v1/inquiries/{id}", get(inquiries::get))
-        .route("/api/v1/inquiries/{id}/quotes", post(inquiries::quote))
-        .route("/api/v1/inquiries/{id}/quotes/withdraw", post(inquiries::withdraw))
-        .route("/api/v1/inquiries/{id}/rounds", post(inquiries::next_round))
-        .route("/api/v1/inquiries/{id}/end", post(inquiries::end))
-        .route("/api/v1/inquiries/{id}/results", get(inquiries::results))
-        .route("/api/v1/budgets", get(books::budgets).post(reference::allocate_budget))
-        .route("/api/v1/budgets/{id}/adjust", post(reference::adjust_budget))
-        .route("/api/v1/regions", get(directory::regions).post(reference::define_region))
-        .route("/api/v1/categories", get(directory::categories).post(reference::define_category))
-        .route("/api/v1/products", post(reference::define_product))
-        .route(
-            "/api/v1/participants",
-            get(directory::participants).post(reference::register_participant),
-        )
-        .route("/api/v1/suppliers/{id}/{step}", post(reference::supplier_status))
-        .route("/api/v1/affiliation-groups", post(reference::define_group))
-        .route("/api/v1/agreements", get(directory::agreements).post(reference::grant_agreement))
-        .route("/api/v1/agreements/{id}/{change}", post(reference::change_agreement))
-        .route("/api/v1/direct-order-limits", post(reference::set_limit))
-        .route("/api/v1/calendar", post(reference::load_calendar))
-        .route("/api/v1/users", post(reference::register_user))
-        .route("/api/v1/users/{id}/{change}", post(accounts::change_account))
-        .route("/api/v1/me/password", post(accounts::change_password))
-        .route("/api/v1/security-events", get(security::events))
-        .route("/api/v1/reconciliation", get(books::reconciliation))
-        .route("/api/v1/prices/candles", get(prices::candles))
-        .route("/api/v1/prices/reference", get(prices::reference))
-        .route("/api/v1/prices/index", get(prices::index))
-        .route("/api/v1/alerts", get(prices::alerts))
-        .route("/api/v1/ws/ticket", post(live::ticket))
-        .route("/api/v1/ws", get(live::connect))
+        .route("/api/v1/openapi.json", get(move || openapi::serve(document.clone())))
+        .merge(api)
         .fallback(system::not_found)
         .layer(axum::middleware::from_fn(idempotency::mark_replays))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::per_address))
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
         // Outside the limits, so that their refusals are on the record too.
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::witness))
         .layer(DefaultBodyLimit::max(body::MAX_BODY_BYTES))
@@ -145,6 +96,67 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Every route of the API with its operation.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(system::health))
+        .routes(routes!(system::ready))
+        .routes(routes!(system::metrics))
+        .routes(routes!(login::login))
+        .routes(routes!(login::logout))
+        .routes(routes!(system::me))
+        .routes(routes!(system::about))
+        .routes(routes!(market::products))
+        .routes(routes!(market::offers))
+        .routes(routes!(market::set_offer))
+        .routes(routes!(deals::place_order))
+        .routes(routes!(deals::trades))
+        .routes(routes!(deals::settle))
+        .routes(routes!(auctions::open, auctions::list))
+        .routes(routes!(auctions::get))
+        .routes(routes!(auctions::results))
+        .routes(routes!(auctions::bid))
+        .routes(routes!(auctions::cancel))
+        .routes(routes!(inquiries::open, inquiries::list))
+        .routes(routes!(inquiries::open_competition))
+        .routes(routes!(inquiries::get))
+        .routes(routes!(inquiries::quote))
+        .routes(routes!(inquiries::withdraw))
+        .routes(routes!(inquiries::next_round))
+        .routes(routes!(inquiries::end))
+        .routes(routes!(inquiries::results))
+        .routes(routes!(negotiations::propose, negotiations::list))
+        .routes(routes!(negotiations::get))
+        .routes(routes!(negotiations::counter))
+        .routes(routes!(negotiations::answer))
+        .routes(routes!(reference::set_negotiation_rules))
+        .routes(routes!(rotations::define, rotations::list))
+        .routes(routes!(rotations::order))
+        .routes(routes!(books::budgets, reference::allocate_budget))
+        .routes(routes!(reference::adjust_budget))
+        .routes(routes!(directory::regions, reference::define_region))
+        .routes(routes!(directory::categories, reference::define_category))
+        .routes(routes!(reference::define_product))
+        .routes(routes!(directory::participants, reference::register_participant))
+        .routes(routes!(reference::supplier_status))
+        .routes(routes!(reference::define_group))
+        .routes(routes!(directory::agreements, reference::grant_agreement))
+        .routes(routes!(reference::change_agreement))
+        .routes(routes!(reference::set_limit))
+        .routes(routes!(reference::load_calendar))
+        .routes(routes!(reference::register_user))
+        .routes(routes!(accounts::change_account))
+        .routes(routes!(accounts::change_password))
+        .routes(routes!(security::events))
+        .routes(routes!(books::reconciliation))
+        .routes(routes!(prices::candles))
+        .routes(routes!(prices::reference))
+        .routes(routes!(prices::index))
+        .routes(routes!(prices::alerts))
+        .routes(routes!(live::ticket))
+        .routes(routes!(live::connect))
 }
 
 /// The span over one request, naming its id, method and path, so each log line of the request

@@ -10,6 +10,8 @@ use crate::auth::Session;
 use crate::error::ApiError;
 
 /// `GET /health`: the process answers.
+#[utoipa::path(get, path = "/health", tag = "system",
+    responses((status = 200, description = "`ok`: the process answers", body = String, content_type = "text/plain")))]
 pub async fn health() -> &'static str {
     "ok"
 }
@@ -21,6 +23,9 @@ const REDIS_WITHIN: std::time::Duration = std::time::Duration::from_millis(300);
 /// journal takes records), 503 otherwise; the body says how each part is, the database's from what
 /// the persister last heard (a database outage is reported, and does not make the node unready:
 /// the journal holds every command and the persister catches up).
+#[utoipa::path(get, path = "/ready", tag = "system",
+    responses((status = 200, description = "Ready: each part and how it is", body = Object),
+              (status = 503, description = "Not ready: the engine or the journal cannot take commands", body = Object)))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let engine_runs = !state.handle.is_closed();
     let mut body = json!({
@@ -49,6 +54,8 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 }
 
 /// `GET /metrics`: Prometheus text exposition, from memory only: it never waits on the database.
+#[utoipa::path(get, path = "/metrics", tag = "system",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> String {
     let m = &crate::metrics::METRICS;
     m.queue_depth.set(i64::try_from(state.handle.queue_depth()).unwrap_or(i64::MAX));
@@ -91,5 +98,5 @@ pub async fn about(State(state): State<AppState>) -> Json<Value> {
 
 /// Anything else.
 pub async fn not_found() -> ApiError {
-    ApiError::not_found("endpoint")
+    ApiError::new(StatusCode::NOT_FOUND, "no_such_endpoint", "there is no endpoint at this path")
 }
