@@ -363,8 +363,8 @@ pub struct EdgeNode {
     logins: Arc<crate::auth::LoginLimiter>,
     bus: crate::bus::Bus,
     limits: Arc<crate::http::Limits>,
-    /// Hands its security log to the owner.
-    security: crate::audit::SecurityLog,
+    /// Its security log, handed to the owner.
+    pub security: crate::audit::SecurityLog,
     /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
     pub sealer: Option<Arc<crate::sealing::Sealer>>,
 }

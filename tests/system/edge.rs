@@ -110,6 +110,26 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let (status, blocked) = login(&client, &edge_base, "unit8", "demo").await;
     assert_eq!((status, blocked["error"]["code"].as_str()), (429, Some("too_many_attempts")));
 
+    // The edge's security log reaches the owner's database: its logins are on the one record.
+    edge.security.flushed().await;
+    let page = gateway::audit::Page { limit: 200, ..Default::default() };
+    let kept = within(Duration::from_secs(30), "the edge's entries reaching the owner", async {
+        loop {
+            let kept = owner.security.store().read(&page).await.expect("read").expect("kept");
+            let from_edge = |kind: gateway::audit::Kind, login: &str| {
+                kept.iter().any(|s| s.entry.kind == kind && s.entry.login.as_deref() == Some(login))
+            };
+            if from_edge(gateway::audit::Kind::LoginRefused, "unit8")
+                && from_edge(gateway::audit::Kind::LoginSucceeded, "unit7")
+            {
+                return kept;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(kept.iter().filter(|s| s.entry.kind == gateway::audit::Kind::LoginFailed).count() >= 5);
+
     drop(edge);
     owner.shutdown().await.expect("shutdown");
     clean(&namespace).await;
