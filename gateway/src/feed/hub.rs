@@ -233,10 +233,10 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
             hub.publish_view(Topic::Offers(*product).to_string(), seq, view);
         }
         Event::TradeStruck(t) => {
-            let view = json!({ "kind": "trade", "id": t.id.to_string(), "mode": t.mode.name(),
-                "product": t.product.0, "supplier": t.supplier.0, "purchaser": t.purchaser.0,
-                "quantity": t.quantity.to_string(), "unit_price": t.unit_price.to_string(),
-                "amount": t.amount.to_string(), "region": t.region.to_string(), "ts_ms": t.ts.ms() });
+            // The trade as REST shows it, marked as a trade among the topic's other messages.
+            let mut view = serde_json::to_value(views::trade::TradeView::of(t, None))
+                .unwrap_or_default();
+            view["kind"] = json!("trade");
             if let Some(category) = engine.product(t.product).map(|p| p.category.category()) {
                 hub.publish_view(Topic::Trades(category).to_string(), seq, view.clone());
             }

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, deal_id, listing, newest_first};
+use super::body::{Page, Body, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;
@@ -225,7 +225,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<AuctionQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let wanted = query.state.as_deref().map(parse_state).transpose()?;
     let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);

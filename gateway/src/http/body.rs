@@ -109,16 +109,29 @@ pub(crate) fn newest_first<T>(
 }
 
 /// A page of a list as every list answers: its items, where it is, and as of which sequence.
-pub(crate) fn listing(
-    items: Vec<serde_json::Value>,
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    /// The page's items.
+    pub items: Vec<T>,
+    /// Which page, from 1.
+    pub page: usize,
+    /// Items a page.
+    pub per_page: usize,
+    /// Items on every page.
+    pub total: usize,
+    /// The engine sequence the page reads as of.
+    pub as_of_seq: u64,
+}
+
+/// The page of `items` as answered.
+pub(crate) fn listing<T>(
+    items: Vec<T>,
     page: usize,
     per_page: usize,
     total: usize,
-    seq: u64,
-) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({
-        "items": items, "page": page, "per_page": per_page, "total": total, "as_of_seq": seq,
-    }))
+    as_of_seq: u64,
+) -> axum::Json<Page<T>> {
+    axum::Json(Page { items, page, per_page, total, as_of_seq })
 }
 
 /// A deal id from the path; `what` names the deal in the error ("an auction").

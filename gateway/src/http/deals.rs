@@ -5,16 +5,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::catalog::ParticipantKind;
 use engine::direct::OrderRequest;
-use engine::settlement::{SettlementStep, Trade, TradeRecord};
+use engine::settlement::SettlementStep;
 use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity, Seq, TradeId, UnitPrice};
 use engine::{Action, Event};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::body::{Body, Query, listing, newest_first};
+use super::body::{Page, Body, Query, listing, newest_first};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;
+use crate::views::trade::TradeView;
 
 /// Body of `POST /api/v1/orders`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -28,29 +28,70 @@ pub struct PlaceOrder {
     all_or_nothing: bool,
 }
 
-fn trade_view(t: &Trade, state: Option<&TradeRecord>) -> Value {
-    json!({
-        "id": t.id.to_string(),
-        "mode": t.mode.name(),
-        "deal": t.deal.0,
-        "purchaser": t.purchaser.0,
-        "supplier": t.supplier.0,
-        "product": t.product.0,
-        "quantity": t.quantity.to_string(),
-        "unit_price": t.unit_price.to_string(),
-        "amount": t.amount.to_string(),
-        "budget_line": t.budget_line.0,
-        "region": t.region.to_string(),
-        "ts_ms": t.ts.ms(),
-        "seq": t.seq.0,
-        "state": state.map_or("struck", |r| r.state.name()),
-    })
+/// How an order filled.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderFill {
+    order: u64,
+    /// Quantity asked for.
+    requested: String,
+    /// Quantity filled.
+    filled: String,
+    /// Quantity left unfilled (not all-or-nothing) and so cancelled.
+    cancelled: String,
+    /// Amount of its trades.
+    amount: String,
+}
+
+/// Which supplier a rotation served, and its place in the rotation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RotationServed {
+    rotation: u64,
+    supplier: u64,
+    position: u32,
+}
+
+/// The answer to an order; a retry under its key answers `already_applied` alone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OrderPlaced {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<OrderFill>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    trades: Vec<TradeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation: Option<RotationServed>,
+    /// The engine sequence of the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    /// The sequence of the first command with this Idempotency-Key, on a retry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
+}
+
+/// A trade's settlement step taken.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StepTaken {
+    trade: String,
+    step: &'static str,
+    /// The trade's state after it.
+    state: &'static str,
+}
+
+/// The answer to a settlement step; a retry answers `already_applied` alone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Settled {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settled: Option<StepTaken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
 }
 
 /// `POST /api/v1/orders`: a purchasing unit orders catalog goods directly.
 #[utoipa::path(post, path = "/api/v1/orders", request_body = PlaceOrder, tag = "orders",
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
-    responses((status = 201, description = "Filled, wholly or in part, with its trades"),
+    responses((status = 201, description = "Filled, wholly or in part, with its trades", body = OrderPlaced),
+              (status = 200, description = "A retry: the first order's sequence", body = OrderPlaced),
               (status = 400, description = "Malformed, or finer than the product's quantity scale (D-5)"),
               (status = 422, description = "Refused by a rule: no agreement, region, ceiling, stock, limit, budget (D-1 to D-5, B-1)")))]
 pub async fn place_order(
@@ -58,7 +99,7 @@ pub async fn place_order(
     session: Session,
     headers: HeaderMap,
     Body(body): Body<PlaceOrder>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OrderPlaced>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let quantity =
         Quantity::parse(&body.quantity).map_err(|e| ApiError::invalid(format!("quantity: {e}")))?;
@@ -80,41 +121,54 @@ pub async fn place_order(
 }
 
 /// The answer to an order, direct or under a rotation: how it filled, and its trades.
-pub(super) fn order_answer(done: Done) -> Result<(StatusCode, Json<Value>), ApiError> {
+pub(super) fn order_answer(done: Done) -> Result<(StatusCode, Json<OrderPlaced>), ApiError> {
     match done {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
+        Done::Retried { original } => Ok((
+            StatusCode::OK,
+            Json(OrderPlaced {
+                order: None,
+                trades: Vec::new(),
+                rotation: None,
+                seq: None,
+                already_applied: Some(original.0),
+            }),
+        )),
         Done::Applied { seq, events } => {
             let served = events.iter().find_map(|e| match &e.event {
-                Event::RotationServed { rotation, supplier, position, .. } => Some(json!({
-                    "rotation": rotation.0, "supplier": supplier.0, "position": position,
-                })),
+                Event::RotationServed { rotation, supplier, position, .. } => {
+                    Some(RotationServed {
+                        rotation: rotation.0,
+                        supplier: supplier.0,
+                        position: *position,
+                    })
+                }
                 _ => None,
             });
             let trades: Vec<_> = events
                 .iter()
                 .filter_map(|e| match &e.event {
-                    Event::TradeStruck(t) => Some(trade_view(t, None)),
+                    Event::TradeStruck(t) => Some(TradeView::of(t, None)),
                     _ => None,
                 })
                 .collect();
             let filled = events.iter().find_map(|e| match &e.event {
-                Event::OrderFilled { order, filled, amount, request, .. } => Some(json!({
-                    "order": order.0,
-                    "requested": request.quantity.to_string(),
-                    "filled": filled.to_string(),
-                    "cancelled": request.quantity.minus(*filled).to_string(),
-                    "amount": amount.to_string(),
-                })),
+                Event::OrderFilled { order, filled, amount, request, .. } => Some(OrderFill {
+                    order: order.0,
+                    requested: request.quantity.to_string(),
+                    filled: filled.to_string(),
+                    cancelled: request.quantity.minus(*filled).to_string(),
+                    amount: amount.to_string(),
+                }),
                 _ => None,
             });
-            Ok((
-                StatusCode::CREATED,
-                Json(
-                    json!({ "order": filled, "trades": trades, "rotation": served, "seq": seq.0 }),
-                ),
-            ))
+            let placed = OrderPlaced {
+                order: filled,
+                trades,
+                rotation: served,
+                seq: Some(seq.0),
+                already_applied: None,
+            };
+            Ok((StatusCode::CREATED, Json(placed)))
         }
     }
 }
@@ -130,12 +184,12 @@ pub struct TradeQuery {
 /// `GET /api/v1/trades`: a purchaser's or supplier's own trades; an analyst's or operator's in the
 /// region it oversees. Newest first.
 #[utoipa::path(get, path = "/api/v1/trades", params(TradeQuery), tag = "trades",
-    responses((status = 200, description = "The caller's trades, newest first, a page of them")))]
+    responses((status = 200, description = "The caller's trades, newest first, a page of them", body = Page<TradeView>)))]
 pub async fn trades(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<TradeQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<TradeView>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let per_page = query.per_page.unwrap_or(50).clamp(1, 200);
     let page = query.page.unwrap_or(1).max(1);
@@ -153,7 +207,7 @@ pub async fn trades(
             .collect();
         let total = visible.len();
         let items =
-            newest_first(&visible, page, per_page).map(|r| trade_view(&r.trade, Some(r))).collect();
+            newest_first(&visible, page, per_page).map(|r| TradeView::of(&r.trade, Some(r))).collect();
         (total, items)
     });
     Ok(listing(items, page, per_page, total, seq.0))
@@ -176,14 +230,14 @@ fn parse_trade(text: &str) -> Option<TradeId> {
 #[utoipa::path(post, path = "/api/v1/trades/{trade}/{step}", tag = "trades", request_body(content = Option<StepBody>),
     params(("trade" = String, Path, description = "Trade id, such as T1234-0"),
            ("step" = String, Path, description = "deliver, accept, pay, decline or cancel")),
-    responses((status = 200, description = "The trade's new state"), (status = 422, description = "The step does not follow")))]
+    responses((status = 200, description = "The trade's new state", body = Settled), (status = 422, description = "The step does not follow")))]
 pub async fn settle(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path((trade, step)): Path<(String, String)>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Settled>, ApiError> {
     let trade =
         parse_trade(&trade).ok_or_else(|| ApiError::invalid("a trade id looks like T1234-0"))?;
     // The body is optional: only declining and cancelling need a reason.
@@ -203,17 +257,19 @@ pub async fn settle(
         SettlementStep::Cancel => Action::CancelTrade { trade, reason },
     };
     match submit(&state, &session, &headers, action).await? {
-        Done::Retried { original } => Ok(Json(json!({ "already_applied": original.0 }))),
+        Done::Retried { original } => {
+            Ok(Json(Settled { settled: None, seq: None, already_applied: Some(original.0) }))
+        }
         Done::Applied { seq, events } => {
             let settled = events.iter().find_map(|e| match &e.event {
-                Event::TradeSettled { trade, step, state, .. } => Some(json!({
-                    "trade": trade.to_string(),
-                    "step": step.name(),
-                    "state": state.name(),
-                })),
+                Event::TradeSettled { trade, step, state, .. } => Some(StepTaken {
+                    trade: trade.to_string(),
+                    step: step.name(),
+                    state: state.name(),
+                }),
                 _ => None,
             });
-            Ok(Json(json!({ "settled": settled, "seq": seq.0 })))
+            Ok(Json(Settled { settled, seq: Some(seq.0), already_applied: None }))
         }
     }
 }

@@ -19,7 +19,7 @@ use engine::{Action, Command, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, deal_id, listing, newest_first};
+use super::body::{Page, Body, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{
     Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command_for,
@@ -197,7 +197,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<InquiryQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let known = ["collecting", "opening", "round_failed", "awarded", "failed", "cancelled"];
     if let Some(wanted) = query.state.as_deref().filter(|s| !known.contains(s)) {

@@ -11,7 +11,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, listing};
+use super::body::{Page, Body, Query, listing};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;
@@ -51,7 +51,7 @@ pub async fn products(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<ProductQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let category = match query.category.as_deref() {
         Some(code) => {

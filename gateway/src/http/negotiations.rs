@@ -14,7 +14,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, deal_id, listing, newest_first};
+use super::body::{Page, Body, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{Session, created, read_after, submit_and_show};
 use crate::error::ApiError;
@@ -164,7 +164,7 @@ pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<NegotiationQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
     let page = query.page.unwrap_or(1).max(1);

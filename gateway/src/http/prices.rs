@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Session;
-use super::body::{Query, listing};
+use super::body::{Page, Query, listing};
 use super::state::AppState;
 use crate::error::ApiError;
 use crate::prices::{PriceDesk, alert_view, candle_view, index_view};
@@ -163,7 +163,7 @@ pub async fn alerts(
     State(state): State<AppState>,
     session: Session,
     Query(q): Query<AlertQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
     let desk = desk(&state)?;
     after(desk, q.min_seq).await?;

@@ -12,7 +12,7 @@ use engine::{Action, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Body, Query, deal_id, listing, newest_first};
+use super::body::{Page, Body, Query, deal_id, listing, newest_first};
 use super::deals::order_answer;
 use super::state::AppState;
 use super::{Session, created, submit, submit_and_show};
@@ -92,7 +92,7 @@ pub async fn list(
     State(state): State<AppState>,
     _session: Session,
     Query(query): Query<RotationQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Page<Value>>, ApiError> {
     let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
     let page = query.page.unwrap_or(1).max(1);
     let ((total, items), seq) = state.replica.read(|engine| {
@@ -108,7 +108,7 @@ pub async fn list(
 /// goes to the next eligible supplier in the published order, wholly, at its offer (N-5, D-2).
 #[utoipa::path(post, path = "/api/v1/rotations/{id}/orders", request_body = RotationOrder, tag = "rotations",
     params(("id" = u64, Path, description = "Rotation id")),
-    responses((status = 201, description = "Filled by the supplier whose turn it was"),
+    responses((status = 201, description = "Filled by the supplier whose turn it was", body = super::deals::OrderPlaced),
               (status = 422, description = "No supplier in the rotation is eligible, or a rule of the order (D-2 to D-5, B-1)")))]
 pub async fn order(
     State(state): State<AppState>,
@@ -116,7 +116,7 @@ pub async fn order(
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<RotationOrder>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<super::deals::OrderPlaced>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let rotation = deal_id(&id, "a rotation")?;
     let action = Action::OrderByRotation {

@@ -4,9 +4,11 @@
 //!
 //! - [`auction`]: reverse auction rooms and their results.
 //! - [`inquiry`]: sealed inquiry rounds: nothing of a quote before its opening.
+//! - [`trade`]: a settled trade.
 
 pub mod auction;
 pub mod inquiry;
+pub mod trade;
 
 use engine::catalog::{ParticipantKind, RegionChain};
 use engine::types::ParticipantId;

@@ -1,0 +1,60 @@
+//! A trade as its parties, and those who oversee its region, see it: the same on REST and on the
+//! `trades:` and `orders:` feeds.
+
+use engine::settlement::{Trade, TradeRecord};
+use serde::Serialize;
+
+/// A settled trade.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TradeView {
+    /// Its id, such as `T1234-0`.
+    pub id: String,
+    /// How it was struck: `direct`, `auction`, `inquiry`, `negotiation`, `competition`, `rotation`.
+    pub mode: &'static str,
+    /// The deal it came from.
+    pub deal: u64,
+    /// The purchasing unit.
+    pub purchaser: u64,
+    /// The supplier.
+    pub supplier: u64,
+    /// The product.
+    pub product: u64,
+    /// Quantity, a decimal string at the product's scale.
+    pub quantity: String,
+    /// Unit price, a decimal string.
+    pub unit_price: String,
+    /// Amount, a decimal string in yuan.
+    pub amount: String,
+    /// The budget line it is paid from.
+    pub budget_line: u64,
+    /// The purchaser's region.
+    pub region: String,
+    /// When, Unix milliseconds.
+    pub ts_ms: i64,
+    /// The engine sequence that struck it.
+    pub seq: u64,
+    /// Its settlement state: `struck` until a step is taken.
+    pub state: &'static str,
+}
+
+impl TradeView {
+    /// The view of `t`, in its settlement state if known.
+    pub fn of(t: &Trade, record: Option<&TradeRecord>) -> Self {
+        TradeView {
+            id: t.id.to_string(),
+            mode: t.mode.name(),
+            deal: t.deal.0,
+            purchaser: t.purchaser.0,
+            supplier: t.supplier.0,
+            product: t.product.0,
+            quantity: t.quantity.to_string(),
+            unit_price: t.unit_price.to_string(),
+            amount: t.amount.to_string(),
+            budget_line: t.budget_line.0,
+            region: t.region.to_string(),
+            ts_ms: t.ts.ms(),
+            seq: t.seq.0,
+            state: record.map_or("struck", |r| r.state.name()),
+        }
+    }
+}
