@@ -460,7 +460,7 @@ async fn malformed_oversized_and_hostile_input_gets_a_4xx_with_a_code() {
             StatusCode::BAD_REQUEST,
             "invalid_input",
         ),
-        ("GET", "/api/v1/nowhere", None, vec![], StatusCode::NOT_FOUND, "not_found"),
+        ("GET", "/api/v1/nowhere", None, vec![], StatusCode::NOT_FOUND, "no_such_endpoint"),
         (
             "GET",
             "/api/v1/catalog/products/not-a-number/offers",

@@ -234,8 +234,8 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         }
         Event::TradeStruck(t) => {
             // The trade as REST shows it, marked as a trade among the topic's other messages.
-            let mut view = serde_json::to_value(views::trade::TradeView::of(t, None))
-                .unwrap_or_default();
+            let mut view =
+                serde_json::to_value(views::trade::TradeView::of(t, None)).unwrap_or_default();
             view["kind"] = json!("trade");
             if let Some(category) = engine.product(t.product).map(|p| p.category.category()) {
                 hub.publish_view(Topic::Trades(category).to_string(), seq, view.clone());

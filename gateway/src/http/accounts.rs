@@ -10,7 +10,6 @@ use engine::Action;
 use engine::catalog::ParticipantKind;
 use engine::types::UserId;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::body::{Body, Path};
 use super::state::AppState;
@@ -149,7 +148,7 @@ pub struct AccountChange {
 #[utoipa::path(post, path = "/api/v1/users/{id}/{change}", tag = "reference",
     params(("id" = u64, Path, description = "The user"),
            ("change" = String, Path, description = "password-reset, disable or enable")),
-    responses((status = 200, description = "Done; a reset answers the one-time password"),
+    responses((status = 200, description = "Done; a reset answers the one-time password", body = AccountChanged),
               (status = 403, description = "Operators only, and not on their own account"),
               (status = 404, description = "No such user or change")))]
 pub async fn change_account(
@@ -158,7 +157,7 @@ pub async fn change_account(
     headers: HeaderMap,
     Path((id, change)): Path<(u64, String)>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccountChanged>, ApiError> {
     session.require(&[ParticipantKind::Operator])?;
     let user = UserId(id);
     let reason = || {
@@ -185,11 +184,19 @@ pub async fn change_account(
     };
     // Answered once every read sees it: the disabled account's next request is refused.
     read_after(&state, Some(seq)).await?;
-    let mut answer = json!({ "user": id, "change": change, "seq": seq });
-    if let Some(password) = one_time {
-        answer["one_time_password"] = json!(password);
-    }
-    Ok(Json(answer))
+    Ok(Json(AccountChanged { user: id, change, seq, one_time_password: one_time }))
+}
+
+/// An account changed by an operator.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountChanged {
+    user: u64,
+    /// password-reset, disable or enable.
+    change: String,
+    seq: u64,
+    /// After a reset: the one-time password to hand to the user, shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    one_time_password: Option<String>,
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Page, Body, Query, deal_id, listing, newest_first};
+use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;

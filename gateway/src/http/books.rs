@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use engine::catalog::ParticipantKind;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::body::Query;
 use super::state::AppState;
@@ -20,12 +19,12 @@ pub struct BudgetQuery {
 
 /// `GET /api/v1/budgets`: a purchasing unit's own budget lines with their figures.
 #[utoipa::path(get, path = "/api/v1/budgets", params(BudgetQuery), tag = "budgets",
-    responses((status = 200, description = "The unit's budget lines"), (status = 403, description = "Not a purchasing unit")))]
+    responses((status = 200, description = "The unit's budget lines", body = BudgetLines), (status = 403, description = "Not a purchasing unit")))]
 pub async fn budgets(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<BudgetQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<BudgetLines>, ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     read_after(&state, query.min_seq).await?;
     let me = session.actor.participant;
@@ -33,22 +32,44 @@ pub async fn budgets(
         engine
             .budget_lines()
             .filter(|l| l.purchaser == me)
-            .map(|l| {
-                json!({
-                    "id": l.id.0,
-                    "fiscal_year": l.fiscal_year,
-                    "project": l.project,
-                    "line_code": l.line_code,
-                    "allocated": l.balance.allocated.to_string(),
-                    "held": l.balance.held.to_string(),
-                    "committed": l.balance.committed.to_string(),
-                    "paid": l.balance.paid.to_string(),
-                    "available": l.balance.available().to_string(),
-                })
+            .map(|l| BudgetLineView {
+                id: l.id.0,
+                fiscal_year: l.fiscal_year,
+                project: l.project.clone(),
+                line_code: l.line_code.clone(),
+                allocated: l.balance.allocated.to_string(),
+                held: l.balance.held.to_string(),
+                committed: l.balance.committed.to_string(),
+                paid: l.balance.paid.to_string(),
+                available: l.balance.available().to_string(),
             })
             .collect::<Vec<_>>()
     });
-    Ok(Json(json!({ "lines": lines, "as_of_seq": seq.0 })))
+    Ok(Json(BudgetLines { lines, as_of_seq: seq.0 }))
+}
+
+/// A purchasing unit's budget lines.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BudgetLines {
+    lines: Vec<BudgetLineView>,
+    as_of_seq: u64,
+}
+
+/// A budget line (预算指标) and its figures, decimal strings in yuan.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BudgetLineView {
+    id: u64,
+    fiscal_year: i32,
+    project: String,
+    line_code: String,
+    allocated: String,
+    /// Held by open deals.
+    held: String,
+    /// Committed to trades not yet paid.
+    committed: String,
+    paid: String,
+    /// Allocated less held, committed and paid.
+    available: String,
 }
 
 /// How long reconciliation may read before it answers that the database is unavailable.
@@ -66,12 +87,12 @@ fn database_unavailable(cause: &str) -> ApiError {
 /// `GET /api/v1/reconciliation`: engine, ledger and database side by side as of the persister's
 /// watermark, for analysts, regulators and operators; differences listed.
 #[utoipa::path(get, path = "/api/v1/reconciliation", tag = "budgets",
-    responses((status = 200, description = "Figures side by side, differences listed"), (status = 403, description = "Not an analyst or operator"),
+    responses((status = 200, description = "Figures side by side, differences listed", body = Reconciliation), (status = 403, description = "Not an analyst or operator"),
         (status = 503, description = "The database cannot be read now (`database_unavailable`)")))]
 pub async fn reconciliation(
     State(state): State<AppState>,
     session: Session,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Reconciliation>, ApiError> {
     session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
     let books =
         state.books.as_ref().ok_or_else(|| ApiError::not_found("reconciliation on this node"))?;
@@ -119,21 +140,21 @@ pub async fn reconciliation(
         .differences
         .iter()
         .filter(|d| visible.contains(&d.scope))
-        .map(|d| {
-            json!({
-                "scope": d.scope.to_string(),
-                "figure": d.figure,
-                "engine": d.engine.to_string(),
-                "ledger": d.ledger.to_string(),
-                "database": d.database.to_string(),
-            })
+        .map(|d| Difference {
+            scope: d.scope.to_string(),
+            figure: d.figure.to_string(),
+            engine: d.engine.to_string(),
+            ledger: d.ledger.to_string(),
+            database: d.database.to_string(),
         })
         .collect();
     let count = |pick: fn(&Scope) -> bool| visible.iter().filter(|s| pick(s)).count();
-    let figures = |b: &engine::budget::Balance| {
-        json!({ "allocated": b.allocated.to_string(), "held": b.held.to_string(),
-                "committed": b.committed.to_string(), "paid": b.paid.to_string(),
-                "available": b.available().to_string() })
+    let figures = |b: &engine::budget::Balance| Figures {
+        allocated: b.allocated.to_string(),
+        held: b.held.to_string(),
+        committed: b.committed.to_string(),
+        paid: b.paid.to_string(),
+        available: b.available().to_string(),
     };
     let (names, _) = state.replica.read(|engine| {
         engine
@@ -146,23 +167,69 @@ pub async fn reconciliation(
         .iter()
         .filter(|(scope, _)| visible.contains(scope))
         .filter_map(|(scope, sources)| match scope {
-            Scope::Region(code) => Some(json!({
-                "region": code.to_string(),
-                "name": names.get(code),
-                "engine": figures(&sources.engine),
-                "ledger": figures(&sources.ledger),
-                "database": figures(&sources.database),
-                "differs": report.differences.iter().any(|d| d.scope == *scope),
-            })),
+            Scope::Region(code) => Some(RegionFigures {
+                region: code.to_string(),
+                name: names.get(code).cloned(),
+                engine: figures(&sources.engine),
+                ledger: figures(&sources.ledger),
+                database: figures(&sources.database),
+                differs: report.differences.iter().any(|d| d.scope == *scope),
+            }),
             Scope::Line(_) | Scope::Purchaser(_) => None,
         })
         .collect();
-    Ok(Json(json!({
-        "as_of_seq": report.as_of.0,
-        "budget_lines": count(|s| matches!(s, Scope::Line(_))),
-        "purchasers": count(|s| matches!(s, Scope::Purchaser(_))),
-        "regions": count(|s| matches!(s, Scope::Region(_))),
-        "differences": differences,
-        "by_region": by_region,
-    })))
+    Ok(Json(Reconciliation {
+        as_of_seq: report.as_of.0,
+        budget_lines: count(|s| matches!(s, Scope::Line(_))),
+        purchasers: count(|s| matches!(s, Scope::Purchaser(_))),
+        regions: count(|s| matches!(s, Scope::Region(_))),
+        differences,
+        by_region,
+    }))
+}
+
+/// Engine, ledger and database side by side, as of the persister's watermark.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Reconciliation {
+    as_of_seq: u64,
+    /// Budget lines, purchasing units and regions compared.
+    budget_lines: usize,
+    purchasers: usize,
+    regions: usize,
+    /// Every figure that differs between the three sources.
+    differences: Vec<Difference>,
+    by_region: Vec<RegionFigures>,
+}
+
+/// A figure that differs.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Difference {
+    /// line:<id>, purchaser:<id> or region:<code>.
+    scope: String,
+    /// allocated, held, committed or paid.
+    figure: String,
+    engine: String,
+    ledger: String,
+    database: String,
+}
+
+/// A region's figures in each source.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RegionFigures {
+    region: String,
+    name: Option<String>,
+    engine: Figures,
+    ledger: Figures,
+    database: Figures,
+    differs: bool,
+}
+
+/// Budget figures, decimal strings in yuan.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Figures {
+    allocated: String,
+    held: String,
+    committed: String,
+    paid: String,
+    available: String,
 }

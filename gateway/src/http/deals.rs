@@ -10,7 +10,7 @@ use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity, Seq, Trade
 use engine::{Action, Event};
 use serde::{Deserialize, Serialize};
 
-use super::body::{Page, Body, Query, listing, newest_first};
+use super::body::{Body, Page, Query, listing, newest_first};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;
@@ -206,8 +206,9 @@ pub async fn trades(
             })
             .collect();
         let total = visible.len();
-        let items =
-            newest_first(&visible, page, per_page).map(|r| TradeView::of(&r.trade, Some(r))).collect();
+        let items = newest_first(&visible, page, per_page)
+            .map(|r| TradeView::of(&r.trade, Some(r)))
+            .collect();
         (total, items)
     });
     Ok(listing(items, page, per_page, total, seq.0))

@@ -19,7 +19,7 @@ use engine::{Action, Command, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Page, Body, Query, deal_id, listing, newest_first};
+use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{
     Done, Session, created, idempotency_key, read_after, submit_and_show, submit_command_for,

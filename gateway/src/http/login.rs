@@ -29,7 +29,7 @@ pub struct Login {
 }
 
 /// What a login answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LoggedIn {
     token: String,
     expires_at: u64,
@@ -42,7 +42,7 @@ pub struct LoggedIn {
 
 /// `POST /api/v1/login`.
 #[utoipa::path(post, path = "/api/v1/login", request_body = Login, tag = "auth",
-    responses((status = 200, description = "A token, also set as the session cookie"),
+    responses((status = 200, description = "A token, also set as the session cookie", body = LoggedIn),
               (status = 401, description = "Wrong login or password"),
               (status = 429, description = "Too many failed logins")))]
 pub async fn login(

@@ -8,10 +8,9 @@ use engine::Engine;
 use engine::catalog::{Agreement, ParticipantKind, RegionChain};
 use engine::types::{AgreementId, CategoryCode, ProductId, Timestamp, UnitPrice};
 use engine::{Action, Event};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
-use super::body::{Page, Body, Query, listing};
+use super::body::{Body, Page, Query, listing};
 use super::state::AppState;
 use super::{Done, Session, read_after, submit};
 use crate::error::ApiError;
@@ -30,6 +29,90 @@ pub struct ProductQuery {
     min_seq: Option<u64>,
 }
 
+/// A catalog product.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductView {
+    id: u64,
+    sku: String,
+    /// Its category's code and name.
+    category: String,
+    category_name: Option<String>,
+    brand: String,
+    model: String,
+    spec: String,
+    /// Unit of measure.
+    unit: String,
+    /// Decimals a quantity may have (D-5).
+    quantity_decimals: u8,
+}
+
+/// A product with the best offer eligible in the caller's region.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductListed {
+    #[serde(flatten)]
+    product: ProductView,
+    /// The best eligible offer, a decimal string; none when no offer can fill an order here.
+    best_offer: Option<String>,
+}
+
+/// A live offer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferView {
+    agreement: u64,
+    supplier: u64,
+    supplier_name: Option<String>,
+    price: String,
+    ceiling: String,
+    stock: Option<String>,
+    /// Its time priority: the sequence that set the price.
+    since_seq: u64,
+    /// True when it can fill the caller's orders now (D-2).
+    eligible: bool,
+}
+
+/// A product and its live offers, best first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProductOffers {
+    product: u64,
+    details: ProductView,
+    offers: Vec<OfferView>,
+    as_of_seq: u64,
+}
+
+/// An offer as set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferSetView {
+    agreement: u64,
+    product: u64,
+    price: String,
+    since_seq: u64,
+}
+
+/// The answer to setting an offer; a retry answers `already_applied` alone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OfferSet {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offer: Option<OfferSetView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
+}
+
+fn product_view(engine: &Engine, p: &engine::catalog::Product) -> ProductView {
+    ProductView {
+        id: p.id.0,
+        sku: p.sku.clone(),
+        category: p.category.category().to_string(),
+        category_name: engine.category(p.category.category()).map(|c| c.name.clone()),
+        brand: p.brand.clone(),
+        model: p.model.clone(),
+        spec: p.spec.clone(),
+        unit: p.unit.clone(),
+        quantity_decimals: p.scale,
+    }
+}
+
 /// True when an offer under `agreement` can fill an order from `region` now (D-2).
 fn eligible(
     engine: &Engine,
@@ -46,12 +129,12 @@ fn eligible(
 
 /// `GET /api/v1/catalog/products`.
 #[utoipa::path(get, path = "/api/v1/catalog/products", params(ProductQuery), tag = "catalog",
-    responses((status = 200, description = "Products with the best offer eligible in the caller's region, a page of them")))]
+    responses((status = 200, description = "Products with the best offer eligible in the caller's region, a page of them", body = Page<ProductListed>)))]
 pub async fn products(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<ProductQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<ProductListed>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let category = match query.category.as_deref() {
         Some(code) => {
@@ -71,7 +154,7 @@ pub async fn products(
     let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
     let ((total, items), seq) = state.replica.read(|engine| {
         let now = engine.clock();
-        let matching: Vec<Value> = engine
+        let matching: Vec<ProductListed> = engine
             .products()
             .filter(|p| category.is_none_or(|c| p.category.codes().contains(&c)))
             .filter(|p| {
@@ -89,19 +172,10 @@ pub async fn products(
                 if max_price.is_some_and(|m| best.is_none_or(|b| b > m)) {
                     return None;
                 }
-                let category_name = engine.category(p.category.category()).map(|c| c.name.clone());
-                Some(json!({
-                    "id": p.id.0,
-                    "sku": p.sku,
-                    "category": p.category.category().to_string(),
-                    "category_name": category_name,
-                    "brand": p.brand,
-                    "model": p.model,
-                    "spec": p.spec,
-                    "unit": p.unit,
-                    "quantity_decimals": p.scale,
-                    "best_offer": best.map(|b| b.to_string()),
-                }))
+                Some(ProductListed {
+                    product: product_view(engine, p),
+                    best_offer: best.map(|b| b.to_string()),
+                })
             })
             .collect();
         let total = matching.len();
@@ -113,45 +187,36 @@ pub async fn products(
 /// `GET /api/v1/catalog/products/{product}/offers`: live offers in price-time order; for a
 /// purchaser, whether each can fill its orders.
 #[utoipa::path(get, path = "/api/v1/catalog/products/{product}/offers", params(("product" = u64, Path, description = "Product id")),
-    tag = "catalog", responses((status = 200, description = "Live offers, best first"), (status = 404, description = "No such product")))]
+    tag = "catalog", responses((status = 200, description = "Live offers, best first", body = ProductOffers), (status = 404, description = "No such product")))]
 pub async fn offers(
     State(state): State<AppState>,
     session: Session,
     super::body::Path(product): super::body::Path<u64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductOffers>, ApiError> {
     let region = session.region.filter(|_| session.role == ParticipantKind::Purchaser);
     let (found, seq) = state.replica.read(|engine| {
         let p = engine.product(ProductId(product))?;
-        let details = json!({
-            "id": p.id.0, "sku": p.sku, "category": p.category.category().to_string(),
-            "category_name": engine.category(p.category.category()).map(|c| c.name.clone()),
-            "brand": p.brand, "model": p.model, "spec": p.spec, "unit": p.unit,
-            "quantity_decimals": p.scale,
-        });
+        let details = product_view(engine, p);
         let now = engine.clock();
         Some((
             details,
             engine
                 .offers(ProductId(product))
-                .map(|(key, a)| {
-                    json!({
-                        "agreement": a.id.0,
-                        "supplier": a.supplier.0,
-                        "supplier_name": engine.participant(a.supplier).map(|p| p.name.clone()),
-                        "price": key.price.to_string(),
-                        "ceiling": a.ceiling.to_string(),
-                        "stock": a.stock.map(|s| s.to_string()),
-                        "since_seq": key.since.0,
-                        "eligible": eligible(engine, a, key.price, region.as_ref(), now),
-                    })
+                .map(|(key, a)| OfferView {
+                    agreement: a.id.0,
+                    supplier: a.supplier.0,
+                    supplier_name: engine.participant(a.supplier).map(|p| p.name.clone()),
+                    price: key.price.to_string(),
+                    ceiling: a.ceiling.to_string(),
+                    stock: a.stock.map(|s| s.to_string()),
+                    since_seq: key.since.0,
+                    eligible: eligible(engine, a, key.price, region.as_ref(), now),
                 })
                 .collect::<Vec<_>>(),
         ))
     });
     let (details, offers) = found.ok_or_else(|| ApiError::not_found("product"))?;
-    Ok(Json(
-        json!({ "product": product, "details": details, "offers": offers, "as_of_seq": seq.0 }),
-    ))
+    Ok(Json(ProductOffers { product, details, offers, as_of_seq: seq.0 }))
 }
 
 /// Body of `POST /api/v1/offers`.
@@ -163,33 +228,37 @@ pub struct SetOffer {
 
 /// `POST /api/v1/offers`: a supplier sets its offer under one of its agreements (D-6).
 #[utoipa::path(post, path = "/api/v1/offers", request_body = SetOffer, tag = "offers",
-    responses((status = 200, description = "The offer as set"), (status = 403, description = "Not a supplier, or not its agreement"),
+    responses((status = 200, description = "The offer as set", body = OfferSet), (status = 403, description = "Not a supplier, or not its agreement"),
               (status = 422, description = "Refused by a rule, such as above the ceiling (D-6)")))]
 pub async fn set_offer(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(body): Body<SetOffer>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OfferSet>), ApiError> {
     session.require(&[ParticipantKind::Supplier])?;
     let price =
         UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
     let action = Action::SetOffer { agreement: AgreementId(body.agreement), price };
     match submit(&state, &session, &headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
+        Done::Retried { original } => Ok((
+            StatusCode::OK,
+            Json(OfferSet { offer: None, seq: None, already_applied: Some(original.0) }),
+        )),
         Done::Applied { seq, events } => {
             let offer = events.iter().find_map(|e| match &e.event {
-                Event::OfferChanged { agreement, product, price, since, .. } => Some(json!({
-                    "agreement": agreement.0,
-                    "product": product.0,
-                    "price": price.to_string(),
-                    "since_seq": since.0,
-                })),
+                Event::OfferChanged { agreement, product, price, since, .. } => {
+                    Some(OfferSetView {
+                        agreement: agreement.0,
+                        product: product.0,
+                        price: price.to_string(),
+                        since_seq: since.0,
+                    })
+                }
                 _ => None,
             });
-            Ok((StatusCode::OK, Json(json!({ "offer": offer, "seq": seq.0 }))))
+            let set = OfferSet { offer, seq: Some(seq.0), already_applied: None };
+            Ok((StatusCode::OK, Json(set)))
         }
     }
 }

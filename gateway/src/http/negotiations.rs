@@ -14,7 +14,7 @@ use engine::{Action, Event};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Page, Body, Query, deal_id, listing, newest_first};
+use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
 use super::{Session, created, read_after, submit_and_show};
 use crate::error::ApiError;

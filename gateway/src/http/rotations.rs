@@ -12,7 +12,7 @@ use engine::{Action, Engine};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::body::{Page, Body, Query, deal_id, listing, newest_first};
+use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::deals::order_answer;
 use super::state::AppState;
 use super::{Session, created, submit, submit_and_show};

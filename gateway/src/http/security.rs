@@ -7,8 +7,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::Response;
 use engine::catalog::ParticipantKind;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::state::AppState;
 use crate::audit::{self, Acted, Entry, Kind, Page, Witness};
@@ -124,14 +123,14 @@ pub struct SecurityQuery {
 /// `GET /api/v1/security-events`: the security log of the operator's region and the regions below,
 /// newest first (U-7).
 #[utoipa::path(get, path = "/api/v1/security-events", params(SecurityQuery), tag = "accounts",
-    responses((status = 200, description = "A page of the security log, newest first"),
+    responses((status = 200, description = "A page of the security log, newest first", body = SecurityEvents),
               (status = 403, description = "Operators only"),
               (status = 404, description = "This node does not keep the log (an edge node)")))]
 pub async fn events(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<SecurityQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SecurityEvents>, ApiError> {
     session.require(&[ParticipantKind::Operator])?;
     let kind = match query.kind.as_deref() {
         Some(text) => Some(text.parse::<Kind>().map_err(ApiError::invalid)?),
@@ -158,27 +157,65 @@ pub async fn events(
     let next_before = (stored.len() == usize::try_from(limit).unwrap_or(usize::MAX))
         .then(|| stored.last().map(|s| s.id))
         .flatten();
-    let events: Vec<Value> = stored
-        .iter()
+    let events = stored
+        .into_iter()
         .map(|s| {
-            let e = &s.entry;
-            json!({
-                "id": s.id,
-                "at_ms": e.at_ms,
-                "kind": e.kind.name(),
-                "login": e.login,
-                "user": e.user,
-                "participant": e.participant,
-                "region": e.region_path.trim_end_matches('/').rsplit('/').next().filter(|r| !r.is_empty()),
-                "address": e.address,
-                "method": e.method,
-                "path": e.path,
-                "status": e.status,
-                "code": e.code,
-                "action": e.action,
-                "request_id": e.request_id,
-            })
+            let e = s.entry;
+            let region = e.region_path.trim_end_matches('/').rsplit('/').next().map(str::to_owned);
+            SecurityEvent {
+                id: s.id,
+                at_ms: e.at_ms,
+                kind: e.kind.name(),
+                login: e.login,
+                user: e.user,
+                participant: e.participant,
+                region: region.filter(|r| !r.is_empty()),
+                address: e.address,
+                method: e.method,
+                path: e.path,
+                status: e.status,
+                code: e.code,
+                action: e.action,
+                request_id: e.request_id,
+            }
         })
         .collect();
-    Ok(Json(json!({ "events": events, "next_before": next_before })))
+    Ok(Json(SecurityEvents { events, next_before }))
+}
+
+/// A page of the security log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SecurityEvents {
+    /// Newest first.
+    events: Vec<SecurityEvent>,
+    /// Ask with `before` set to this for the next page; none on the last.
+    next_before: Option<i64>,
+}
+
+/// One entry of the security log.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SecurityEvent {
+    id: i64,
+    /// Unix milliseconds.
+    at_ms: i64,
+    /// login_succeeded, login_failed, login_refused, logout, refused, account_action,
+    /// operator_action, entries_lost or refusals_suppressed.
+    kind: &'static str,
+    /// The login name tried.
+    login: Option<String>,
+    user: Option<u64>,
+    participant: Option<u64>,
+    /// The region it belongs to.
+    region: Option<String>,
+    /// The caller's address.
+    address: String,
+    method: String,
+    path: String,
+    /// The answer's status.
+    status: u16,
+    /// The error code answered.
+    code: Option<String>,
+    /// The command, or for a count, how many.
+    action: Option<String>,
+    request_id: Option<String>,
 }

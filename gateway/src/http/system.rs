@@ -73,27 +73,48 @@ pub async fn metrics(State(state): State<AppState>) -> String {
 }
 
 /// `GET /api/v1/me`.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "The caller's participant, role and region")))]
-pub async fn me(State(state): State<AppState>, session: Session) -> Json<Value> {
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, description = "The caller's participant, role and region", body = Me)))]
+pub async fn me(State(state): State<AppState>, session: Session) -> Json<Me> {
     let (name, seq) =
         state.replica.read(|e| e.participant(session.actor.participant).map(|p| p.name.clone()));
-    Json(json!({
-        "participant": session.actor.participant.0,
-        "user": session.actor.user.0,
-        "name": name,
-        "role": session.role.name(),
-        "region": session.region.map(|r| r.region().to_string()),
-        "demo": state.demo,
-        "as_of_seq": seq.0,
-    }))
+    Json(Me {
+        participant: session.actor.participant.0,
+        user: session.actor.user.0,
+        name,
+        role: session.role.name(),
+        region: session.region.map(|r| r.region().to_string()),
+        demo: state.demo,
+        as_of_seq: seq.0,
+    })
+}
+
+/// The caller.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    participant: u64,
+    user: u64,
+    name: Option<String>,
+    /// purchaser, supplier, analyst or operator.
+    role: &'static str,
+    region: Option<String>,
+    /// True in a demo market, whose passwords are public.
+    demo: bool,
+    as_of_seq: u64,
+}
+
+/// What this marketplace is.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct About {
+    /// True in a demo market, whose passwords are public.
+    demo: bool,
 }
 
 /// `GET /api/v1/about`, without login: what this marketplace is, so every page (the login page
 /// included) can say when it is a demo whose passwords are public.
 #[utoipa::path(get, path = "/api/v1/about", tag = "auth",
-    responses((status = 200, description = "Whether this is a demo market")))]
-pub async fn about(State(state): State<AppState>) -> Json<Value> {
-    Json(json!({ "demo": state.demo }))
+    responses((status = 200, description = "Whether this is a demo market", body = About)))]
+pub async fn about(State(state): State<AppState>) -> Json<About> {
+    Json(About { demo: state.demo })
 }
 
 /// Anything else.
