@@ -14,8 +14,7 @@ use engine::types::{
     Quantity, RegionCode, UnitPrice,
 };
 use engine::{Action, Event};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::body::Body;
 use super::state::AppState;
@@ -35,6 +34,82 @@ fn date(field: &str, text: &str) -> Result<time::Date, ApiError> {
         .map_err(|_| ApiError::invalid(format!("{field}: a date such as 2026-01-31")))
 }
 
+/// What an operator's change made, as its answer names it: the fields of what it made or changed.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct Changed {
+    /// A region defined, or the region of a direct-order limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    /// A category defined, or the category of a limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    /// A product defined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product: Option<u64>,
+    /// A participant registered, or the participant of an account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    participant: Option<u64>,
+    /// A supplier suspended or reinstated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier: Option<u64>,
+    /// Its status now: active or suspended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
+    /// An affiliation group defined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<u64>,
+    /// An agreement granted or changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agreement: Option<u64>,
+    /// Its new ceiling.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceiling: Option<String>,
+    /// True once revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revoked: Option<bool>,
+    /// Its stock now; null when not limited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stock: Option<Option<String>>,
+    /// The limit now; null when cleared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<Option<String>>,
+    /// A budget line opened or adjusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    /// Its allocation now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allocated: Option<String>,
+    /// An account opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<u64>,
+    /// Its login name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login: Option<String>,
+    /// Counters a supplier may make (N-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_counters: Option<u32>,
+    /// The calendar year loaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    year: Option<i32>,
+    /// Holidays in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    holidays: Option<usize>,
+    /// Exchanged working days in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workdays: Option<usize>,
+}
+
+/// The answer to an operator's change; a retry answers `already_applied` alone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Operated {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created: Option<Changed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
+}
+
 /// Submits an operator's command and answers 201 with what `created` finds in its events.
 async fn operate(
     state: &AppState,
@@ -42,16 +117,18 @@ async fn operate(
     headers: &HeaderMap,
     roles: &[ParticipantKind],
     action: Action,
-    created: impl Fn(&Event) -> Option<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+    created: impl Fn(&Event) -> Option<Changed>,
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     session.require(roles)?;
     match submit(state, session, headers, action).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
+        Done::Retried { original } => Ok((
+            StatusCode::OK,
+            Json(Operated { created: None, seq: None, already_applied: Some(original.0) }),
+        )),
         Done::Applied { seq, events } => {
             let found = events.iter().find_map(|e| created(&e.event));
-            Ok((StatusCode::CREATED, Json(json!({ "created": found, "seq": seq.0 }))))
+            let answer = Operated { created: found, seq: Some(seq.0), already_applied: None };
+            Ok((StatusCode::CREATED, Json(answer)))
         }
     }
 }
@@ -69,18 +146,20 @@ pub struct DefineCode {
 
 /// `POST /api/v1/regions`: an administrative region under its parent.
 #[utoipa::path(post, path = "/api/v1/regions", request_body = DefineCode, tag = "reference",
-    responses((status = 201, description = "Defined"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Defined", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn define_region(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(body): Body<DefineCode>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let parent = body.parent.as_deref().map(|p| parsed::<RegionCode>("parent", p)).transpose()?;
     let action =
         Action::DefineRegion { code: parsed("code", &body.code)?, name: body.name, parent };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::RegionDefined { code, .. } => Some(json!({ "region": code.to_string() })),
+        Event::RegionDefined { code, .. } => {
+            Some(Changed { region: Some(code.to_string()), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -88,18 +167,20 @@ pub async fn define_region(
 
 /// `POST /api/v1/categories`: a catalog category under its parent.
 #[utoipa::path(post, path = "/api/v1/categories", request_body = DefineCode, tag = "reference",
-    responses((status = 201, description = "Defined"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Defined", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn define_category(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(body): Body<DefineCode>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let parent = body.parent.as_deref().map(|p| parsed::<CategoryCode>("parent", p)).transpose()?;
     let action =
         Action::DefineCategory { code: parsed("code", &body.code)?, name: body.name, parent };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::CategoryDefined { code, .. } => Some(json!({ "category": code.to_string() })),
+        Event::CategoryDefined { code, .. } => {
+            Some(Changed { category: Some(code.to_string()), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -121,13 +202,13 @@ pub struct DefineProduct {
 
 /// `POST /api/v1/products`: a catalog product (SKU).
 #[utoipa::path(post, path = "/api/v1/products", request_body = DefineProduct, tag = "reference",
-    responses((status = 201, description = "Defined"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Defined", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn define_product(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<DefineProduct>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let spec = ProductSpec {
         sku: b.sku,
         category: parsed("category", &b.category)?,
@@ -138,7 +219,9 @@ pub async fn define_product(
         scale: b.scale,
     };
     operate(&state, &session, &headers, OPERATOR, Action::DefineProduct(spec), |e| match e {
-        Event::ProductDefined { product, .. } => Some(json!({ "product": product.0 })),
+        Event::ProductDefined { product, .. } => {
+            Some(Changed { product: Some(product.0), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -163,13 +246,13 @@ fn kind(text: &str) -> Result<ParticipantKind, ApiError> {
 
 /// `POST /api/v1/participants`: registers a purchasing unit, supplier, analyst or operator.
 #[utoipa::path(post, path = "/api/v1/participants", request_body = RegisterParticipant, tag = "reference",
-    responses((status = 201, description = "Registered"), (status = 400, description = "A bad credit code or region")))]
+    responses((status = 201, description = "Registered", body = Operated), (status = 400, description = "A bad credit code or region")))]
 pub async fn register_participant(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<RegisterParticipant>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let registration = Registration {
         kind: kind(&b.kind)?,
         name: b.name,
@@ -183,7 +266,7 @@ pub async fn register_participant(
     let action = Action::RegisterParticipant(registration);
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
         Event::ParticipantRegistered { participant, .. } => {
-            Some(json!({ "participant": participant.0 }))
+            Some(Changed { participant: Some(participant.0), ..Changed::default() })
         }
         _ => None,
     })
@@ -200,14 +283,14 @@ pub struct Reasoned {
 /// `POST /api/v1/suppliers/{id}/{suspend|reinstate}`: a suspension bites at once (D-2, A-6).
 #[utoipa::path(post, path = "/api/v1/suppliers/{id}/{step}", request_body = Reasoned, tag = "reference",
     params(("id" = u64, Path, description = "Supplier"), ("step" = String, Path, description = "suspend or reinstate")),
-    responses((status = 201, description = "Done"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Done", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn supplier_status(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path((id, step)): Path<(u64, String)>,
     Body(b): Body<Reasoned>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let supplier = ParticipantId(id);
     let action = match step.as_str() {
         "suspend" => Action::SuspendSupplier { supplier, reason: b.reason },
@@ -215,12 +298,16 @@ pub async fn supplier_status(
         _ => return Err(ApiError::not_found("supplier step")),
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::SupplierSuspended { supplier, .. } => {
-            Some(json!({ "supplier": supplier.0, "status": "suspended" }))
-        }
-        Event::SupplierReinstated { supplier, .. } => {
-            Some(json!({ "supplier": supplier.0, "status": "active" }))
-        }
+        Event::SupplierSuspended { supplier, .. } => Some(Changed {
+            supplier: Some(supplier.0),
+            status: Some("suspended"),
+            ..Changed::default()
+        }),
+        Event::SupplierReinstated { supplier, .. } => Some(Changed {
+            supplier: Some(supplier.0),
+            status: Some("active"),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
@@ -237,13 +324,13 @@ pub struct DefineGroup {
 
 /// `POST /api/v1/affiliation-groups`: suppliers that count as one (政府采购法实施条例 Art. 18).
 #[utoipa::path(post, path = "/api/v1/affiliation-groups", request_body = DefineGroup, tag = "reference",
-    responses((status = 201, description = "Defined"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Defined", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn define_group(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<DefineGroup>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let basis = match b.basis.as_str() {
         "same_legal_representative" => AffiliationBasis::SameLegalRepresentative,
         "control" => AffiliationBasis::Control,
@@ -252,7 +339,9 @@ pub async fn define_group(
     let members = b.members.into_iter().map(ParticipantId).collect();
     let action = Action::DefineAffiliationGroup { members, basis };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::AffiliationGroupDefined { group, .. } => Some(json!({ "group": group.0 })),
+        Event::AffiliationGroupDefined { group, .. } => {
+            Some(Changed { group: Some(group.0), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -274,13 +363,13 @@ pub struct GrantAgreement {
 
 /// `POST /api/v1/agreements`: a framework agreement with its ceiling and covered regions.
 #[utoipa::path(post, path = "/api/v1/agreements", request_body = GrantAgreement, tag = "reference",
-    responses((status = 201, description = "Granted"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Granted", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn grant_agreement(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<GrantAgreement>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let regions =
         b.regions.iter().map(|r| parsed::<RegionCode>("regions", r)).collect::<Result<_, _>>()?;
     let grant = Grant {
@@ -293,7 +382,9 @@ pub async fn grant_agreement(
         stock: b.stock.as_deref().map(|s| parsed::<Quantity>("stock", s)).transpose()?,
     };
     operate(&state, &session, &headers, OPERATOR, Action::GrantAgreement(grant), |e| match e {
-        Event::AgreementGranted { agreement, .. } => Some(json!({ "agreement": agreement.0 })),
+        Event::AgreementGranted { agreement, .. } => {
+            Some(Changed { agreement: Some(agreement.0), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -313,14 +404,14 @@ pub struct AgreementChange {
 /// `POST /api/v1/agreements/{id}/{ceiling|revoke|stock}`.
 #[utoipa::path(post, path = "/api/v1/agreements/{id}/{change}", request_body = AgreementChange, tag = "reference",
     params(("id" = u64, Path, description = "Agreement"), ("change" = String, Path, description = "ceiling, revoke or stock")),
-    responses((status = 201, description = "Changed"), (status = 403, description = "Not yours to change")))]
+    responses((status = 201, description = "Changed", body = Operated), (status = 403, description = "Not yours to change")))]
 pub async fn change_agreement(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path((id, change)): Path<(u64, String)>,
     Body(b): Body<AgreementChange>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let agreement = AgreementId(id);
     let missing = |field: &str| ApiError::invalid(format!("{field} is required"));
     let (roles, action): (&[ParticipantKind], Action) = match change.as_str() {
@@ -339,15 +430,21 @@ pub async fn change_agreement(
         _ => return Err(ApiError::not_found("agreement change")),
     };
     operate(&state, &session, &headers, roles, action, |e| match e {
-        Event::CeilingChanged { agreement, ceiling } => {
-            Some(json!({ "agreement": agreement.0, "ceiling": ceiling.to_string() }))
-        }
-        Event::AgreementRevoked { agreement, .. } => {
-            Some(json!({ "agreement": agreement.0, "revoked": true }))
-        }
-        Event::StockChanged { agreement, stock, .. } => {
-            Some(json!({ "agreement": agreement.0, "stock": stock.map(|s| s.to_string()) }))
-        }
+        Event::CeilingChanged { agreement, ceiling } => Some(Changed {
+            agreement: Some(agreement.0),
+            ceiling: Some(ceiling.to_string()),
+            ..Changed::default()
+        }),
+        Event::AgreementRevoked { agreement, .. } => Some(Changed {
+            agreement: Some(agreement.0),
+            revoked: Some(true),
+            ..Changed::default()
+        }),
+        Event::StockChanged { agreement, stock, .. } => Some(Changed {
+            agreement: Some(agreement.0),
+            stock: Some(stock.map(|s| s.to_string())),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
@@ -365,23 +462,25 @@ pub struct SetLimit {
 
 /// `POST /api/v1/direct-order-limits`: the direct-order limit of a category in a region (D-4).
 #[utoipa::path(post, path = "/api/v1/direct-order-limits", request_body = SetLimit, tag = "reference",
-    responses((status = 201, description = "Set"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Set", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn set_limit(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<SetLimit>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let action = Action::SetDirectOrderLimit {
         region: parsed("region", &b.region)?,
         category: parsed("category", &b.category)?,
         limit: b.limit.as_deref().map(|l| parsed::<Amount>("limit", l)).transpose()?,
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::DirectOrderLimitSet { region, category, limit } => Some(json!({
-            "region": region.to_string(), "category": category.to_string(),
-            "limit": limit.map(|l| l.to_string()),
-        })),
+        Event::DirectOrderLimitSet { region, category, limit } => Some(Changed {
+            region: Some(region.to_string()),
+            category: Some(category.to_string()),
+            limit: Some(limit.map(|l| l.to_string())),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
@@ -414,14 +513,14 @@ fn dates(field: &str, texts: &[String]) -> Result<Vec<time::Date>, ApiError> {
 
 /// `POST /api/v1/calendar`: a year's working-day calendar, and the inquiry notice period.
 #[utoipa::path(post, path = "/api/v1/calendar", request_body = LoadCalendar, tag = "reference",
-    responses((status = 201, description = "Loaded"), (status = 400, description = "A date outside the year, or malformed"),
+    responses((status = 201, description = "Loaded", body = Operated), (status = 400, description = "A date outside the year, or malformed"),
               (status = 403, description = "Operators only")))]
 pub async fn load_calendar(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<LoadCalendar>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     // One request, one command: with a notice period the calendar and the period are set by one
     // command, so an idempotency key covers both and a refusal leaves both unchanged.
     let (year, holidays, workdays) =
@@ -433,9 +532,12 @@ pub async fn load_calendar(
         None => Action::LoadCalendar { year, holidays, workdays },
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::CalendarLoaded { year, holidays, workdays } => Some(json!({
-            "year": year, "holidays": holidays.len(), "workdays": workdays.len(),
-        })),
+        Event::CalendarLoaded { year, holidays, workdays } => Some(Changed {
+            year: Some(*year),
+            holidays: Some(holidays.len()),
+            workdays: Some(workdays.len()),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
@@ -451,17 +553,17 @@ pub struct NegotiationRules {
 
 /// `POST /api/v1/negotiation-rules`: how many counters a supplier may make (N-2).
 #[utoipa::path(post, path = "/api/v1/negotiation-rules", request_body = NegotiationRules, tag = "reference",
-    responses((status = 201, description = "Set"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Set", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn set_negotiation_rules(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<NegotiationRules>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let action = Action::SetNegotiationRules { max_counters: b.max_counters };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
         Event::NegotiationRulesSet { max_counters } => {
-            Some(json!({ "max_counters": max_counters }))
+            Some(Changed { max_counters: Some(*max_counters), ..Changed::default() })
         }
         _ => None,
     })
@@ -481,13 +583,13 @@ pub struct AllocateBudget {
 
 /// `POST /api/v1/budgets`: opens a budget line (预算指标) for a purchasing unit.
 #[utoipa::path(post, path = "/api/v1/budgets", request_body = AllocateBudget, tag = "budgets",
-    responses((status = 201, description = "Opened"), (status = 403, description = "Operators only")))]
+    responses((status = 201, description = "Opened", body = Operated), (status = 403, description = "Operators only")))]
 pub async fn allocate_budget(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<AllocateBudget>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let allocation = Allocation {
         purchaser: ParticipantId(b.purchaser),
         fiscal_year: b.fiscal_year,
@@ -496,7 +598,9 @@ pub async fn allocate_budget(
         amount: parsed("amount", &b.amount)?,
     };
     operate(&state, &session, &headers, OPERATOR, Action::AllocateBudget(allocation), |e| match e {
-        Event::BudgetLineOpened { line, .. } => Some(json!({ "line": line.0 })),
+        Event::BudgetLineOpened { line, .. } => {
+            Some(Changed { line: Some(line.0), ..Changed::default() })
+        }
         _ => None,
     })
     .await
@@ -514,23 +618,25 @@ pub struct AdjustBudget {
 /// `POST /api/v1/budgets/{id}/adjust`: sets a line's allocation to a new total (追加调整).
 #[utoipa::path(post, path = "/api/v1/budgets/{id}/adjust", request_body = AdjustBudget, tag = "budgets",
     params(("id" = u64, Path, description = "Budget line")),
-    responses((status = 201, description = "Adjusted"), (status = 422, description = "Below what is already spoken for")))]
+    responses((status = 201, description = "Adjusted", body = Operated), (status = 422, description = "Below what is already spoken for")))]
 pub async fn adjust_budget(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     super::body::Path(id): super::body::Path<u64>,
     Body(b): Body<AdjustBudget>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     let action = Action::AdjustBudget {
         line: BudgetLineId(id),
         allocated: parsed("allocated", &b.allocated)?,
         reason: b.reason,
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::BudgetAdjusted { line, allocated, .. } => {
-            Some(json!({ "line": line.0, "allocated": allocated.to_string() }))
-        }
+        Event::BudgetAdjusted { line, allocated, .. } => Some(Changed {
+            line: Some(line.0),
+            allocated: Some(allocated.to_string()),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
@@ -548,13 +654,13 @@ pub struct RegisterUser {
 /// `POST /api/v1/users`: a user account of a participant; the password is hashed (argon2) here
 /// and never journaled in the clear.
 #[utoipa::path(post, path = "/api/v1/users", request_body = RegisterUser, tag = "reference",
-    responses((status = 201, description = "Opened"), (status = 409, description = "The login is taken")))]
+    responses((status = 201, description = "Opened", body = Operated), (status = 409, description = "The login is taken")))]
 pub async fn register_user(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(b): Body<RegisterUser>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
     session.require(OPERATOR)?;
     super::accounts::policy(&b.login, &b.password)?;
     let hash = super::accounts::hash(b.password).await?;
@@ -564,9 +670,12 @@ pub async fn register_user(
         password_hash: hash,
     };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::UserRegistered { user, participant, login } => {
-            Some(json!({ "user": user.0, "participant": participant.0, "login": login }))
-        }
+        Event::UserRegistered { user, participant, login } => Some(Changed {
+            user: Some(user.0),
+            participant: Some(participant.0),
+            login: Some(login.clone()),
+            ..Changed::default()
+        }),
         _ => None,
     })
     .await
