@@ -6,14 +6,15 @@ use axum::extract::State;
 use engine::analytics::{Interval, Series};
 use engine::catalog::ParticipantKind;
 use engine::types::{CategoryCode, ProductId, RegionCode, Seq, Timestamp};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::Session;
 use super::body::{Page, Query, listing};
 use super::state::AppState;
 use crate::error::ApiError;
-use crate::prices::{PriceDesk, alert_view, candle_view, index_view};
+use crate::prices::{
+    AlertView, CandleView, IndexView, PriceDesk, alert_view, candle_view, index_view,
+};
 
 /// Most candles or alerts in one answer.
 const MAX_ITEMS: usize = 1_000;
@@ -52,12 +53,12 @@ pub struct CandleQuery {
 
 /// `GET /api/v1/prices/candles`: candles of a product or a category, oldest first.
 #[utoipa::path(get, path = "/api/v1/prices/candles", params(CandleQuery), tag = "prices",
-    responses((status = 200, description = "Candles, oldest first"), (status = 400, description = "Neither or both of product and category, or a bad interval")))]
+    responses((status = 200, description = "Candles, oldest first", body = Candles), (status = 400, description = "Neither or both of product and category, or a bad interval")))]
 pub async fn candles(
     State(state): State<AppState>,
     _session: Session,
     Query(q): Query<CandleQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Candles>, ApiError> {
     let desk = desk(&state)?;
     after(desk, q.min_seq).await?;
     let series = match (q.product, q.category.as_deref()) {
@@ -79,7 +80,47 @@ pub async fn candles(
     let (items, seq) = desk.read(|a| {
         a.candles(series, interval, from, to).take(MAX_ITEMS).map(candle_view).collect::<Vec<_>>()
     });
-    Ok(Json(json!({ "interval": interval.name(), "items": items, "as_of_seq": seq.0 })))
+    Ok(Json(Candles { interval: interval.name(), items, as_of_seq: seq.0 }))
+}
+
+/// A series' candles.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Candles {
+    interval: &'static str,
+    /// Oldest first.
+    items: Vec<CandleView>,
+    as_of_seq: u64,
+}
+
+/// A category's price index by day.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PriceIndex {
+    category: String,
+    /// Oldest first.
+    items: Vec<IndexView>,
+    as_of_seq: u64,
+}
+
+/// The quartiles of a product's trade prices in a market.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReferencePrice {
+    product: u64,
+    region: String,
+    /// Days of trades the quartiles cover.
+    window_days: i64,
+    /// None without trades in the window.
+    quartiles: Option<Quartiles>,
+    as_of_seq: u64,
+}
+
+/// Quartiles, decimal strings.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Quartiles {
+    q1: String,
+    median: String,
+    q3: String,
+    /// Trades they were computed from.
+    samples: usize,
 }
 
 /// Query of `GET /api/v1/prices/index`.
@@ -93,12 +134,12 @@ pub struct IndexQuery {
 
 /// `GET /api/v1/prices/index`: a category's daily price index against each product's base price.
 #[utoipa::path(get, path = "/api/v1/prices/index", params(IndexQuery), tag = "prices",
-    responses((status = 200, description = "Days, oldest first")))]
+    responses((status = 200, description = "Days, oldest first", body = PriceIndex)))]
 pub async fn index(
     State(state): State<AppState>,
     _session: Session,
     Query(q): Query<IndexQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PriceIndex>, ApiError> {
     let desk = desk(&state)?;
     let category: CategoryCode =
         q.category.parse().map_err(|e| ApiError::invalid(format!("category: {e}")))?;
@@ -110,7 +151,7 @@ pub async fn index(
     }
     let (items, seq) = desk
         .read(|a| a.index(category, from, to).take(MAX_ITEMS).map(index_view).collect::<Vec<_>>());
-    Ok(Json(json!({ "category": category.to_string(), "items": items, "as_of_seq": seq.0 })))
+    Ok(Json(PriceIndex { category: category.to_string(), items, as_of_seq: seq.0 }))
 }
 
 /// Query of `GET /api/v1/prices/reference`.
@@ -123,22 +164,29 @@ pub struct ReferenceQuery {
 
 /// `GET /api/v1/prices/reference`: the quartiles of a product's trade prices in a market (P-2).
 #[utoipa::path(get, path = "/api/v1/prices/reference", params(ReferenceQuery), tag = "prices",
-    responses((status = 200, description = "Quartiles over the rolling window, or null without trades")))]
+    responses((status = 200, description = "Quartiles over the rolling window, or null without trades", body = ReferencePrice)))]
 pub async fn reference(
     State(state): State<AppState>,
     _session: Session,
     Query(q): Query<ReferenceQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReferencePrice>, ApiError> {
     let desk = desk(&state)?;
     let region: RegionCode =
         q.region.parse().map_err(|e| ApiError::invalid(format!("region: {e}")))?;
     let ((quartiles, window_days), seq) =
         desk.read(|a| (a.reference(ProductId(q.product), region), a.thresholds().window_days));
-    Ok(Json(json!({
-        "product": q.product, "region": region.to_string(), "window_days": window_days,
-        "quartiles": quartiles.map(|q| json!({ "q1": q.q1.to_string(), "median": q.median.to_string(), "q3": q.q3.to_string(), "samples": q.samples })),
-        "as_of_seq": seq.0,
-    })))
+    Ok(Json(ReferencePrice {
+        product: q.product,
+        region: region.to_string(),
+        window_days,
+        quartiles: quartiles.map(|q| Quartiles {
+            q1: q.q1.to_string(),
+            median: q.median.to_string(),
+            q3: q.q3.to_string(),
+            samples: q.samples,
+        }),
+        as_of_seq: seq.0,
+    }))
 }
 
 /// Query of `GET /api/v1/alerts`.
@@ -158,12 +206,12 @@ pub struct AlertQuery {
 /// `GET /api/v1/alerts`: early warnings, newest first, for analysts, regulators and the centre,
 /// within the region they oversee (P-5).
 #[utoipa::path(get, path = "/api/v1/alerts", params(AlertQuery), tag = "prices",
-    responses((status = 200, description = "A page of alerts, newest first"), (status = 403, description = "Analysts and operators only, within their region")))]
+    responses((status = 200, description = "A page of alerts, newest first", body = Page<AlertView>), (status = 403, description = "Analysts and operators only, within their region")))]
 pub async fn alerts(
     State(state): State<AppState>,
     session: Session,
     Query(q): Query<AlertQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<AlertView>>, ApiError> {
     session.require(&[ParticipantKind::Analyst, ParticipantKind::Operator])?;
     let desk = desk(&state)?;
     after(desk, q.min_seq).await?;

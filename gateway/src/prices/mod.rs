@@ -16,7 +16,7 @@ use std::sync::{Arc, RwLock};
 use engine::analytics::{Alert, Analytics, Candle, Changes, Interval, Series, Thresholds};
 use engine::types::{RegionCode, Seq};
 use engine::{Engine, Event};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use crate::feed::{Hub, Topic};
@@ -72,25 +72,91 @@ impl PriceDesk {
 }
 
 /// The API's view of a candle.
-pub fn candle_view(c: &Candle) -> Value {
-    json!({
-        "start_ms": c.start.ms(), "interval": c.interval.name(),
-        "open": c.open.to_string(), "high": c.high.to_string(), "low": c.low.to_string(), "close": c.close.to_string(),
-        "volume": c.volume.to_string(), "amount": c.amount.to_string(), "trades": c.trades,
-    })
+pub fn candle_view(c: &Candle) -> CandleView {
+    CandleView {
+        start_ms: c.start.ms(),
+        interval: c.interval.name(),
+        open: c.open.to_string(),
+        high: c.high.to_string(),
+        low: c.low.to_string(),
+        close: c.close.to_string(),
+        volume: c.volume.to_string(),
+        amount: c.amount.to_string(),
+        trades: c.trades,
+    }
+}
+
+/// A candle: a series' trade prices over one interval, decimal strings.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CandleView {
+    /// Its start, Unix milliseconds.
+    pub start_ms: i64,
+    /// 1m, 1h or 1d.
+    pub interval: &'static str,
+    pub open: String,
+    pub high: String,
+    pub low: String,
+    pub close: String,
+    /// Quantity traded.
+    pub volume: String,
+    /// Amount traded.
+    pub amount: String,
+    pub trades: u32,
+}
+
+/// A day of a category's price index: 100.00 is the products' base prices.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct IndexView {
+    pub category: String,
+    /// The day's start (Asia/Shanghai), Unix milliseconds.
+    pub day_ms: i64,
+    /// The index, a decimal string with two decimals.
+    pub index: String,
+    pub trades: u32,
+}
+
+/// An early warning.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AlertView {
+    /// P-3 or P-4.
+    pub rule: &'static str,
+    /// abnormal_price, abnormal_bid, split_purchase, few_bidders, identical_bids, bid_rotation.
+    pub code: &'static str,
+    pub deal: u64,
+    pub region: String,
+    pub ts_ms: i64,
+    pub seq: u64,
+    /// The figures behind it, by name, as decimal text.
+    pub figures: std::collections::BTreeMap<String, String>,
+    pub message: String,
 }
 
 /// The API's view of a day of a category's price index.
-pub fn index_view(p: &engine::analytics::IndexPoint) -> Value {
-    json!({ "category": p.category.to_string(), "day_ms": p.day.ms(), "index": p.value(), "trades": p.trades })
+pub fn index_view(p: &engine::analytics::IndexPoint) -> IndexView {
+    IndexView {
+        category: p.category.to_string(),
+        day_ms: p.day.ms(),
+        index: p.value(),
+        trades: p.trades,
+    }
 }
 
 /// The API's view of an alert.
-pub fn alert_view(a: &Alert) -> Value {
-    json!({
-        "rule": a.kind.rule(), "code": a.kind.code(), "deal": a.deal.0, "region": a.region.to_string(),
-        "ts_ms": a.ts.ms(), "seq": a.seq.0, "figures": a.figures, "message": a.message,
-    })
+pub fn alert_view(a: &Alert) -> AlertView {
+    AlertView {
+        rule: a.kind.rule(),
+        code: a.kind.code(),
+        deal: a.deal.0,
+        region: a.region.to_string(),
+        ts_ms: a.ts.ms(),
+        seq: a.seq.0,
+        figures: a.figures.clone(),
+        message: a.message.clone(),
+    }
+}
+
+fn to_value(view: impl serde::Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 /// The topic of a series at an interval.
@@ -194,10 +260,18 @@ impl Follower for Desk {
 
 fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
     if let Some(point) = &changes.index {
-        hub.publish_view(Topic::Index(point.category).to_string(), seq, index_view(point));
+        hub.publish_view(
+            Topic::Index(point.category).to_string(),
+            seq,
+            to_value(index_view(point)),
+        );
     }
     for candle in &changes.candles {
-        hub.publish_view(candle_topic(candle.series, candle.interval), seq, candle_view(candle));
+        hub.publish_view(
+            candle_topic(candle.series, candle.interval),
+            seq,
+            to_value(candle_view(candle)),
+        );
     }
     for alert in &changes.alerts {
         // By the region and each region above it, so every overseer that covers it hears of it.
@@ -205,7 +279,7 @@ fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
             .region(alert.region)
             .map(|r| r.chain.codes().to_vec())
             .unwrap_or_else(|| vec![alert.region]);
-        let view = alert_view(alert);
+        let view = to_value(alert_view(alert));
         for region in chain {
             hub.publish_view(alerts_topic(region), seq, view.clone());
         }
