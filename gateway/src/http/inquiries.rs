@@ -111,7 +111,7 @@ pub async fn open(
     session: Session,
     headers: HeaderMap,
     Body(body): Body<OpenInquiry>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     opened(&state, &session, &headers, Action::OpenInquiry(body.spec(state.clock.now())?)).await
 }
@@ -138,7 +138,7 @@ pub async fn open_competition(
     session: Session,
     headers: HeaderMap,
     Body(body): Body<OpenCompetition>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     super::terms::within_horizon("deadline_ms", Timestamp(body.deadline_ms), state.clock.now())?;
     let spec = CompetitionSpec {
@@ -151,14 +151,19 @@ pub async fn open_competition(
     opened(&state, &session, &headers, Action::OpenCompetition(spec)).await
 }
 
+super::shown! {
+    /// An inquiry after a change, as the caller sees it.
+    InquiryShown { inquiry: Value }
+}
+
 /// Submits an opening and answers with the purchaser's view of what it opened.
 async fn opened(
     state: &AppState,
     session: &Session,
     headers: &HeaderMap,
     action: Action,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    submit_and_show(state, session, headers, action, (StatusCode::CREATED, "inquiry"), |events| {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
+    submit_and_show(state, session, headers, action, StatusCode::CREATED, |events| {
         let id = created(events, |e| match e {
             Event::InquiryOpened { inquiry, .. } => Some(*inquiry),
             _ => None,
@@ -465,7 +470,7 @@ pub async fn next_round(
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<NextRound>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let inquiry = parse_id(&id)?;
     super::terms::within_horizon("deadline_ms", Timestamp(body.deadline_ms), state.clock.now())?;
@@ -496,7 +501,7 @@ pub async fn end(
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<EndInquiry>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
     let inquiry = parse_id(&id)?;
     let action = Action::EndInquiry { inquiry, reason: body.reason };
     deal_changed(&state, &session, &headers, inquiry, action, StatusCode::OK).await
@@ -510,8 +515,8 @@ async fn deal_changed(
     inquiry: DealId,
     action: Action,
     status: StatusCode,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    submit_and_show(state, session, headers, action, (status, "inquiry"), |_| {
+) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
+    submit_and_show(state, session, headers, action, status, |_| {
         view_of(state, session, inquiry).map(|(view, _)| view)
     })
     .await

@@ -249,27 +249,60 @@ pub(crate) async fn submit_command_for(
     }
 }
 
+/// The answer to a command that shows what it made: the view under its own name and the command's
+/// sequence, or, for a retry under the same Idempotency-Key, the first command's sequence alone.
+pub(crate) trait Shown<T>: serde::Serialize {
+    /// The view of what the command made, at `seq`.
+    fn applied(view: T, seq: u64) -> Self;
+    /// A retry of the command at `original`.
+    fn retried(original: u64) -> Self;
+}
+
+/// An answer type for [`Shown`]: `name { key: view, seq }` or `name { already_applied }`.
+macro_rules! shown {
+    ($(#[$doc:meta])* $name:ident { $key:ident: $view:ty }) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            $key: Option<$view>,
+            /// The command's sequence.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            seq: Option<u64>,
+            /// On a retry under the same Idempotency-Key: the first command's sequence.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            already_applied: Option<u64>,
+        }
+
+        impl $crate::http::Shown<$view> for $name {
+            fn applied(view: $view, seq: u64) -> Self {
+                Self { $key: Some(view), seq: Some(seq), already_applied: None }
+            }
+            fn retried(original: u64) -> Self {
+                Self { $key: None, seq: None, already_applied: Some(original) }
+            }
+        }
+    };
+}
+pub(crate) use shown;
+
 /// Submits `action` and, once the replica has it, answers with `status` and what `show` makes of
-/// the command's events, under `key`; a retry answers with the first command's sequence.
-pub(crate) async fn submit_and_show(
+/// the command's events; a retry answers with the first command's sequence.
+pub(crate) async fn submit_and_show<T, A: Shown<T>>(
     state: &AppState,
     session: &Session,
     headers: &HeaderMap,
     action: Action,
-    (status, key): (axum::http::StatusCode, &str),
-    show: impl FnOnce(&[EventEnvelope]) -> Result<serde_json::Value, ApiError>,
-) -> Result<(axum::http::StatusCode, axum::Json<serde_json::Value>), ApiError> {
+    status: axum::http::StatusCode,
+    show: impl FnOnce(&[EventEnvelope]) -> Result<T, ApiError>,
+) -> Result<(axum::http::StatusCode, axum::Json<A>), ApiError> {
     match submit(state, session, headers, action).await? {
-        Done::Retried { original } => Ok((
-            axum::http::StatusCode::OK,
-            axum::Json(serde_json::json!({ "already_applied": original.0 })),
-        )),
+        Done::Retried { original } => {
+            Ok((axum::http::StatusCode::OK, axum::Json(A::retried(original.0))))
+        }
         Done::Applied { seq, events } => {
             read_after(state, Some(seq.0)).await?;
-            let mut body = serde_json::Map::new();
-            body.insert(key.to_owned(), show(&events)?);
-            body.insert("seq".to_owned(), seq.0.into());
-            Ok((status, axum::Json(body.into())))
+            Ok((status, axum::Json(A::applied(show(&events)?, seq.0))))
         }
     }
 }

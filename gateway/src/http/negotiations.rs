@@ -11,8 +11,7 @@ use engine::catalog::ParticipantKind;
 use engine::negotiation::{Negotiation, Party, Proposal};
 use engine::types::{AgreementId, BudgetLineId, DealId, Quantity, Timestamp, UnitPrice};
 use engine::{Action, Event};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
@@ -58,30 +57,86 @@ fn party(session: &Session, n: &Negotiation) -> Option<Party> {
 }
 
 /// A negotiation as one of its parties sees it: everything on the table, and whose turn it is.
-fn view(engine: &Engine, n: &Negotiation, me: Party) -> Value {
+/// A party to a negotiation.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PartyView {
+    id: u64,
+    name: String,
+}
+
+/// A price put on the table.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Move {
+    /// purchaser or supplier.
+    by: &'static str,
+    price: String,
+    seq: u64,
+    at_ms: i64,
+}
+
+/// A negotiation as one of its two parties sees it (N-3).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NegotiationView {
+    id: u64,
+    /// proposed, countered, accepted, rejected or expired.
+    state: &'static str,
+    /// purchaser or supplier: which party the caller is.
+    you_are: &'static str,
+    your_turn: bool,
+    purchaser: PartyView,
+    supplier: PartyView,
+    product: u64,
+    product_name: Option<String>,
+    agreement: u64,
+    quantity: String,
+    /// The supplier's live offer when proposed.
+    offer: String,
+    /// The price on the table now.
+    price: String,
+    respond_by_ms: i64,
+    /// Counters the supplier has made.
+    counters: u32,
+    moves: Vec<Move>,
+    /// The trade, once accepted.
+    trade: Option<String>,
+}
+
+super::shown! {
+    /// A negotiation after a move, as the caller sees it.
+    NegotiationMoved { negotiation: NegotiationView }
+}
+
+fn view(engine: &Engine, n: &Negotiation, me: Party) -> NegotiationView {
     let names = names_in(engine);
     let name = |p| names(p).map(|(name, _)| name).unwrap_or_default();
     let product = engine.product(n.product);
-    json!({
-        "id": n.id.0,
-        "state": n.state.name(),
-        "you_are": me.name(),
-        "your_turn": n.state.turn() == Some(me),
-        "purchaser": { "id": n.purchaser.0, "name": name(n.purchaser) },
-        "supplier": { "id": n.supplier.0, "name": name(n.supplier) },
-        "product": n.product.0,
-        "product_name": product.map(|p| format!("{} {}", p.brand, p.model)),
-        "agreement": n.proposal.agreement.0,
-        "quantity": n.proposal.quantity.to_string(),
-        "offer": n.offer.to_string(),
-        "price": n.price().to_string(),
-        "respond_by_ms": n.proposal.respond_by.ms(),
-        "counters": n.counters,
-        "moves": n.moves.iter().map(|m| json!({
-            "by": m.by.name(), "price": m.price.to_string(), "seq": m.seq.0, "at_ms": m.at.ms(),
-        })).collect::<Vec<_>>(),
-        "trade": n.trade.map(|t| t.to_string()),
-    })
+    NegotiationView {
+        id: n.id.0,
+        state: n.state.name(),
+        you_are: me.name(),
+        your_turn: n.state.turn() == Some(me),
+        purchaser: PartyView { id: n.purchaser.0, name: name(n.purchaser) },
+        supplier: PartyView { id: n.supplier.0, name: name(n.supplier) },
+        product: n.product.0,
+        product_name: product.map(|p| format!("{} {}", p.brand, p.model)),
+        agreement: n.proposal.agreement.0,
+        quantity: n.proposal.quantity.to_string(),
+        offer: n.offer.to_string(),
+        price: n.price().to_string(),
+        respond_by_ms: n.proposal.respond_by.ms(),
+        counters: n.counters,
+        moves: n
+            .moves
+            .iter()
+            .map(|m| Move {
+                by: m.by.name(),
+                price: m.price.to_string(),
+                seq: m.seq.0,
+                at_ms: m.at.ms(),
+            })
+            .collect(),
+        trade: n.trade.map(|t| t.to_string()),
+    }
 }
 
 fn parse_id(text: &str) -> Result<DealId, ApiError> {
@@ -89,7 +144,7 @@ fn parse_id(text: &str) -> Result<DealId, ApiError> {
 }
 
 /// The caller's view of negotiation `id`; not found for anyone but its two parties (N-3).
-fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<Value, ApiError> {
+fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<NegotiationView, ApiError> {
     let (view, _) = state.replica.read(|engine| {
         let n = engine.negotiation(id).ok_or_else(|| ApiError::not_found("negotiation"))?;
         let me = party(session, n).ok_or_else(|| ApiError::not_found("negotiation"))?;
@@ -105,8 +160,8 @@ async fn changed(
     id: Option<DealId>,
     action: Action,
     status: StatusCode,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    submit_and_show(state, session, headers, action, (status, "negotiation"), |events| {
+) -> Result<(StatusCode, Json<NegotiationMoved>), ApiError> {
+    submit_and_show(state, session, headers, action, status, |events| {
         let id = match id {
             Some(id) => id,
             None => created(events, |e| match e {
@@ -122,14 +177,14 @@ async fn changed(
 /// `POST /api/v1/negotiations`: a purchasing unit proposes a price below an agreement supplier's
 /// live offer; the budget is held at the proposed amount (N-1).
 #[utoipa::path(post, path = "/api/v1/negotiations", request_body = Propose, tag = "negotiations",
-    responses((status = 201, description = "Proposed: the purchaser's view"),
+    responses((status = 201, description = "Proposed: the purchaser's view", body = NegotiationMoved),
               (status = 422, description = "Not below the offer (N-1), agreement, stock, limit or budget")))]
 pub async fn propose(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(body): Body<Propose>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NegotiationMoved>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let hours = body.respond_hours.unwrap_or(DEFAULT_RESPOND_HOURS);
     if !(1..=720).contains(&hours) {
@@ -159,12 +214,12 @@ pub struct NegotiationQuery {
 
 /// `GET /api/v1/negotiations`: the caller's own negotiations, newest first (N-3).
 #[utoipa::path(get, path = "/api/v1/negotiations", params(NegotiationQuery), tag = "negotiations",
-    responses((status = 200, description = "A page of the negotiations the caller is a party to")))]
+    responses((status = 200, description = "A page of the negotiations the caller is a party to", body = Page<NegotiationView>)))]
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<NegotiationQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<NegotiationView>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
     let page = query.page.unwrap_or(1).max(1);
@@ -180,12 +235,12 @@ pub async fn list(
 
 /// `GET /api/v1/negotiations/{id}`: for its two parties only.
 #[utoipa::path(get, path = "/api/v1/negotiations/{id}", params(("id" = u64, Path, description = "Negotiation id")), tag = "negotiations",
-    responses((status = 200, description = "The negotiation"), (status = 404, description = "No such negotiation of yours")))]
+    responses((status = 200, description = "The negotiation", body = NegotiationView), (status = 404, description = "No such negotiation of yours")))]
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<NegotiationView>, ApiError> {
     view_of(&state, &session, parse_id(&id)?).map(Json)
 }
 
@@ -193,14 +248,14 @@ pub async fn get(
 /// table (N-2).
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", request_body = Counter, tag = "negotiations",
     params(("id" = u64, Path, description = "Negotiation id")),
-    responses((status = 200, description = "Countered"), (status = 422, description = "Outside the band, capped, or not your turn (N-2)")))]
+    responses((status = 200, description = "Countered", body = NegotiationMoved), (status = 422, description = "Outside the band, capped, or not your turn (N-2)")))]
 pub async fn counter(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<Counter>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NegotiationMoved>), ApiError> {
     let negotiation = parse_id(&id)?;
     let price =
         UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
@@ -211,14 +266,14 @@ pub async fn counter(
 /// `POST /api/v1/negotiations/{id}/{accept|reject}`: the party whose turn it is answers (N-2).
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/{answer}", tag = "negotiations",
     params(("id" = u64, Path, description = "Negotiation id"), ("answer" = String, Path, description = "accept or reject")),
-    responses((status = 200, description = "Answered; on acceptance the trade is in the view"),
+    responses((status = 200, description = "Answered; on acceptance the trade is in the view", body = NegotiationMoved),
               (status = 422, description = "Not your turn, or the agreement, supplier or stock no longer allows it")))]
 pub async fn answer(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path((id, answer)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<NegotiationMoved>), ApiError> {
     let negotiation = parse_id(&id)?;
     let action = match answer.as_str() {
         "accept" => Action::AcceptNegotiation { negotiation },

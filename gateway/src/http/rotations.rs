@@ -9,8 +9,7 @@ use engine::catalog::ParticipantKind;
 use engine::rotation::Rotation;
 use engine::types::{BudgetLineId, ParticipantId, ProductId, Quantity};
 use engine::{Action, Engine};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::deals::order_answer;
@@ -36,30 +35,58 @@ pub struct RotationOrder {
     budget_line: u64,
 }
 
-fn view(engine: &Engine, r: &Rotation) -> Value {
+/// A participant with its name.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Named {
+    id: u64,
+    name: Option<String>,
+}
+
+/// A published rotation (N-5).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RotationView {
+    id: u64,
+    product: u64,
+    /// The suppliers in their published order.
+    order: Vec<Named>,
+    /// Whose turn it is.
+    up_next: Option<Named>,
+    /// How many times the order has come round.
+    cycle: u32,
+    /// Suppliers passed over this cycle (not eligible when their turn came), who keep their place.
+    kept_place_this_cycle: Vec<u64>,
+    orders_served: usize,
+}
+
+super::shown! {
+    /// A rotation published.
+    RotationPublished { rotation: RotationView }
+}
+
+fn view(engine: &Engine, r: &Rotation) -> RotationView {
     let names = names_in(engine);
-    let party = |p: ParticipantId| json!({ "id": p.0, "name": names(p).map(|(n, _)| n) });
-    json!({
-        "id": r.id.0,
-        "product": r.product.0,
-        "order": r.order.iter().map(|p| party(*p)).collect::<Vec<_>>(),
-        "up_next": r.up_next().map(party),
-        "cycle": r.cycle,
-        "kept_place_this_cycle": r.kept.iter().map(|p| p.0).collect::<Vec<_>>(),
-        "orders_served": r.served.len(),
-    })
+    let party = |p: ParticipantId| Named { id: p.0, name: names(p).map(|(n, _)| n) };
+    RotationView {
+        id: r.id.0,
+        product: r.product.0,
+        order: r.order.iter().map(|p| party(*p)).collect(),
+        up_next: r.up_next().map(party),
+        cycle: r.cycle,
+        kept_place_this_cycle: r.kept.iter().map(|p| p.0).collect(),
+        orders_served: r.served.len(),
+    }
 }
 
 /// `POST /api/v1/rotations`: the operator publishes a rotation (N-5).
 #[utoipa::path(post, path = "/api/v1/rotations", request_body = DefineRotation, tag = "rotations",
-    responses((status = 201, description = "Published"), (status = 403, description = "Operators only"),
+    responses((status = 201, description = "Published", body = RotationPublished), (status = 403, description = "Operators only"),
               (status = 422, description = "A supplier without an agreement for the product")))]
 pub async fn define(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Body(body): Body<DefineRotation>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RotationPublished>), ApiError> {
     session.require(&[ParticipantKind::Operator])?;
     let action = Action::DefineRotation {
         product: ProductId(body.product),
@@ -71,10 +98,9 @@ pub async fn define(
             _ => None,
         })?;
         let (view, _) = state.replica.read(|e| e.rotation(id).map(|r| view(e, r)));
-        Ok(json!(view))
+        view.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("the rotation is not in reads")))
     };
-    submit_and_show(&state, &session, &headers, action, (StatusCode::CREATED, "rotation"), show)
-        .await
+    submit_and_show(&state, &session, &headers, action, StatusCode::CREATED, show).await
 }
 
 /// Query of `GET /api/v1/rotations`.
@@ -87,12 +113,12 @@ pub struct RotationQuery {
 
 /// `GET /api/v1/rotations`: published rotations, their order and whose turn is next.
 #[utoipa::path(get, path = "/api/v1/rotations", params(RotationQuery), tag = "rotations",
-    responses((status = 200, description = "A page of rotations")))]
+    responses((status = 200, description = "A page of rotations", body = Page<RotationView>)))]
 pub async fn list(
     State(state): State<AppState>,
     _session: Session,
     Query(query): Query<RotationQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<RotationView>>, ApiError> {
     let per_page = query.per_page.unwrap_or(20).clamp(1, 100);
     let page = query.page.unwrap_or(1).max(1);
     let ((total, items), seq) = state.replica.read(|engine| {
