@@ -132,7 +132,11 @@ async fn a_read_side_that_lagged_resyncs_and_its_rooms_are_right_afterwards() {
         .replica
         .read(|engine| room::bidder_view(engine.auction(auction).expect("auction"), bidders[0]));
     assert_eq!(at, after.seq);
-    assert_eq!(standing["event"], rest, "the feed and REST show the same standing");
+    assert_eq!(
+        standing["event"],
+        serde_json::json!(rest),
+        "the feed and REST show the same standing"
+    );
     market.runtime.shutdown().await.expect("shutdown");
 }
 

@@ -140,7 +140,12 @@ impl Hub {
     }
 
     /// Publishes the view `event` builds, building it only when the topic has subscribers.
-    fn publish_with(&self, topic: String, seq: u64, event: impl FnOnce() -> Value) {
+    fn publish_with<V: serde::Serialize>(
+        &self,
+        topic: String,
+        seq: u64,
+        event: impl FnOnce() -> V,
+    ) {
         let sender = match lock(&self.topics).get(&topic) {
             Some(sender) if sender.receiver_count() > 0 => sender.clone(),
             _ => return,

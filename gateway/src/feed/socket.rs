@@ -104,12 +104,12 @@ fn auction_snapshot(engine: &engine::Engine, topic: &str) -> Value {
     let id = room_part.strip_prefix("auction:").and_then(|id| id.parse().ok()).map(DealId);
     let Some(a) = id.and_then(|id| engine.auction(id)) else { return Value::Null };
     match private {
-        None if room::closed(a) => room::results(a, &views::names_in(engine)),
-        None => room::public_view(a, engine.clock()),
-        Some("purchaser") => room::purchaser_view(a),
+        None if room::closed(a) => json!(room::results(a, &views::names_in(engine))),
+        None => json!(room::public_view(a, engine.clock())),
+        Some("purchaser") => json!(room::purchaser_view(a)),
         Some(bidder) => {
             let bidder = bidder.strip_prefix("bidder:").and_then(|b| b.parse().ok());
-            bidder.map_or(Value::Null, |b| room::bidder_view(a, ParticipantId(b)))
+            bidder.map_or(Value::Null, |b| json!(room::bidder_view(a, ParticipantId(b))))
         }
     }
 }

@@ -13,14 +13,14 @@ use engine::types::{
 };
 use engine::{Action, Event};
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
-use super::{Done, Session, read_after, submit};
+use super::{Done, Session, Shown, read_after, submit};
 use crate::error::ApiError;
-use crate::views::{self, auction as room, auction::Audience};
+use crate::views;
+use crate::views::auction::{self as room, AuctionView, Audience, ResultsView};
 
 /// Defaults of the soft close: a bid in the last five minutes extends the end to five
 /// minutes after it, by at most half an hour in all; common terms on provincial platforms.
@@ -144,8 +144,38 @@ impl OpenAuction {
     }
 }
 
+super::shown! {
+    /// An auction after a change, as the caller sees it.
+    AuctionShown { auction: AuctionView }
+}
+
+/// A bid as received.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BidReceipt {
+    price: String,
+    /// Its receipt: the sequence that took it, its time priority.
+    receipt_seq: u64,
+}
+
+/// The answer to a bid: its receipt and the room as the bidder may see it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BidPlaced {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bid: Option<BidReceipt>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auction: Option<AuctionView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
+}
+
 /// The caller's view of auction `id`, as of the replica.
-fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
+fn view_of(
+    state: &AppState,
+    session: &Session,
+    id: DealId,
+) -> Result<(AuctionView, u64), ApiError> {
     let (view, seq) = state.replica.read(|engine| {
         let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
         let audience =
@@ -163,7 +193,7 @@ fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u6
 /// `POST /api/v1/auctions`: a purchasing unit opens a reverse auction; its budget is held (A-1, B-2).
 #[utoipa::path(post, path = "/api/v1/auctions", request_body = OpenAuction, tag = "auctions",
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
-    responses((status = 201, description = "Opened: the purchaser's view of it"),
+    responses((status = 201, description = "Opened: the purchaser's view of it", body = AuctionShown),
               (status = 400, description = "Malformed terms: schedule, step, quantity scale"),
               (status = 422, description = "Refused by a rule (A-1, B-1)")))]
 pub async fn open(
@@ -171,13 +201,11 @@ pub async fn open(
     session: Session,
     headers: HeaderMap,
     Body(body): Body<OpenAuction>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AuctionShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
     let spec = body.spec(state.clock.now())?;
     match submit(&state, &session, &headers, Action::OpenAuction(spec)).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
+        Done::Retried { original } => Ok((StatusCode::OK, Json(AuctionShown::retried(original.0)))),
         Done::Applied { seq, events } => {
             let id = events.iter().find_map(|e| match &e.event {
                 Event::AuctionOpened { auction, .. } => Some(*auction),
@@ -186,7 +214,7 @@ pub async fn open(
             let id = id.ok_or_else(|| ApiError::internal(&anyhow::anyhow!("no auction opened")))?;
             read_after(&state, Some(seq.0)).await?;
             let (view, _) = view_of(&state, &session, id)?;
-            Ok((StatusCode::CREATED, Json(json!({ "auction": view, "seq": seq.0 }))))
+            Ok((StatusCode::CREATED, Json(AuctionShown::applied(view, seq.0))))
         }
     }
 }
@@ -220,12 +248,12 @@ fn listed(engine: &Engine, session: &Session, a: &Auction) -> Option<Audience> {
 
 /// `GET /api/v1/auctions`: the caller's auctions, newest first.
 #[utoipa::path(get, path = "/api/v1/auctions", params(AuctionQuery), tag = "auctions",
-    responses((status = 200, description = "A page of auctions, each as the caller may see it")))]
+    responses((status = 200, description = "A page of auctions, each as the caller may see it", body = Page<AuctionView>)))]
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<AuctionQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<AuctionView>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let wanted = query.state.as_deref().map(parse_state).transpose()?;
     let per_page = query.per_page.unwrap_or(20).clamp(1, MAX_PER_PAGE);
@@ -257,28 +285,28 @@ pub struct OneQuery {
 
 /// `GET /api/v1/auctions/{id}`: the auction as the caller may see it.
 #[utoipa::path(get, path = "/api/v1/auctions/{id}", params(("id" = u64, Path, description = "Auction id"), OneQuery), tag = "auctions",
-    responses((status = 200, description = "The caller's view"), (status = 403, description = "Not in this auction's room")))]
+    responses((status = 200, description = "The caller's view", body = AuctionView), (status = 403, description = "Not in this auction's room")))]
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Query(query): Query<OneQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuctionView>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let (mut view, seq) = view_of(&state, &session, parse_id(&id)?)?;
-    view["as_of_seq"] = json!(seq);
+    view.as_of_seq = Some(seq);
     Ok(Json(view))
 }
 
 /// `GET /api/v1/auctions/{id}/results`: every bid with its bidder, once closed.
 #[utoipa::path(get, path = "/api/v1/auctions/{id}/results", params(("id" = u64, Path, description = "Auction id"), OneQuery), tag = "auctions",
-    responses((status = 200, description = "The results"), (status = 409, description = "Not closed yet: nothing is published")))]
+    responses((status = 200, description = "The results", body = ResultsView), (status = 409, description = "Not closed yet: nothing is published")))]
 pub async fn results(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Query(query): Query<OneQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ResultsView>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let id = parse_id(&id)?;
     let (results, _) = state.replica.read(|engine| {
@@ -308,7 +336,7 @@ pub struct PlaceBid {
 #[utoipa::path(post, path = "/api/v1/auctions/{id}/bids", request_body = PlaceBid, tag = "auctions",
     params(("id" = u64, Path, description = "Auction id"),
            ("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
-    responses((status = 201, description = "Accepted: the bidder's rank and the room as it may see it"),
+    responses((status = 201, description = "Accepted: the bidder's rank and the room as it may see it", body = BidPlaced),
               (status = 422, description = "Refused: closed, not eligible, affiliate bidding, above the ceiling, step too small (A-2)")))]
 pub async fn bid(
     State(state): State<AppState>,
@@ -316,28 +344,37 @@ pub async fn bid(
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<PlaceBid>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<BidPlaced>), ApiError> {
     session.require(&[ParticipantKind::Supplier])?;
     let auction = parse_id(&id)?;
     let price =
         UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
     match submit(&state, &session, &headers, Action::SubmitBid { auction, price }).await? {
-        Done::Retried { original } => {
-            Ok((StatusCode::OK, Json(json!({ "already_applied": original.0 }))))
-        }
+        Done::Retried { original } => Ok((
+            StatusCode::OK,
+            Json(BidPlaced {
+                bid: None,
+                auction: None,
+                seq: None,
+                already_applied: Some(original.0),
+            }),
+        )),
         Done::Applied { seq, events } => {
             let receipt = events.iter().find_map(|e| match &e.event {
                 Event::BidAccepted { receipt, price, .. } => {
-                    Some(json!({ "price": price.to_string(), "receipt_seq": receipt.0 }))
+                    Some(BidReceipt { price: price.to_string(), receipt_seq: receipt.0 })
                 }
                 _ => None,
             });
             read_after(&state, Some(seq.0)).await?;
             let (view, _) = view_of(&state, &session, auction)?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({ "bid": receipt, "auction": view, "seq": seq.0 })),
-            ))
+            let placed = BidPlaced {
+                bid: receipt,
+                auction: Some(view),
+                seq: Some(seq.0),
+                already_applied: None,
+            };
+            Ok((StatusCode::CREATED, Json(placed)))
         }
     }
 }
@@ -355,14 +392,14 @@ pub struct CancelAuction {
 /// reason after it; the hold is released (B-3).
 #[utoipa::path(post, path = "/api/v1/auctions/{id}/cancel", request_body(content = Option<CancelAuction>), tag = "auctions",
     params(("id" = u64, Path, description = "Auction id")),
-    responses((status = 200, description = "Cancelled"), (status = 422, description = "Bids already in, or closed (A-7)")))]
+    responses((status = 200, description = "Cancelled", body = AuctionShown), (status = 422, description = "Bids already in, or closed (A-7)")))]
 pub async fn cancel(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuctionShown>, ApiError> {
     let auction = parse_id(&id)?;
     let reason = if body.is_empty() {
         String::new()
@@ -372,11 +409,11 @@ pub async fn cancel(
             .reason
     };
     match submit(&state, &session, &headers, Action::CancelAuction { auction, reason }).await? {
-        Done::Retried { original } => Ok(Json(json!({ "already_applied": original.0 }))),
+        Done::Retried { original } => Ok(Json(AuctionShown::retried(original.0))),
         Done::Applied { seq, .. } => {
             read_after(&state, Some(seq.0)).await?;
             let (view, _) = view_of(&state, &session, auction)?;
-            Ok(Json(json!({ "auction": view, "seq": seq.0 })))
+            Ok(Json(AuctionShown::applied(view, seq.0)))
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use engine::auction::{Auction, AuctionState, Disclosure, MinStep, Standing};
 use engine::types::{ParticipantId, Timestamp};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use super::{Names, Viewer};
 
@@ -32,50 +32,169 @@ pub fn closed(a: &Auction) -> bool {
 
 /// What everyone in the room sees: the terms, the schedule, the bidder count and, in `best_price`
 /// mode, the best price. No identity, ever, before the close.
-pub fn public_view(a: &Auction, now: Timestamp) -> Value {
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct PublicView {
+    /// Always `auction`.
+    pub kind: &'static str,
+    pub auction: u64,
+    /// scheduled, open, awarded, failed or cancelled.
+    pub state: &'static str,
+    pub product: u64,
+    pub quantity: String,
+    pub ceiling: String,
+    /// The least a bid must improve by, a decimal string.
+    pub step: String,
+    /// The step as a percentage of the ceiling, when it was set so.
+    pub step_percent: Option<String>,
+    pub starts_ms: i64,
+    pub scheduled_end_ms: i64,
+    /// The end now, extended by late bids.
+    pub end_ms: i64,
+    pub latest_end_ms: i64,
+    pub soft_close_seconds: i64,
+    pub extension_seconds: i64,
+    pub extended: bool,
+    pub min_bidders: u32,
+    /// best_price or rank_only.
+    pub disclosure: &'static str,
+    pub must_beat_best: bool,
+    pub bidders: usize,
+    /// The server's clock when this was built, for a countdown.
+    pub server_ms: i64,
+    /// The best price, in `best_price` mode once bid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_price: Option<String>,
+}
+
+/// A bidder's own standing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StandingView {
+    /// Always `standing`.
+    pub kind: &'static str,
+    pub auction: u64,
+    /// Its rank, once it has bid.
+    pub rank: Option<usize>,
+    pub my_price: Option<String>,
+    pub bidders: usize,
+    pub end_ms: i64,
+}
+
+/// A place in the purchaser's anonymous ranking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Ranked {
+    pub rank: usize,
+    /// 竞价人<n>, in order of first bid.
+    pub label: String,
+    /// Only in `best_price` mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<String>,
+}
+
+/// The purchaser's view: the ranking by anonymous label.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RankingView {
+    /// Always `ranking`.
+    pub kind: &'static str,
+    pub auction: u64,
+    pub ranking: Vec<Ranked>,
+    pub end_ms: i64,
+}
+
+/// A bid with its bidder, as the results publish it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct NamedBid {
+    pub supplier: u64,
+    pub name: String,
+    /// Unified social credit code.
+    pub credit_code: String,
+    pub price: String,
+    pub receipt_seq: u64,
+}
+
+/// The published results: every bid with its bidder, the ranking, the winner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ResultsView {
+    /// Always `results`.
+    pub kind: &'static str,
+    pub auction: u64,
+    pub state: &'static str,
+    pub end_ms: i64,
+    pub winner: Option<NamedBid>,
+    pub ranking: Vec<NamedBid>,
+    /// Every bid, in order of receipt.
+    pub bids: Vec<NamedBid>,
+}
+
+/// Everything an audience may see of an auction now, in one document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AuctionView {
+    #[serde(flatten)]
+    pub public: PublicView,
+    /// A bidder's own standing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mine: Option<StandingView>,
+    /// The purchaser's anonymous ranking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<Vec<Ranked>>,
+    /// The purchaser's budget line and what the auction holds of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget_line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<String>,
+    /// Once closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<ResultsView>,
+    /// The sequence it was read as of, on a read of one auction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of_seq: Option<u64>,
+}
+
+/// What everyone in the room sees now.
+pub fn public_view(a: &Auction, now: Timestamp) -> PublicView {
     let spec = &a.spec;
-    let mut view = json!({
-        "kind": "auction",
-        "auction": a.id.0,
-        "state": a.state.name(),
-        "product": spec.product.0,
-        "quantity": spec.quantity.to_string(),
-        "ceiling": spec.ceiling.to_string(),
-        "step": a.step.to_string(),
-        "step_percent": match spec.min_step { MinStep::Basis(bp) => Some(format!("{}.{:02}", bp / 100, bp % 100)), MinStep::Price(_) => None },
-        "starts_ms": spec.starts.ms(),
-        "scheduled_end_ms": spec.ends.ms(),
-        "end_ms": a.end.ms(),
-        "latest_end_ms": spec.ends.plus_ms(spec.max_extension_ms).ms(),
-        "soft_close_seconds": spec.soft_close_ms / 1_000,
-        "extension_seconds": spec.extension_ms / 1_000,
-        "extended": a.end > spec.ends,
-        "min_bidders": spec.min_bidders,
-        "disclosure": spec.disclosure.name(),
-        "must_beat_best": spec.must_beat_best,
-        "bidders": a.standings.len(),
-        "server_ms": now.ms(),
-    });
-    if spec.disclosure == Disclosure::BestPrice
-        && let Some(best) = a.best()
-    {
-        view["best_price"] = json!(best.price.to_string());
+    let best_price = (spec.disclosure == Disclosure::BestPrice)
+        .then(|| a.best().map(|best| best.price.to_string()))
+        .flatten();
+    PublicView {
+        kind: "auction",
+        auction: a.id.0,
+        state: a.state.name(),
+        product: spec.product.0,
+        quantity: spec.quantity.to_string(),
+        ceiling: spec.ceiling.to_string(),
+        step: a.step.to_string(),
+        step_percent: match spec.min_step {
+            MinStep::Basis(bp) => Some(format!("{}.{:02}", bp / 100, bp % 100)),
+            MinStep::Price(_) => None,
+        },
+        starts_ms: spec.starts.ms(),
+        scheduled_end_ms: spec.ends.ms(),
+        end_ms: a.end.ms(),
+        latest_end_ms: spec.ends.plus_ms(spec.max_extension_ms).ms(),
+        soft_close_seconds: spec.soft_close_ms / 1_000,
+        extension_seconds: spec.extension_ms / 1_000,
+        extended: a.end > spec.ends,
+        min_bidders: spec.min_bidders,
+        disclosure: spec.disclosure.name(),
+        must_beat_best: spec.must_beat_best,
+        bidders: a.standings.len(),
+        server_ms: now.ms(),
+        best_price,
     }
-    view
 }
 
 /// A bidder's own standing: its rank, its price, the bidder count.
-pub fn bidder_view(a: &Auction, bidder: ParticipantId) -> Value {
+pub fn bidder_view(a: &Auction, bidder: ParticipantId) -> StandingView {
     let ranking = a.ranking();
     let mine = ranking.iter().position(|s| s.bidder == bidder);
-    json!({
-        "kind": "standing",
-        "auction": a.id.0,
-        "rank": mine.map(|r| r + 1),
-        "my_price": mine.map(|r| ranking[r].price.to_string()),
-        "bidders": ranking.len(),
-        "end_ms": a.end.ms(),
-    })
+    StandingView {
+        kind: "standing",
+        auction: a.id.0,
+        rank: mine.map(|r| r + 1),
+        my_price: mine.map(|r| ranking[r].price.to_string()),
+        bidders: ranking.len(),
+        end_ms: a.end.ms(),
+    }
 }
 
 /// Anonymous labels in order of first bid: they tell bidders apart without telling who they are.
@@ -85,56 +204,67 @@ fn label(a: &Auction, bidder: ParticipantId) -> String {
 }
 
 /// The purchaser's view: the ranking by anonymous label, prices only in `best_price` mode.
-pub fn purchaser_view(a: &Auction) -> Value {
+pub fn purchaser_view(a: &Auction) -> RankingView {
     let prices = a.spec.disclosure == Disclosure::BestPrice;
-    let ranking: Vec<_> = a
+    let ranking = a
         .ranking()
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let mut entry = json!({ "rank": i + 1, "label": label(a, s.bidder) });
-            if prices {
-                entry["price"] = json!(s.price.to_string());
-            }
-            entry
+        .map(|(i, s)| Ranked {
+            rank: i + 1,
+            label: label(a, s.bidder),
+            price: prices.then(|| s.price.to_string()),
         })
         .collect();
-    json!({ "kind": "ranking", "auction": a.id.0, "ranking": ranking, "end_ms": a.end.ms() })
+    RankingView { kind: "ranking", auction: a.id.0, ranking, end_ms: a.end.ms() }
 }
 
 /// The published results: every bid with its bidder, the ranking, the winner.
-pub fn results(a: &Auction, names: Names<'_>) -> Value {
+pub fn results(a: &Auction, names: Names<'_>) -> ResultsView {
     let named = |s: &Standing| {
-        let (name, code) = names(s.bidder).unwrap_or_default();
-        json!({ "supplier": s.bidder.0, "name": name, "credit_code": code,
-                "price": s.price.to_string(), "receipt_seq": s.receipt.0 })
+        let (name, credit_code) = names(s.bidder).unwrap_or_default();
+        NamedBid {
+            supplier: s.bidder.0,
+            name,
+            credit_code,
+            price: s.price.to_string(),
+            receipt_seq: s.receipt.0,
+        }
     };
     let winner = (a.state == AuctionState::Awarded).then(|| a.best()).flatten();
-    json!({
-        "kind": "results",
-        "auction": a.id.0,
-        "state": a.state.name(),
-        "end_ms": a.end.ms(),
-        "winner": winner.as_ref().map(named),
-        "ranking": a.ranking().iter().map(named).collect::<Vec<_>>(),
-        "bids": a.bids.iter().map(named).collect::<Vec<_>>(),
-    })
+    ResultsView {
+        kind: "results",
+        auction: a.id.0,
+        state: a.state.name(),
+        end_ms: a.end.ms(),
+        winner: winner.as_ref().map(named),
+        ranking: a.ranking().iter().map(named).collect(),
+        bids: a.bids.iter().map(named).collect(),
+    }
 }
 
 /// Everything an audience may see of an auction now, in one document: what `GET` answers.
-pub fn view(a: &Auction, audience: Audience, now: Timestamp, names: Names<'_>) -> Value {
-    let mut view = public_view(a, now);
+pub fn view(a: &Auction, audience: Audience, now: Timestamp, names: Names<'_>) -> AuctionView {
+    let mut view = AuctionView {
+        public: public_view(a, now),
+        mine: None,
+        ranking: None,
+        budget_line: None,
+        hold: None,
+        results: None,
+        as_of_seq: None,
+    };
     match audience {
-        Audience::Bidder(bidder) => view["mine"] = bidder_view(a, bidder),
+        Audience::Bidder(bidder) => view.mine = Some(bidder_view(a, bidder)),
         Audience::Purchaser => {
-            view["ranking"] = purchaser_view(a)["ranking"].clone();
-            view["budget_line"] = json!(a.spec.budget_line.0);
-            view["hold"] = json!(a.hold.to_string());
+            view.ranking = Some(purchaser_view(a).ranking);
+            view.budget_line = Some(a.spec.budget_line.0);
+            view.hold = Some(a.hold.to_string());
         }
         Audience::Observer => {}
     }
     if closed(a) {
-        view["results"] = results(a, names);
+        view.results = Some(results(a, names));
     }
     view
 }
