@@ -1,6 +1,6 @@
 //! The OpenAPI document against the router it is made with: every documented operation is routed
-//! (generated from the document itself, not from a list kept by hand), every error answer has the
-//! shared error body, every reference resolves, every path parameter is declared, and answers the
+//! (generated from the document itself, not from a list kept by hand), every answer with a body
+//! has its schema, every error answer has the shared error body, every reference resolves, every path parameter is declared, and answers the
 //! framework makes itself (a bad path id, a body over the limit) come in the API's error shape.
 
 mod support;
@@ -68,8 +68,20 @@ async fn every_documented_operation_is_routed_and_every_error_has_the_shared_bod
                 assert!(declared.contains(&name), "{method} {path}: parameter {name} undeclared");
                 uri = uri.replace(&format!("{{{name}}}"), "1");
             }
-            // Every error answer carries the shared body.
+            // Every answer with a body says what the body is.
             let responses = operation["responses"].as_object().expect("responses");
+            for (status, response) in responses {
+                if status.starts_with('2') && status != "204" {
+                    let content = response["content"].as_object();
+                    let typed =
+                        content.is_some_and(|c| c.values().all(|m| m["schema"].is_object()));
+                    assert!(
+                        typed && content.is_some_and(|c| !c.is_empty()),
+                        "{method} {path} {status}: no schema"
+                    );
+                }
+            }
+            // Every error answer carries the shared body.
             assert!(
                 responses.keys().any(|s| s.starts_with('2') || s == "101"),
                 "{method} {path}: no success answer"

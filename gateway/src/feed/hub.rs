@@ -286,7 +286,7 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         | Event::InquiryCancelled { .. } => {
             let view = inquiry::feed_view(event, &views::names_in(engine));
             if let Some((id, view)) = view {
-                hub.publish_view(Topic::Inquiry(id).to_string(), seq, view);
+                hub.publish_with(Topic::Inquiry(id).to_string(), seq, || view);
             }
         }
         _ => {}

@@ -135,7 +135,7 @@ fn snapshot(hub: &Hub, topic: &str) -> Value {
         Some(("auction", _)) => auction_snapshot(engine, topic),
         Some(("inquiry", id)) => {
             let id = id.parse().map(DealId).ok();
-            id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, inquiry::snapshot)
+            id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, |q| json!(inquiry::snapshot(q)))
         }
         // Trades and orders are histories: the client re-reads them over REST.
         _ => Value::Null,

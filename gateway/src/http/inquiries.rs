@@ -16,8 +16,7 @@ use engine::types::{
     Actor, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, Timestamp, UnitPrice,
 };
 use engine::{Action, Command, Event};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use super::body::{Body, Page, Query, deal_id, listing, newest_first};
 use super::state::AppState;
@@ -26,7 +25,7 @@ use super::{
 };
 use crate::error::ApiError;
 use crate::sealing::Submission;
-use crate::views::inquiry::{self as room, Audience};
+use crate::views::inquiry::{self as room, Audience, InquiryResults, InquiryView};
 use crate::views::names_in;
 
 /// Rounds an inquiry may run unless the purchaser says otherwise: one retry after a failure.
@@ -90,7 +89,11 @@ fn parse_id(text: &str) -> Result<DealId, ApiError> {
 }
 
 /// The caller's view of inquiry `id`, as of the replica.
-fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u64), ApiError> {
+fn view_of(
+    state: &AppState,
+    session: &Session,
+    id: DealId,
+) -> Result<(InquiryView, u64), ApiError> {
     let (view, seq) = state.replica.read(|engine| {
         let q = engine.inquiry(id).ok_or_else(|| ApiError::not_found("inquiry"))?;
         let audience = room::audience(&session.viewer(), q).ok_or_else(ApiError::forbidden)?;
@@ -103,7 +106,7 @@ fn view_of(state: &AppState, session: &Session, id: DealId) -> Result<(Value, u6
 /// `POST /api/v1/inquiries`: a purchasing unit opens an inquiry; its budget is held (Q-1, B-2).
 #[utoipa::path(post, path = "/api/v1/inquiries", request_body = OpenInquiry, tag = "inquiries",
     params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
-    responses((status = 201, description = "Opened: the purchaser's view of it"),
+    responses((status = 201, description = "Opened: the purchaser's view of it", body = InquiryShown),
               (status = 400, description = "Malformed lines, invitees or rounds"),
               (status = 422, description = "Refused by a rule: notice period (Q-1), budget (B-1)")))]
 pub async fn open(
@@ -131,7 +134,7 @@ pub struct OpenCompetition {
 /// a valid agreement for the product that covers the purchaser's region; sealed, opened and
 /// awarded as an inquiry, read and quoted under `/api/v1/inquiries`.
 #[utoipa::path(post, path = "/api/v1/competitions", request_body = OpenCompetition, tag = "inquiries",
-    responses((status = 201, description = "Opened: the purchaser's view, the holders invited"),
+    responses((status = 201, description = "Opened: the purchaser's view, the holders invited", body = InquiryShown),
               (status = 422, description = "Fewer than three holders (N-4), notice period (Q-1), budget (B-1)")))]
 pub async fn open_competition(
     State(state): State<AppState>,
@@ -153,7 +156,7 @@ pub async fn open_competition(
 
 super::shown! {
     /// An inquiry after a change, as the caller sees it.
-    InquiryShown { inquiry: Value }
+    InquiryShown { inquiry: InquiryView }
 }
 
 /// Submits an opening and answers with the purchaser's view of what it opened.
@@ -197,12 +200,12 @@ fn listed(session: &Session, q: &Inquiry) -> Option<Audience> {
 
 /// `GET /api/v1/inquiries`: the caller's inquiries, newest first.
 #[utoipa::path(get, path = "/api/v1/inquiries", params(InquiryQuery), tag = "inquiries",
-    responses((status = 200, description = "A page of inquiries, each as the caller may see it")))]
+    responses((status = 200, description = "A page of inquiries, each as the caller may see it", body = Page<InquiryView>)))]
 pub async fn list(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<InquiryQuery>,
-) -> Result<Json<Page<Value>>, ApiError> {
+) -> Result<Json<Page<InquiryView>>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let known = ["collecting", "opening", "round_failed", "awarded", "failed", "cancelled"];
     if let Some(wanted) = query.state.as_deref().filter(|s| !known.contains(s)) {
@@ -236,30 +239,30 @@ pub struct OneQuery {
 
 /// `GET /api/v1/inquiries/{id}`: the inquiry as the caller may see it.
 #[utoipa::path(get, path = "/api/v1/inquiries/{id}", params(("id" = u64, Path, description = "Inquiry id"), OneQuery), tag = "inquiries",
-    responses((status = 200, description = "The caller's view: terms, deadline, how rounds ended; nothing of quotes before the opening"),
+    responses((status = 200, description = "The caller's view: terms, deadline, how rounds ended; nothing of quotes before the opening", body = InquiryView),
               (status = 403, description = "Not a party to this inquiry")))]
 pub async fn get(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Query(query): Query<OneQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InquiryView>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let (mut view, seq) = view_of(&state, &session, parse_id(&id)?)?;
-    view["as_of_seq"] = json!(seq);
+    view.as_of_seq = Some(seq);
     Ok(Json(view))
 }
 
 /// `GET /api/v1/inquiries/{id}/results`: every round's receipts and opened quotes with names,
 /// once the inquiry has ended.
 #[utoipa::path(get, path = "/api/v1/inquiries/{id}/results", params(("id" = u64, Path, description = "Inquiry id"), OneQuery), tag = "inquiries",
-    responses((status = 200, description = "The results"), (status = 409, description = "Not ended yet: nothing is published")))]
+    responses((status = 200, description = "The results", body = InquiryResults), (status = 409, description = "Not ended yet: nothing is published")))]
 pub async fn results(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
     Query(query): Query<OneQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<InquiryResults>, ApiError> {
     read_after(&state, query.min_seq).await?;
     let id = parse_id(&id)?;
     let (results, _) = state.replica.read(|engine| {
@@ -290,7 +293,7 @@ pub struct SubmitQuote {
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/quotes", request_body = SubmitQuote, tag = "inquiries",
     params(("id" = u64, Path, description = "Inquiry id"),
            ("Idempotency-Key" = Option<String>, Header, description = "A retry with the same key and quote gets the same receipt")),
-    responses((status = 201, description = "Sealed: the receipt, with the commitment and its nonce"),
+    responses((status = 201, description = "Sealed: the receipt, with the commitment and its nonce", body = Sealed),
               (status = 403, description = "Not invited to the current round"),
               (status = 422, description = "The deadline has passed (Q-2)")))]
 pub async fn quote(
@@ -299,7 +302,7 @@ pub async fn quote(
     headers: HeaderMap,
     Path(id): Path<String>,
     Body(body): Body<SubmitQuote>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Sealed>), ApiError> {
     let prices = body
         .prices
         .iter()
@@ -320,7 +323,7 @@ pub async fn quote(
 /// deadline; the withdrawal has a receipt too.
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/quotes/withdraw", tag = "inquiries",
     params(("id" = u64, Path, description = "Inquiry id")),
-    responses((status = 201, description = "Sealed: the withdrawal's receipt"),
+    responses((status = 201, description = "Sealed: the withdrawal's receipt", body = Sealed),
               (status = 403, description = "Not invited to the current round"),
               (status = 422, description = "The deadline has passed (Q-2)")))]
 pub async fn withdraw(
@@ -328,7 +331,7 @@ pub async fn withdraw(
     session: Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Sealed>), ApiError> {
     seal_and_submit(&state, &session, &headers, &id, Submission::Withdrawal).await
 }
 
@@ -338,7 +341,7 @@ async fn seal_and_submit(
     headers: &HeaderMap,
     id: &str,
     submission: Submission,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Sealed>), ApiError> {
     session.require(&[ParticipantKind::Supplier])?;
     let inquiry = parse_id(id)?;
     let sealer = state.sealer.clone().ok_or_else(|| {
@@ -379,7 +382,7 @@ async fn seal_and_submit(
     if !sealer.may_submit(inquiry, round, me) {
         return Err(share_used());
     }
-    let warnings = match &submission {
+    let warnings: Vec<String> = match &submission {
         Submission::Quote(prices) if prices.len() != lines.len() => {
             return Err(ApiError::invalid(format!(
                 "give one price per line: this inquiry has {} lines",
@@ -433,20 +436,44 @@ async fn seal_and_submit(
         Submission::Withdrawal => ("withdrawal", Vec::new()),
     };
     let nonce: String = sealing.nonce.iter().map(|b| format!("{b:02x}")).collect();
-    Ok((
-        status,
-        Json(json!({ "receipt": {
-            "inquiry": inquiry.0,
-            "round": round,
-            "supplier": me.0,
-            "kind": kind,
-            "prices": prices,
-            "nonce": nonce,
-            "commitment": commitment.to_string(),
-            "receipt_seq": receipt_seq,
-            "received_ms": received,
-        }, "warnings": warnings })),
-    ))
+    let receipt = QuoteReceipt {
+        inquiry: inquiry.0,
+        round,
+        supplier: me.0,
+        kind,
+        prices,
+        nonce,
+        commitment: commitment.to_string(),
+        receipt_seq,
+        received_ms: received,
+    };
+    Ok((status, Json(Sealed { receipt, warnings })))
+}
+
+/// The receipt of a sealed submission: what the supplier keeps to check the published results.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QuoteReceipt {
+    inquiry: u64,
+    round: u32,
+    supplier: u64,
+    /// quote or withdrawal.
+    kind: &'static str,
+    /// The unit prices quoted, by line.
+    prices: Vec<String>,
+    /// The nonce sealed with them, hex: with the prices it recomputes the commitment.
+    nonce: String,
+    commitment: String,
+    receipt_seq: u64,
+    /// When received; none on a retry.
+    received_ms: Option<i64>,
+}
+
+/// The answer to a sealed submission.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Sealed {
+    receipt: QuoteReceipt,
+    /// Told to the author alone: lines above their ceilings, invalid at the opening.
+    warnings: Vec<String>,
 }
 
 /// Body of `POST /api/v1/inquiries/{id}/rounds`.
@@ -462,7 +489,7 @@ pub struct NextRound {
 /// `POST /api/v1/inquiries/{id}/rounds`: after a failed round, the next one.
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/rounds", request_body = NextRound, tag = "inquiries",
     params(("id" = u64, Path, description = "Inquiry id")),
-    responses((status = 201, description = "The next round is open"),
+    responses((status = 201, description = "The next round is open", body = InquiryShown),
               (status = 422, description = "No failed round to follow, no rounds left, or too short a notice")))]
 pub async fn next_round(
     State(state): State<AppState>,
@@ -494,7 +521,7 @@ pub struct EndInquiry {
 /// instead of running another; the hold is released (B-3).
 #[utoipa::path(post, path = "/api/v1/inquiries/{id}/end", request_body = EndInquiry, tag = "inquiries",
     params(("id" = u64, Path, description = "Inquiry id")),
-    responses((status = 200, description = "Ended"), (status = 422, description = "Being opened, or already ended")))]
+    responses((status = 200, description = "Ended", body = InquiryShown), (status = 422, description = "Being opened, or already ended")))]
 pub async fn end(
     State(state): State<AppState>,
     session: Session,
