@@ -55,7 +55,7 @@ pub struct RotationServed {
 pub struct OrderPlaced {
     #[serde(skip_serializing_if = "Option::is_none")]
     order: Option<OrderFill>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Its trades, one per supplier that filled part of it; none on a retry.
     trades: Vec<TradeView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rotation: Option<RotationServed>,
