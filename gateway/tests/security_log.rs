@@ -223,3 +223,38 @@ async fn u3_regulators_and_operators_read_their_region_only() {
     });
     assert!(regions.iter().all(|inside| *inside), "{reply}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn u7_entries_are_kept_their_time_and_then_forgotten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite:{}", dir.path().join("market.db").display());
+    let db = gateway::persist::Database::connect(&url).await.expect("database");
+    let store = gateway::audit::Store::Database(db.clone());
+    let day = 86_400_000;
+    let now = gateway::audit::now_ms();
+    let entry = |age_days: i64, login: &str| gateway::audit::Entry {
+        at_ms: now - age_days * day,
+        kind: gateway::audit::Kind::LoginFailed,
+        login: Some(login.into()),
+        user: None,
+        participant: None,
+        region_path: String::new(),
+        address: "127.0.0.1".into(),
+        method: "POST".into(),
+        path: "/api/v1/login".into(),
+        status: 401,
+        code: Some("bad_credentials".into()),
+        action: None,
+        request_id: None,
+    };
+    let entries = [entry(gateway::audit::KEEP_DAYS + 1, "old"), entry(1, "recent")];
+    store.write(&entries).await.expect("written");
+    let page = gateway::audit::Page { limit: 10, ..Default::default() };
+    let kept = || async { store.read(&page).await.expect("read").expect("kept") };
+    assert_eq!(kept().await.len(), 2);
+    let forgotten = store.prune(now - gateway::audit::KEEP_DAYS * day).await.expect("prune");
+    assert_eq!(forgotten, 1);
+    let logins: Vec<_> = kept().await.into_iter().filter_map(|s| s.entry.login).collect();
+    assert_eq!(logins, ["recent"]);
+    db.close().await;
+}

@@ -33,6 +33,11 @@ const BATCH: usize = 256;
 /// Refusals written per address and second, and the burst allowed; the rest are counted.
 const REFUSALS_PER_SECOND: u32 = 2;
 const REFUSAL_BURST: u32 = 20;
+/// How long entries are kept: well over the six months China's Cybersecurity Law asks of network
+/// logs (art. 21), and a whole fiscal year with its audit.
+pub const KEEP_DAYS: i64 = 400;
+/// How often entries past [`KEEP_DAYS`] are forgotten.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3_600);
 /// Longest login name and path kept.
 const MAX_LOGIN: usize = 64;
 const MAX_PATH: usize = 256;
@@ -275,6 +280,7 @@ impl SecurityLog {
         ));
         let (wrote, written) = tokio::sync::watch::channel(0);
         tokio::spawn(write(entries, store.clone(), [lost.clone(), suppressed.clone()], wrote));
+        tokio::spawn(forget_old(store.clone()));
         let queued = Arc::new(AtomicU64::new(0));
         Self { queue, lost, suppressed, refusals, store, queued, written }
     }
@@ -324,6 +330,25 @@ impl SecurityLog {
         let target = self.queued.load(Ordering::SeqCst);
         let mut written = self.written.clone();
         let _ = written.wait_for(|n| *n >= target).await;
+    }
+}
+
+/// Forgets entries older than [`KEEP_DAYS`], at start and every hour after.
+async fn forget_old(store: Store) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        every.tick().await;
+        let before = now_ms() - KEEP_DAYS * 86_400_000;
+        match store.prune(before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                forgotten = n,
+                "security log entries past their keeping time forgotten"
+            ),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "cannot forget old security log entries; trying again later")
+            }
+        }
     }
 }
 

@@ -136,7 +136,8 @@ impl Store {
         }
     }
 
-    pub(super) async fn write(&self, entries: &[Entry]) -> anyhow::Result<()> {
+    /// Keeps `entries`, in one transaction where the store has them.
+    pub async fn write(&self, entries: &[Entry]) -> anyhow::Result<()> {
         match self {
             Store::Database(Database::Postgres(pool)) => insert_all!(pool, entries),
             Store::Database(Database::Sqlite(pool)) => insert_all!(pool, entries),
@@ -156,6 +157,28 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Forgets the entries older than `before_ms` (Unix milliseconds); how many it forgot.
+    pub async fn prune(&self, before_ms: i64) -> anyhow::Result<u64> {
+        const PRUNE_SQL: &str = "DELETE FROM security_events WHERE at_ms < $1";
+        let forgotten = match self {
+            Store::Database(Database::Postgres(pool)) => {
+                sqlx::query(PRUNE_SQL).bind(before_ms).execute(pool).await?.rows_affected()
+            }
+            Store::Database(Database::Sqlite(pool)) => {
+                sqlx::query(PRUNE_SQL).bind(before_ms).execute(pool).await?.rows_affected()
+            }
+            Store::Memory(kept) => {
+                let mut kept = kept.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let before = kept.len();
+                kept.retain(|s| s.entry.at_ms >= before_ms);
+                (before - kept.len()) as u64
+            }
+            // The owner keeps, and forgets, the edges' entries.
+            Store::Bus(_) => 0,
+        };
+        Ok(forgotten)
     }
 
     /// A page of entries, newest first; `None` on a node that does not keep the log.
