@@ -3,6 +3,8 @@
 //! task through its handle; reads come from the replica, stamped with the sequence they answer as
 //! of, and wait for `min_seq` when a client asks to read its own writes.
 //!
+//! - `api` (below): every route with its OpenAPI operation, one list; `openapi`: what every
+//!   operation shares (security, the error body, common refusals), and the document itself.
 //! - `login`: logging in and out (tokens and sessions themselves are [`crate::auth`]'s).
 //! - `live`: the WebSocket endpoints: a ticket, then the live feeds of [`crate::feed`].
 //! - `accounts`: password changes and resets, disabling accounts (U-2).
