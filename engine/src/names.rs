@@ -7,7 +7,9 @@
 #[error("unknown name")]
 pub struct UnknownName;
 
-/// Gives an enum of unit variants its wire names: `name()`, `ALL` and `FromStr`.
+/// Gives an enum of unit variants its wire names: `name()`, `ALL` and `FromStr`. Exported, so that
+/// the gateway's own enums on the wire are named the same way.
+#[macro_export]
 macro_rules! wire_names {
     ($ty:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {

@@ -66,46 +66,17 @@ pub enum Kind {
     RefusalsSuppressed,
 }
 
-impl Kind {
-    /// Every kind.
-    pub const ALL: [Kind; 9] = [
-        Kind::LoginSucceeded,
-        Kind::LoginFailed,
-        Kind::LoginRefused,
-        Kind::Logout,
-        Kind::Refused,
-        Kind::AccountAction,
-        Kind::OperatorAction,
-        Kind::EntriesLost,
-        Kind::RefusalsSuppressed,
-    ];
-
-    /// The kind's name on the wire and in the database.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::LoginSucceeded => "login_succeeded",
-            Kind::LoginFailed => "login_failed",
-            Kind::LoginRefused => "login_refused",
-            Kind::Logout => "logout",
-            Kind::Refused => "refused",
-            Kind::AccountAction => "account_action",
-            Kind::OperatorAction => "operator_action",
-            Kind::EntriesLost => "entries_lost",
-            Kind::RefusalsSuppressed => "refusals_suppressed",
-        }
-    }
-}
-
-impl std::str::FromStr for Kind {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.name() == text)
-            .ok_or_else(|| format!("unknown kind {text:?}"))
-    }
-}
+engine::wire_names!(Kind {
+    LoginSucceeded => "login_succeeded",
+    LoginFailed => "login_failed",
+    LoginRefused => "login_refused",
+    Logout => "logout",
+    Refused => "refused",
+    AccountAction => "account_action",
+    OperatorAction => "operator_action",
+    EntriesLost => "entries_lost",
+    RefusalsSuppressed => "refusals_suppressed",
+});
 
 /// One entry of the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -223,7 +223,7 @@ impl TryFrom<Row> for Stored {
         let unsigned = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok());
         let entry = Entry {
             at_ms: row.at_ms,
-            kind: row.kind.parse().map_err(anyhow::Error::msg)?,
+            kind: row.kind.parse().with_context(|| format!("unknown kind {}", row.kind))?,
             login: row.login,
             user: unsigned(row.user_id),
             participant: unsigned(row.participant_id),

@@ -11,7 +11,7 @@ use axum::extract::ws::Utf8Bytes;
 use engine::auction::{Auction, AuctionState};
 use engine::types::{DealId, ParticipantId};
 use engine::{Engine, Event};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::{Topic, bidder_topic, purchaser_topic};
@@ -135,7 +135,7 @@ impl Hub {
 
     /// Publishes a view on `topic` as of engine sequence `seq`, with the topic's gap-free
     /// counter: from the hub's own loop and from publishers beside it (the price desk).
-    pub fn publish_view(&self, topic: String, seq: u64, event: Value) {
+    pub fn publish_view(&self, topic: String, seq: u64, event: impl serde::Serialize) {
         self.publish_with(topic, seq, || event);
     }
 

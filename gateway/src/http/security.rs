@@ -133,7 +133,10 @@ pub async fn events(
 ) -> Result<Json<SecurityEvents>, ApiError> {
     session.require(&[ParticipantKind::Operator])?;
     let kind = match query.kind.as_deref() {
-        Some(text) => Some(text.parse::<Kind>().map_err(ApiError::invalid)?),
+        Some(text) => Some(text.parse::<Kind>().map_err(|_| {
+            let kinds: Vec<_> = Kind::ALL.iter().map(|k| k.name()).collect();
+            ApiError::invalid(format!("kind is one of {}", kinds.join(", ")))
+        })?),
         None => None,
     };
     let limit = query.limit.unwrap_or(50);

@@ -16,7 +16,6 @@ use std::sync::{Arc, RwLock};
 use engine::analytics::{Alert, Analytics, Candle, Changes, Interval, Series, Thresholds};
 use engine::types::{RegionCode, Seq};
 use engine::{Engine, Event};
-use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
 use crate::feed::{Hub, Topic};
@@ -155,10 +154,6 @@ pub fn alert_view(a: &Alert) -> AlertView {
     }
 }
 
-fn to_value(view: impl serde::Serialize) -> Value {
-    serde_json::to_value(view).unwrap_or_default()
-}
-
 /// The topic of a series at an interval.
 pub fn candle_topic(series: Series, interval: Interval) -> String {
     Topic::Candles(series, interval).to_string()
@@ -260,18 +255,10 @@ impl Follower for Desk {
 
 fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
     if let Some(point) = &changes.index {
-        hub.publish_view(
-            Topic::Index(point.category).to_string(),
-            seq,
-            to_value(index_view(point)),
-        );
+        hub.publish_view(Topic::Index(point.category).to_string(), seq, index_view(point));
     }
     for candle in &changes.candles {
-        hub.publish_view(
-            candle_topic(candle.series, candle.interval),
-            seq,
-            to_value(candle_view(candle)),
-        );
+        hub.publish_view(candle_topic(candle.series, candle.interval), seq, candle_view(candle));
     }
     for alert in &changes.alerts {
         // By the region and each region above it, so every overseer that covers it hears of it.
@@ -279,7 +266,7 @@ fn publish(hub: &Hub, engine: &Engine, seq: u64, changes: Changes) {
             .region(alert.region)
             .map(|r| r.chain.codes().to_vec())
             .unwrap_or_else(|| vec![alert.region]);
-        let view = to_value(alert_view(alert));
+        let view = alert_view(alert);
         for region in chain {
             hub.publish_view(alerts_topic(region), seq, view.clone());
         }
