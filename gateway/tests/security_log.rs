@@ -258,3 +258,33 @@ async fn u7_entries_are_kept_their_time_and_then_forgotten() {
     assert_eq!(logins, ["recent"]);
     db.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn u7_a_security_log_that_cannot_write_is_reported_by_readiness() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite:{}", dir.path().join("market.db").display());
+    let db = gateway::persist::Database::connect(&url).await.expect("database");
+    let log = gateway::audit::SecurityLog::start(gateway::audit::Store::Database(db.clone()));
+    db.close().await;
+    let app = app().await;
+    let mut state = app.state.clone();
+    state.security = log.clone();
+    let router = http::router(state);
+    let wrong = json!({ "login": "nobody.at.all", "password": "not the password" });
+    let request = Request::post("/api/v1/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(wrong.to_string()))
+        .expect("request");
+    router.clone().oneshot(request).await.expect("response");
+    let mut problem = log.problem();
+    tokio::time::timeout(std::time::Duration::from_secs(30), problem.wait_for(Option::is_some))
+        .await
+        .expect("the failed write is noticed")
+        .expect("the writer runs");
+    let request = Request::get("/ready").body(Body::empty()).expect("request");
+    let response = router.oneshot(request).await.expect("response");
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let ready: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(ready["security_log"]["ok"], false, "{ready}");
+    assert!(ready["security_log"]["error"].as_str().is_some_and(|e| !e.is_empty()), "{ready}");
+}

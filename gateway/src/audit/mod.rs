@@ -223,6 +223,8 @@ pub struct SecurityLog {
     /// Entries taken into the queue, and of those, how many the writer has written.
     queued: Arc<AtomicU64>,
     written: tokio::sync::watch::Receiver<u64>,
+    /// Why the writer cannot write now, if it cannot: what readiness reports.
+    problem: tokio::sync::watch::Receiver<Option<String>>,
 }
 
 impl std::fmt::Debug for SecurityLog {
@@ -250,10 +252,12 @@ impl SecurityLog {
             Quota::per_second(per_second).allow_burst(burst),
         ));
         let (wrote, written) = tokio::sync::watch::channel(0);
-        tokio::spawn(write(entries, store.clone(), [lost.clone(), suppressed.clone()], wrote));
+        let (trouble, problem) = tokio::sync::watch::channel(None);
+        let counts = [lost.clone(), suppressed.clone()];
+        tokio::spawn(write(entries, store.clone(), counts, wrote, trouble));
         tokio::spawn(forget_old(store.clone()));
         let queued = Arc::new(AtomicU64::new(0));
-        Self { queue, lost, suppressed, refusals, store, queued, written }
+        Self { queue, lost, suppressed, refusals, store, queued, written, problem }
     }
 
     /// Keeps `entry`, without waiting: when the queue is full it is counted as lost.
@@ -289,6 +293,11 @@ impl SecurityLog {
                 tracing::warn!("the security log's queue is full: entries are counted as lost");
             }
         }
+    }
+
+    /// Why entries cannot be written now, if they cannot; watched, so a test can wait for it.
+    pub fn problem(&self) -> tokio::sync::watch::Receiver<Option<String>> {
+        self.problem.clone()
     }
 
     /// Where entries are kept, for reading.
@@ -354,6 +363,7 @@ async fn write(
     store: Store,
     [lost, suppressed]: [Arc<AtomicU64>; 2],
     wrote: tokio::sync::watch::Sender<u64>,
+    trouble: tokio::sync::watch::Sender<Option<String>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
@@ -373,11 +383,14 @@ async fn write(
         while !batch.is_empty()
             && let Err(error) = store.write(&batch).await
         {
-            tracing::warn!(error = %format!("{error:#}"), entries = batch.len(), "cannot write the security log; retrying");
+            let error = format!("{error:#}");
+            tracing::warn!(%error, entries = batch.len(), "cannot write the security log; retrying");
+            trouble.send_replace(Some(error));
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(std::time::Duration::from_secs(5));
         }
         batch.clear();
+        trouble.send_if_modified(|problem| problem.take().is_some());
         wrote.send_modify(|n| *n += taken as u64);
     }
 }

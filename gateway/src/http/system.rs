@@ -48,6 +48,10 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         }
         body["redis"] = json!({ "ok": answer.is_ok(), "error": answer.err() });
     }
+    // The security log: a store that cannot take entries is reported, with why; the node still
+    // trades (the entries wait in a bounded queue, and what it cannot hold is counted as lost).
+    let problem = state.security.problem().borrow().clone();
+    body["security_log"] = json!({ "ok": problem.is_none(), "error": problem });
     body["ready"] = ready.into();
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body))
