@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use crate::demo::{self, DemoProvince, live};
 use crate::journal::reader::describe;
 use crate::node::{self, Node, Settings};
-use crate::reconcile::reconcile;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
@@ -24,8 +23,8 @@ struct Cli {
     /// PostgreSQL to persist to (`postgres://...`); the embedded SQLite file when unset.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
-    /// Redis (`redis://...`): edge nodes forward to this market's owner through it, and all nodes
-    /// share sessions, tickets and login limits; one node serves alone when unset.
+    /// Redis (`redis://[:password@]host:port`): a market's nodes share WebSocket tickets, login
+    /// limits, revoked tokens and the edges' security log through it.
     #[arg(long, env = "REDIS_URL", global = true, hide_env_values = true)]
     redis_url: Option<String>,
     /// The namespace of this market's keys in Redis [default: market].
@@ -39,15 +38,60 @@ struct Cli {
     /// [default: <data folder>.token-key beside it].
     #[arg(long, env = "APP_TOKEN_KEY_FILE", global = true)]
     token_key_file: Option<PathBuf>,
+    /// NATS with JetStream (`nats://[user:password@]host:port`, several separated by commas): the
+    /// journal is a replicated stream, ownership a lease a standby takes over; the local file
+    /// journal when unset.
+    #[arg(long, env = "NATS_URL", global = true, hide_env_values = true)]
+    nats_url: Option<String>,
+    /// A NATS credentials file (JWT and nkey seed), where the servers ask for one.
+    #[arg(long, env = "APP_NATS_CREDENTIALS", global = true)]
+    nats_credentials: Option<PathBuf>,
+    /// The market this node serves: names its stream, lease and subjects on the cluster, so
+    /// markets sharing a cluster never see each other [default: market].
+    #[arg(long, env = "APP_MARKET", global = true)]
+    market: Option<String>,
+    /// Copies the cluster keeps of the journal, lease and snapshots: 3 survives the loss of any
+    /// one server; 1 on a single server [default: 3].
+    #[arg(long, env = "APP_NATS_REPLICAS", global = true)]
+    nats_replicas: Option<usize>,
+    /// How long an owner's lease lasts unrenewed, in milliseconds [default: 2000].
+    #[arg(long, env = "APP_LEASE_MS", global = true)]
+    lease_ms: Option<u64>,
+    /// How long an edge waits for the owner's answer, in milliseconds [default: 5000].
+    #[arg(long, env = "APP_COMMAND_DEADLINE_MS", global = true)]
+    command_deadline_ms: Option<u64>,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+impl Cli {
+    fn cluster(&self) -> Option<crate::cluster::ClusterSettings> {
+        use crate::cluster::ClusterSettings;
+        let url = self.nats_url.clone().filter(|u| !u.is_empty())?;
+        Some(ClusterSettings {
+            url,
+            market: self.market.clone().unwrap_or_else(|| "market".into()),
+            replicas: self.nats_replicas.unwrap_or(ClusterSettings::REPLICAS),
+            credentials: self.nats_credentials.clone(),
+            lease: self
+                .lease_ms
+                .map_or(ClusterSettings::LEASE, std::time::Duration::from_millis),
+            deadline: self
+                .command_deadline_ms
+                .map_or(ClusterSettings::DEADLINE, std::time::Duration::from_millis),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serves the marketplace over HTTP (the default): the demo province on first start.
     Run(ServeArgs),
-    /// Serves the marketplace as an edge node of the owner reached through `REDIS_URL`.
+    /// Stands by to own the market on the cluster (`NATS_URL`): follows its journal with a warm
+    /// engine, takes the lease when the owner's lapses, and then serves as `run` does.
+    Standby,
+    /// Serves the marketplace as an edge node of the market on the cluster (`NATS_URL`), sharing
+    /// tickets and logins through `REDIS_URL`.
     Edge,
     /// Runs a scripted trading session against the marketplace, reconciles, and exits.
     Simulate(RunArgs),
@@ -156,11 +200,16 @@ async fn async_main() -> anyhow::Result<()> {
         sealing_key_file: cli.sealing_key_file.clone().or(file.sealing_key_file.clone()),
         limits: file.limits(),
         token_key_file: cli.token_key_file.clone().or(file.token_key_file.clone()),
+        cluster: cli.cluster(),
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
     match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
         Command::Run(args) => serve(&settings, &listen, args).await,
+        Command::Standby => {
+            anyhow::ensure!(settings.cluster.is_some(), "a standby needs NATS_URL");
+            serve(&settings, &listen, ServeArgs { no_demo: true }).await
+        }
         Command::Edge => edge(&settings, &listen).await,
         Command::Simulate(args) => run(&settings, args).await,
         Command::Verify { torn_tail_expected } => {
@@ -193,9 +242,16 @@ async fn async_main() -> anyhow::Result<()> {
         }
         Command::Reconcile => {
             let db = crate::persist::Database::connect(&settings.database_url()).await?;
-            let storage = std::sync::Arc::new(crate::journal::storage::FileStorage::new());
-            let layout = crate::journal::Layout::new(&settings.data_dir);
-            let report = reconcile(&db, storage, &layout).await?;
+            let journal = match &settings.cluster {
+                Some(cluster) => crate::journal::access::JournalAccess::Stream(
+                    crate::cluster::Cluster::connect(cluster.clone()).await?,
+                ),
+                None => crate::journal::access::JournalAccess::Files {
+                    storage: std::sync::Arc::new(crate::journal::storage::FileStorage::new()),
+                    layout: crate::journal::Layout::new(&settings.data_dir),
+                },
+            };
+            let report = crate::reconcile::reconcile_with(&db, &journal).await?;
             print!("{report}");
             if report.differences.is_empty() { Ok(()) } else { std::process::exit(2) }
         }
@@ -332,10 +388,18 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
 
 async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
     let stop = stop_asked();
-    let url = settings.redis_url.as_deref().context("an edge node needs REDIS_URL")?;
-    let mut edge =
-        node::EdgeNode::start(url, &settings.redis_namespace, settings.limits, settings.tokens()?)
-            .await?;
+    let cluster = settings.cluster.clone().context("an edge node needs NATS_URL")?;
+    let url = settings.redis_url.as_deref().context(
+        "an edge node needs REDIS_URL: tickets, login limits and its security log go through it",
+    )?;
+    let mut edge = node::EdgeNode::start(
+        cluster,
+        url,
+        &settings.redis_namespace,
+        settings.limits,
+        settings.tokens()?,
+    )
+    .await?;
     // Quotes taken here are sealed here, with the owner's sealing key file.
     edge.sealer = Some(settings.sealer()?);
     let listener = tokio::net::TcpListener::bind(listen)
@@ -343,7 +407,7 @@ async fn edge(settings: &Settings, listen: &str) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {listen}"))?;
     eprintln!(
         "Edge node of market \"{}\" at http://{}/ (replica at seq {})",
-        settings.redis_namespace,
+        settings.cluster.as_ref().map_or("", |c| c.market.as_str()),
         listener.local_addr()?,
         edge.replica.seq()
     );
@@ -414,7 +478,7 @@ async fn session(
         }
     }
     node.persisted().await;
-    let report = reconcile(&node.db, node.storage.clone(), &node.layout).await?;
+    let report = crate::reconcile::reconcile_with(&node.db, &node.journal).await?;
     eprint!("{report}");
     Ok(())
 }

@@ -20,6 +20,26 @@ pub struct Health {
     pub database: Option<DatabaseHealth>,
     /// Redis, where nodes share it.
     pub redis: Option<crate::bus::Bus>,
+    /// The cluster, where the market runs on one.
+    pub cluster: Option<ClusterHealth>,
+}
+
+/// This node's place in the cluster.
+#[derive(Clone, Debug)]
+pub struct ClusterHealth {
+    /// The connection.
+    pub cluster: crate::cluster::Cluster,
+    /// Owner or edge.
+    pub role: ClusterRole,
+}
+
+/// What a node is to its market.
+#[derive(Clone, Debug)]
+pub enum ClusterRole {
+    /// It owns the market, by this lease.
+    Owner(crate::cluster::lease::Lease),
+    /// It forwards to the owner, whose lease it watches.
+    Edge(crate::cluster::lease::OwnerWatch),
 }
 
 /// The journal's durable watermark and, once it has failed, why.
@@ -69,6 +89,30 @@ impl Health {
                 "ok": failure.is_none(),
                 "durable_seq": journal.durable().0,
                 "error": failure.as_deref(),
+            }),
+        ))
+    }
+
+    /// The cluster's part of readiness: an owner is ready while its lease is fresh, an edge while
+    /// some owner renews its lease (without one, every command it took would go unanswered).
+    pub fn cluster_report(&self) -> Option<(bool, Value)> {
+        let ClusterHealth { cluster, role } = self.cluster.as_ref()?;
+        let connected = cluster.connected();
+        let (role, owner) = match role {
+            ClusterRole::Owner(lease) if lease.fresh() => ("owner", Ok("this node".to_string())),
+            ClusterRole::Owner(_) => ("owner", Err("this node's lease was not renewed".to_string())),
+            ClusterRole::Edge(watch) => ("edge", watch.owner()),
+        };
+        let ok = connected && owner.is_ok();
+        let error = if connected { owner.as_ref().err().cloned() } else { Some("NATS is not connected".into()) };
+        Some((
+            ok,
+            json!({
+                "ok": ok,
+                "market": cluster.market(),
+                "role": role,
+                "owner": owner.ok(),
+                "error": error,
             }),
         ))
     }

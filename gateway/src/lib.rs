@@ -31,6 +31,7 @@ pub mod audit;
 pub mod auth;
 pub mod bus;
 pub mod cli;
+pub mod cluster;
 pub mod demo;
 pub mod error;
 pub mod feed;

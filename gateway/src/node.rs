@@ -11,6 +11,7 @@ use engine::types::Seq;
 
 use crate::demo::{self, DemoProvince, DemoSizes, JournalSink};
 use crate::journal::storage::{FileStorage, Storage};
+use crate::journal::access::JournalAccess;
 use crate::journal::{Layout, reader};
 use crate::persist::Database;
 use crate::persist::persister::Persister;
@@ -38,6 +39,8 @@ pub struct Settings {
     /// The token signing key file, shared by a market's nodes (never kept in Redis); by default
     /// `<data folder>.token-key` beside the data folder.
     pub token_key_file: Option<PathBuf>,
+    /// The cluster the market's journal is replicated on; none for the local file journal.
+    pub cluster: Option<crate::cluster::ClusterSettings>,
 }
 
 /// The file that marks a data folder as holding the demo province.
@@ -119,7 +122,29 @@ pub struct Node {
     pub demo: bool,
     /// The security log, kept in the database.
     pub security: crate::audit::SecurityLog,
+    /// The journal, to read back.
+    pub journal: JournalAccess,
+    /// On a cluster: the lease this node owns the market by, and the command server's stop.
+    pub ownership: Option<Ownership>,
     _lock: File,
+}
+
+/// What owning a market on a cluster holds.
+#[derive(Debug)]
+pub struct Ownership {
+    /// The cluster.
+    pub cluster: crate::cluster::Cluster,
+    /// The lease.
+    pub lease: crate::cluster::lease::Lease,
+    _serving: tokio::sync::oneshot::Sender<()>,
+}
+
+/// What starting the engine task left: the runtime, the demo province when one was loaded, and
+/// whether the market is a demo.
+struct Started {
+    runtime: Runtime,
+    province: Option<DemoProvince>,
+    demo: bool,
 }
 
 /// Takes the data folder's exclusive lock, held for the life of the returned file.
@@ -161,6 +186,96 @@ impl Node {
         let lock = lock(&settings.data_dir)?;
         let storage: Arc<dyn Storage> = Arc::new(FileStorage::new());
         let layout = Layout::new(&settings.data_dir);
+        let (Started { runtime, province, demo: is_demo }, journal, cluster) =
+            match &settings.cluster {
+                None => {
+                    let started =
+                        Self::start_on_files(settings, demo, &clock, &storage, &layout).await?;
+                    let journal =
+                        JournalAccess::Files { storage: storage.clone(), layout: layout.clone() };
+                    (started, journal, None)
+                }
+                Some(cluster) => {
+                    let cluster = crate::cluster::Cluster::connect(cluster.clone()).await?;
+                    let (started, lease) =
+                        Self::take_ownership(&cluster, settings, demo, &clock).await?;
+                    (started, JournalAccess::Stream(cluster.clone()), Some((cluster, lease)))
+                }
+            };
+        let db = Database::connect(&settings.database_url()).await?;
+        let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
+            runtime.handle(),
+            runtime.subscribe(),
+            settings.thresholds,
+            Some(db.clone()),
+        )
+        .await?;
+        crate::runtime::deadlines::start(
+            runtime.handle(),
+            replica.clone(),
+            clock.clone(),
+            sealer.clone(),
+        );
+        let persister = Persister::start(
+            db.clone(),
+            journal.clone(),
+            runtime.durable(),
+            runtime.consumers_passed(),
+        );
+        let security = crate::audit::SecurityLog::start(crate::audit::Store::Database(db.clone()));
+        let mut shared_bus = None;
+        let (tokens, logins) = match &settings.redis_url {
+            Some(url) => {
+                let bus = crate::bus::Bus::connect(url, &settings.redis_namespace).await?;
+                shared_bus = Some(bus.clone());
+                hub.share_tickets(bus.clone());
+                crate::audit::take_edge_entries(bus.clone(), security.clone()).await?;
+                let tokens = settings.tokens()?.sharing_revocations(bus.clone());
+                (tokens, crate::auth::LoginLimiter::shared(bus))
+            }
+            None => (settings.tokens()?, crate::auth::LoginLimiter::default()),
+        };
+        let ownership = match cluster {
+            Some((cluster, lease)) => Some(Ownership {
+                _serving: crate::cluster::commands::serve(&cluster, runtime.handle()).await?,
+                cluster,
+                lease,
+            }),
+            None => None,
+        };
+        let node = Self {
+            runtime,
+            db,
+            persister,
+            replica,
+            hub,
+            storage,
+            layout,
+            clock,
+            prices,
+            tokens: Arc::new(tokens),
+            logins: Arc::new(logins),
+            sealer,
+            bus: shared_bus,
+            limits: crate::http::Limits::start(settings.limits),
+            demo: is_demo,
+            security,
+            journal,
+            ownership,
+            _lock: lock,
+        };
+        Ok((node, province))
+    }
+
+    /// Recovers the engine from the journal in the data folder, loading the demo province into a
+    /// fresh one first when `demo` is set.
+    async fn start_on_files(
+        settings: &Settings,
+        demo: bool,
+        clock: &Arc<dyn Clock>,
+        storage: &Arc<dyn Storage>,
+        layout: &Layout,
+    ) -> anyhow::Result<Started> {
         let fresh = storage.list(&layout.journal_dir())?.is_empty();
         let mut province = None;
         if demo && fresh {
@@ -196,68 +311,81 @@ impl Node {
         if let Some(torn) = &runtime.recovery.torn {
             tracing::warn!(path = %torn.path.display(), offset = torn.offset, bytes = torn.bytes, "cut off a torn final journal record");
         }
-        let db = Database::connect(&settings.database_url()).await?;
-        let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
-            runtime.handle(),
-            runtime.subscribe(),
-            settings.thresholds,
-            Some(db.clone()),
-        )
-        .await?;
-        crate::runtime::deadlines::start(
-            runtime.handle(),
-            replica.clone(),
+        Ok(Started { runtime, province, demo: is_demo })
+    }
+
+    /// Follows the market's stream with a warm engine until this node holds the lease (standing
+    /// by meanwhile), reads the stream to its end, and starts the engine task appending to it;
+    /// an empty market gets the demo province first when `demo` is set.
+    async fn take_ownership(
+        cluster: &crate::cluster::Cluster,
+        settings: &Settings,
+        demo: bool,
+        clock: &Arc<dyn Clock>,
+    ) -> anyhow::Result<(Started, crate::cluster::lease::Lease)> {
+        use crate::cluster::lease::Lease;
+        use crate::cluster::warm::Warm;
+        let warm = Warm::start(cluster).await?;
+        let holder = holder_name();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        {
+            let (cluster, holder) = (cluster.clone(), holder.clone());
+            tokio::spawn(async move {
+                let taken = Lease::acquire(&cluster, &holder, |owner| {
+                    eprintln!("Standing by: {owner} owns market \"{}\"", cluster.market());
+                })
+                .await;
+                let _ = tx.send(taken);
+            });
+        }
+        let mut taken = None;
+        let warm = warm
+            .follow_until(cluster, async {
+                taken = rx.await.ok();
+            })
+            .await?;
+        let lease = taken.context("the lease task stopped")??;
+        let stored = warm.next - 1;
+        let crate::cluster::reading::Replay { engine, head } = warm.replay;
+        tracing::info!(holder, seq = %engine.seq(), stored, "this node owns the market");
+        let journal = crate::cluster::journal::StreamJournal::new(
+            cluster.clone(),
+            lease.clone(),
+            tokio::runtime::Handle::current(),
+            head,
+            engine.seq().next(),
+            stored,
+        );
+        let mut province = None;
+        let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) =
+            if demo && engine.seq() == Seq(0) {
+                let now = clock.now();
+                let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
+                    let mut sink = JournalSink::over(engine, Box::new(journal), now);
+                    let loaded = demo::load(
+                        &mut sink,
+                        engine::types::shanghai_date(now),
+                        DemoSizes::default(),
+                    )?;
+                    let (engine, journal) = sink.finish_into()?;
+                    anyhow::Ok((engine, journal, loaded))
+                })
+                .await??;
+                cluster.mark_demo().await?;
+                province = Some(loaded);
+                (engine, journal)
+            } else {
+                (engine, Box::new(journal))
+            };
+        let runtime = Runtime::start_with(
+            engine,
+            journal,
             clock.clone(),
-            sealer.clone(),
-        );
-        let persister = Persister::start(
-            db.clone(),
-            storage.clone(),
-            layout.clone(),
-            runtime.durable(),
-            runtime.consumers_passed(),
-        );
-        let security = crate::audit::SecurityLog::start(crate::audit::Store::Database(db.clone()));
-        let mut shared_bus = None;
-        let (tokens, logins) = match &settings.redis_url {
-            Some(url) => {
-                let bus = crate::bus::Bus::connect(url, &settings.redis_namespace).await?;
-                shared_bus = Some(bus.clone());
-                let durable = *runtime.durable().borrow();
-                crate::bus::serve_owner(
-                    bus.clone(),
-                    runtime.handle(),
-                    runtime.subscribe(),
-                    durable,
-                )
-                .await?;
-                hub.share_tickets(bus.clone());
-                crate::audit::take_edge_entries(bus.clone(), security.clone()).await?;
-                let tokens = settings.tokens()?.sharing_revocations(bus.clone());
-                (tokens, crate::auth::LoginLimiter::shared(bus))
-            }
-            None => (settings.tokens()?, crate::auth::LoginLimiter::default()),
-        };
-        let node = Self {
-            runtime,
-            db,
-            persister,
-            replica,
-            hub,
-            storage,
-            layout,
-            clock,
-            prices,
-            tokens: Arc::new(tokens),
-            logins: Arc::new(logins),
-            sealer,
-            bus: shared_bus,
-            limits: crate::http::Limits::start(settings.limits),
-            demo: is_demo,
-            security,
-            _lock: lock,
-        };
-        Ok((node, province))
+            settings.runtime,
+            Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        )?;
+        let demo = cluster.is_demo().await?;
+        Ok((Started { runtime, province, demo }, lease))
     }
 
     /// The state the HTTP API serves from.
@@ -267,15 +395,8 @@ impl Node {
             replica: self.replica.clone(),
             tokens: self.tokens.clone(),
             logins: self.logins.clone(),
-            books: Some(crate::http::Books {
-                db: self.db.clone(),
-                storage: self.storage.clone(),
-                layout: self.layout.clone(),
-            }),
-            journal: Some(crate::http::JournalFiles {
-                storage: self.storage.clone(),
-                layout: self.layout.clone(),
-            }),
+            books: Some(crate::http::Books { db: self.db.clone(), journal: self.journal.clone() }),
+            journal: Some(self.journal.clone()),
             hub: Some(self.hub.clone()),
             clock: self.clock.clone(),
             prices: Some(self.prices.clone()),
@@ -299,16 +420,30 @@ impl Node {
                 persister: self.persister.status(),
             }),
             redis: self.bus.clone(),
+            cluster: self.ownership.as_ref().map(|o| crate::health::ClusterHealth {
+                cluster: o.cluster.clone(),
+                role: crate::health::ClusterRole::Owner(o.lease.clone()),
+            }),
         }
     }
 
     /// Resolves with the reason once the journal has failed: the node can no longer take
     /// commands, and the process should exit (fail-stop) for its supervisor to restart it.
+    /// On a cluster, losing the lease counts the same: another node owns the market now.
     pub async fn journal_failed(&self) -> std::sync::Arc<str> {
         let mut failure = self.runtime.failure();
-        match failure.wait_for(Option::is_some).await {
-            Ok(why) => why.clone().unwrap_or_else(|| "the journal failed".into()),
-            Err(_) => "the engine task has gone".into(),
+        let failed = async {
+            match failure.wait_for(Option::is_some).await {
+                Ok(why) => why.clone().unwrap_or_else(|| "the journal failed".into()),
+                Err(_) => "the engine task has gone".into(),
+            }
+        };
+        match &self.ownership {
+            None => failed.await,
+            Some(ownership) => tokio::select! {
+                why = failed => why,
+                why = ownership.lease.lost() => format!("this node no longer owns the market: {why}").into(),
+            },
         }
     }
 
@@ -326,6 +461,10 @@ impl Node {
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let last = self.durable();
         self.runtime.shutdown().await?;
+        // The last append is made: a standby may take over at once.
+        if let Some(ownership) = &self.ownership {
+            ownership.lease.release().await;
+        }
         // The journal holds everything; a database that stays away only delays its copy.
         if tokio::time::timeout(std::time::Duration::from_secs(30), self.persister.caught_up(last))
             .await
@@ -346,14 +485,14 @@ impl Node {
     }
 }
 
-/// An edge node: no data folder, journal or database of its own. Commands go to the owner over
-/// Redis; the owner's released batches come back the same way and feed this node's replica and
-/// hub, so it serves the same API and feeds as the owner.
+/// An edge node: no data folder, journal or database of its own. It follows the market's stream
+/// with a warm engine of its own, which feeds its replica and hub exactly as the owner's are fed,
+/// and forwards commands to whoever owns the market, with a deadline.
 #[derive(Debug)]
 pub struct EdgeNode {
     /// Forwards to the owner.
     pub handle: crate::runtime::EngineHandle,
-    /// The read replica, fed from the bus.
+    /// The read replica, fed from the stream.
     pub replica: crate::read::Replica,
     /// The live feed hub.
     pub hub: Arc<crate::feed::Hub>,
@@ -362,7 +501,10 @@ pub struct EdgeNode {
     tokens: Arc<crate::auth::Tokens>,
     logins: Arc<crate::auth::LoginLimiter>,
     bus: crate::bus::Bus,
+    cluster: crate::cluster::Cluster,
+    owner: crate::cluster::lease::OwnerWatch,
     limits: Arc<crate::http::Limits>,
+    demo: bool,
     /// Its security log, handed to the owner.
     pub security: crate::audit::SecurityLog,
     /// Seals the quotes this node takes; without it, quotes go through the owner's nodes.
@@ -370,32 +512,39 @@ pub struct EdgeNode {
 }
 
 impl EdgeNode {
-    /// Joins the market on the Redis at `url` under `namespace`; its owner must be running.
+    /// Joins the market on `cluster`, sharing tickets, logins and its security log through the
+    /// Redis at `redis_url` under `namespace`.
     pub async fn start(
-        url: &str,
+        cluster: crate::cluster::ClusterSettings,
+        redis_url: &str,
         namespace: &str,
         limits: crate::http::LimitsConfig,
         tokens: crate::auth::Tokens,
     ) -> anyhow::Result<Self> {
-        let bus = crate::bus::Bus::connect(url, namespace).await?;
-        let (handle, released) = crate::bus::start_edge(bus.clone()).await?;
+        let bus = crate::bus::Bus::connect(redis_url, namespace).await?;
+        let cluster = crate::cluster::Cluster::connect(cluster).await?;
+        let warm = crate::cluster::warm::Warm::start(&cluster).await?;
+        let (released, _) = tokio::sync::broadcast::channel(1_024);
+        let (copies, copy_requests) = tokio::sync::mpsc::channel(16);
+        let subscribed = released.subscribe();
+        tokio::spawn(warm.serve(cluster.clone(), released, copy_requests));
+        let handle = crate::cluster::commands::forwarding(&cluster, copies);
         // The owner writes the price history; an edge node computes the same for its own readers.
-        let read = crate::read::ReadSide::start(
+        let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
             handle.clone(),
-            released.subscribe(),
+            subscribed,
             engine::analytics::Thresholds::default(),
             None,
-        );
-        let crate::read::ReadSide { replica, hub, prices } =
-            tokio::time::timeout(std::time::Duration::from_secs(120), read)
-                .await
-                .context("no owner answered for a copy of the engine")??;
+        )
+        .await?;
         hub.share_tickets(bus.clone());
         let tokens = Arc::new(tokens.sharing_revocations(bus.clone()));
         let logins = Arc::new(crate::auth::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);
         let security =
             crate::audit::SecurityLog::start(crate::audit::Store::Bus(Box::new(bus.clone())));
+        let owner = crate::cluster::lease::OwnerWatch::start(&cluster).await?;
+        let demo = cluster.is_demo().await?;
         Ok(Self {
             handle,
             replica,
@@ -404,7 +553,10 @@ impl EdgeNode {
             tokens,
             logins,
             bus,
+            cluster,
+            owner,
             limits,
+            demo,
             security,
             sealer: None,
         })
@@ -418,17 +570,32 @@ impl EdgeNode {
             tokens: self.tokens.clone(),
             logins: self.logins.clone(),
             books: None,
-            journal: None,
+            journal: Some(JournalAccess::Stream(self.cluster.clone())),
             hub: Some(self.hub.clone()),
             clock: Arc::new(SystemClock),
             prices: Some(self.prices.clone()),
             sealer: self.sealer.clone(),
-            health: crate::health::Health { redis: Some(self.bus.clone()), ..Default::default() },
+            health: crate::health::Health {
+                redis: Some(self.bus.clone()),
+                cluster: Some(crate::health::ClusterHealth {
+                    cluster: self.cluster.clone(),
+                    role: crate::health::ClusterRole::Edge(self.owner.clone()),
+                }),
+                ..Default::default()
+            },
             limits: self.limits.clone(),
-            demo: false,
+            demo: self.demo,
             security: self.security.clone(),
         }
     }
+}
+
+/// How this node names itself in the lease: host and process, for operators reading it.
+fn holder_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    format!("{host}/{}", std::process::id())
 }
 
 /// Checks the journal in a data folder without starting anything: the `verify` command.

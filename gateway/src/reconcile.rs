@@ -13,6 +13,7 @@ use engine::budget::Balance;
 use engine::types::{Amount, BudgetLineId, ParticipantId, RegionCode, Seq};
 
 use crate::journal::reader::scan;
+use crate::journal::access::JournalAccess;
 use crate::journal::storage::Storage;
 use crate::journal::{Layout, snapshots};
 use crate::persist::Database;
@@ -118,12 +119,15 @@ pub async fn reconcile(
     storage: Arc<dyn Storage>,
     layout: &Layout,
 ) -> anyhow::Result<Report> {
+    reconcile_with(db, &JournalAccess::Files { storage, layout: layout.clone() }).await
+}
+
+/// Reconciles the database against `journal`, wherever it is kept.
+pub async fn reconcile_with(db: &Database, journal: &JournalAccess) -> anyhow::Result<Report> {
     let view = db.view().await.context("reading the database")?;
     let at = view.offset;
-    let engine = {
-        let layout = layout.clone();
-        tokio::task::spawn_blocking(move || engine_at(storage.as_ref(), &layout, at)).await??
-    };
+    let engine = journal.engine_at(at).await?;
+    ensure!(engine.seq() == at, "the journal reaches {} but the database is at {at}", engine.seq());
     let mut report = Report { as_of: at, ..Report::default() };
     let mut lines: Vec<BudgetLineId> = engine.budget_lines().map(|l| l.id).collect();
     lines.extend(view.ledger.keys().chain(view.balances.keys()));

@@ -25,6 +25,7 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         thresholds: engine::analytics::Thresholds::default(),
         limits: gateway::http::LimitsConfig::default(),
         token_key_file: None,
+        cluster: None,
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");
     tokio::time::timeout(Duration::from_secs(60), node.persisted()).await.expect("persisted");

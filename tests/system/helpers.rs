@@ -38,6 +38,7 @@ pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
         limits: gateway::http::LimitsConfig::default(),
         // Inside the test's own folder, so that it goes with it.
         token_key_file: Some(dir.join("token.key")),
+        cluster: None,
     }
 }
 

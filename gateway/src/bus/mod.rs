@@ -1,41 +1,21 @@
-//! The bus between gateway nodes (docs/DESIGN.md, Runtime and Nodes), over Redis. Exactly one node owns the
-//! engine and its journal; with `REDIS_URL` set, other gateway nodes run as edge nodes: they
-//! forward commands to the owner and follow its released batches, so their read replica and
-//! feed hub run exactly as the owner's do. All nodes share the token key, WebSocket tickets and
-//! failed-login counts, so a client may land on any node. Without Redis one node serves
-//! everything through its in-process channels.
+//! Redis, shared by a market's nodes for what Redis is made for: single-use WebSocket tickets
+//! (issued by one node, redeemed at another), failed-login counts, revoked tokens, and the edges'
+//! security log entries on their way to the owner. Commands and the journal never travel here: they
+//! go over the replicated stream ([`crate::cluster`]). Without Redis each node keeps these alone.
 //!
 //! Keys, under a namespace (`APP_REDIS_NAMESPACE`, per test in the tests):
-//! - `released`: a stream of released batches, entry id `<last seq>-0`, so an edge reads on from
-//!   any sequence and a gap (a trimmed stream, an owner that lost its journal) shows as one; the
-//!   edge's replica then takes a fresh copy.
-//! - `commands`: a list the owner pops forwarded commands and copy requests from;
-//!   `replies:<edge>`: each edge's list of answers.
-//! - `ticket:<t>`, `login-failures:<login>`, `revoked:<hash>`: what the nodes share.
-//! - `security`: edges' security log entries, for the owner to keep.
-//!
-//! Redis is inside the trust boundary: an edge forwards commands as the user it authenticated,
-//! and the owner applies them as such. Nothing of a sealed quote ever travels here in the clear.
+//! `ticket:<t>`, `login-failures:<login>`, `revoked:<hash>`, and `security` (edges' entries).
+//! Redis may ask for a password (`redis://:secret@host`); nothing of a sealed quote, and no key,
+//! is ever kept in it.
 
-mod edge;
-mod owner;
 mod security;
 mod shared;
 
-pub use edge::start_edge;
-pub use owner::serve_owner;
-
 use anyhow::Context;
-use engine::Command;
 use redis::aio::MultiplexedConnection;
-use serde::{Deserialize, Serialize};
-
-use crate::runtime::Outcome;
 
 /// How long a blocking read waits before looking again (and noticing a shutdown).
 const BLOCK_MS: u64 = 1_000;
-/// Entries the released stream keeps: edges further behind take a fresh copy.
-const STREAM_KEEP: usize = 100_000;
 
 /// A connection to the bus.
 #[derive(Clone)]
@@ -49,43 +29,6 @@ impl std::fmt::Debug for Bus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Bus({})", self.namespace)
     }
-}
-
-/// What an edge asks of the owner. Short-lived and encoded at once, so the size difference of
-/// the variants costs nothing worth a box.
-#[derive(Debug, Serialize, Deserialize)]
-#[allow(clippy::large_enum_variant)]
-enum Ask {
-    /// Apply a command.
-    Apply(Command),
-    /// Send a copy of the engine (a snapshot), to start a replica from.
-    Copy,
-}
-
-/// A forwarded request: who asks, its number there, what it asks.
-#[derive(Debug, Serialize, Deserialize)]
-struct Forwarded {
-    edge: String,
-    id: u64,
-    ask: Ask,
-}
-
-/// The owner's answer.
-#[derive(Debug, Serialize, Deserialize)]
-enum Answer {
-    /// The command's durable outcome.
-    Outcome(Outcome),
-    /// A snapshot of the engine.
-    Copy(Vec<u8>),
-    /// The owner refused: overloaded, or not running.
-    Refused { overloaded: bool },
-}
-
-/// An answer to request `id`.
-#[derive(Debug, Serialize, Deserialize)]
-struct Reply {
-    id: u64,
-    answer: Answer,
 }
 
 impl Bus {
@@ -111,21 +54,6 @@ impl Bus {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .context("opening a Redis connection for blocking reads")
-    }
-
-    /// The id of the newest entry of the released stream (`<last seq>-0`), if it has any.
-    async fn released_head(&self) -> anyhow::Result<Option<String>> {
-        let mut conn = self.conn.clone();
-        let last: redis::streams::StreamRangeReply = redis::cmd("XREVRANGE")
-            .arg(self.key("released"))
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut conn)
-            .await
-            .context("reading the released stream's head")?;
-        Ok(last.ids.into_iter().next().map(|e| e.id))
     }
 
     /// Pops the oldest entry of list `key`, waiting up to [`BLOCK_MS`] on a blocking connection;

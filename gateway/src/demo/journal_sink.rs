@@ -9,22 +9,20 @@ use engine::types::{Seq, Timestamp};
 use engine::{Command, Engine, Event};
 
 use super::CommandSink;
-use crate::journal::Layout;
 use crate::journal::record::ChainHash;
-use crate::journal::snapshots;
 use crate::journal::storage::Storage;
 use crate::journal::writer::JournalWriter;
+use crate::journal::{FileJournal, Journal, Layout};
 
 /// Commands per commit while loading.
 const COMMIT_EVERY: usize = 4_096;
 
-/// An engine and a journal writer loading commands together.
+/// An engine and a journal loading commands together.
 #[derive(Debug)]
 pub struct JournalSink {
     engine: Engine,
-    writer: JournalWriter,
-    storage: Arc<dyn Storage>,
-    layout: Layout,
+    journal: Box<dyn Journal>,
+    pending: usize,
     now: Timestamp,
     events: Vec<engine::EventEnvelope>,
 }
@@ -43,13 +41,27 @@ impl JournalSink {
             Seq(1),
             None,
         )?;
-        Ok(Self { engine: Engine::new(), writer, storage, layout, now, events: Vec::new() })
+        Ok(Self::over(Engine::new(), Box::new(FileJournal::new(writer, storage, layout)), now))
     }
 
-    /// Commits what is left and writes a snapshot, so the first start does not replay the load.
-    pub fn finish(mut self) -> anyhow::Result<Seq> {
-        self.writer.commit()?;
-        snapshots::save(self.storage.as_ref(), &self.layout, &self.engine, self.writer.head())
+    /// A sink applying commands to `engine` at `now` and appending them to `journal`, which ends
+    /// where the engine stands.
+    pub fn over(engine: Engine, journal: Box<dyn Journal>, now: Timestamp) -> Self {
+        Self { engine, journal, pending: 0, now, events: Vec::new() }
+    }
+
+    /// Commits what is left and keeps a snapshot, so the first start does not replay the load.
+    pub fn finish(self) -> anyhow::Result<Seq> {
+        Ok(self.finish_into()?.0.seq())
+    }
+
+    /// As [`Self::finish`], handing back the engine and the journal to go on with.
+    pub fn finish_into(mut self) -> anyhow::Result<(Engine, Box<dyn Journal>)> {
+        self.journal.commit()?;
+        // No consumer has read anything yet: the snapshot prunes nothing.
+        let seq = self.engine.seq();
+        self.journal.snapshot(seq, self.journal.head(), self.engine.snapshot(), Seq(0));
+        Ok((self.engine, self.journal))
     }
 }
 
@@ -57,9 +69,11 @@ impl CommandSink for JournalSink {
     fn submit(&mut self, command: Command) -> anyhow::Result<Seq> {
         self.events.clear();
         let seq = self.engine.apply(command.clone(), self.now, &mut self.events);
-        self.writer.push(seq, self.engine.clock(), &command, &self.events)?;
-        if self.writer.pending_bytes() > 0 && seq.0.is_multiple_of(COMMIT_EVERY as u64) {
-            self.writer.commit()?;
+        self.journal.push(seq, self.engine.clock(), &command, &self.events)?;
+        self.pending += 1;
+        if self.pending >= COMMIT_EVERY {
+            self.journal.commit()?;
+            self.pending = 0;
         }
         if let Some(Event::Rejected { action, reason }) = self.events.first().map(|e| &e.event) {
             bail!("{action:?} refused: {reason} ({})", reason.code());

@@ -9,7 +9,7 @@ use super::body::Query;
 use super::state::AppState;
 use super::{Session, read_after};
 use crate::error::ApiError;
-use crate::reconcile::{Scope, reconcile};
+use crate::reconcile::{Scope, reconcile_with};
 
 /// Query of `GET /api/v1/budgets`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -103,7 +103,7 @@ pub async fn reconciliation(
     }
     let report = tokio::time::timeout(
         RECONCILE_WITHIN,
-        reconcile(&books.db, books.storage.clone(), &books.layout),
+        reconcile_with(&books.db, &books.journal),
     )
     .await
     .map_err(|_| database_unavailable("no answer in time"))?

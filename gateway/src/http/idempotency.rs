@@ -76,13 +76,7 @@ pub(crate) async fn first_outcome(
     let (Some(retry), Some(journal)) = (retry, state.journal.as_ref()) else {
         return Ok(FirstOutcome::Known { seq: original });
     };
-    let (storage, layout) = (journal.storage.clone(), journal.layout.clone());
-    let record = tokio::task::spawn_blocking(move || {
-        crate::journal::cursor::record_at(&storage, &layout, original)
-    })
-    .await
-    .map_err(|e| ApiError::internal(&e.into()))?
-    .map_err(|e| ApiError::internal(&e))?;
+    let record = journal.record_at(original).await.map_err(|e| ApiError::internal(&e))?;
     let Some(record) = record else { return Ok(FirstOutcome::Known { seq: original }) };
     if record.command.actor.participant != retry.participant
         || record.command.action != retry.action

@@ -50,7 +50,7 @@ mod terms;
 
 pub use accounts::{hash as hash_password, one_time_password};
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
-pub use state::{AppState, Books, JournalFiles};
+pub use state::{AppState, Books};
 
 use std::time::Duration;
 

@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::journal::Layout;
-use crate::journal::storage::Storage;
+use crate::journal::access::JournalAccess;
 use crate::persist::Database;
 use crate::read::Replica;
 use crate::runtime::EngineHandle;
@@ -16,19 +15,8 @@ use crate::auth::Tokens;
 pub struct Books {
     /// The database.
     pub db: Database,
-    /// The journal's storage.
-    pub storage: Arc<dyn Storage>,
-    /// The data folder.
-    pub layout: Layout,
-}
-
-/// The journal's files, where this node keeps them: read back for the first outcome of a retry.
-#[derive(Clone, Debug)]
-pub struct JournalFiles {
-    /// The journal's storage.
-    pub storage: Arc<dyn Storage>,
-    /// The data folder.
-    pub layout: Layout,
+    /// The journal.
+    pub journal: JournalAccess,
 }
 
 /// The gateway's shared state.
@@ -45,7 +33,7 @@ pub struct AppState {
     /// Database and journal, for reconciliation; absent on a node without a database.
     pub books: Option<Books>,
     /// The journal, on the node that keeps it.
-    pub journal: Option<JournalFiles>,
+    pub journal: Option<JournalAccess>,
     /// Live feeds; absent on a node that serves none.
     pub hub: Option<Arc<crate::feed::Hub>>,
     /// The engine task's clock: what "now" means to a request (an auction starting at once).

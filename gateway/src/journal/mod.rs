@@ -13,8 +13,12 @@
 //! - [`cursor`]: a consumer's reading position, and one record found by its sequence.
 //! - [`snapshots`]: saving and loading engine snapshots with their place in the chain.
 //! - [`recovery`]: snapshot + replay back to the state before the crash.
+//! - [`FileJournal`]: the [`Journal`] of files, with snapshots beside it.
+//! - [`access`]: records and past engines read back, from files or the replicated stream.
 
+pub mod access;
 pub mod cursor;
+mod file;
 pub mod reader;
 pub mod record;
 pub mod recovery;
@@ -23,9 +27,38 @@ pub mod snapshots;
 pub mod storage;
 pub mod writer;
 
+pub use file::FileJournal;
+
 use std::path::{Path, PathBuf};
 
-use engine::types::Seq;
+use engine::types::{Seq, Timestamp};
+use engine::{Command, EventEnvelope};
+
+use record::ChainHash;
+
+/// Where the engine task's journal thread puts each batch: files on this machine, or the
+/// replicated stream. Nothing of a batch is released before [`Journal::commit`] returns.
+pub trait Journal: Send + std::fmt::Debug + 'static {
+    /// Adds a record to the batch; records come in sequence.
+    fn push(
+        &mut self,
+        seq: Seq,
+        ts: Timestamp,
+        command: &Command,
+        events: &[EventEnvelope],
+    ) -> anyhow::Result<()>;
+
+    /// Chain hash of the last record pushed.
+    fn head(&self) -> ChainHash;
+
+    /// Makes the batch durable; an error stops the engine task (fail-stop).
+    fn commit(&mut self) -> anyhow::Result<()>;
+
+    /// Keeps a snapshot of the engine as it stood after record `seq` (chain hash `head`), once
+    /// `seq` is durable; `passed` is where every consumer of the journal has read to. Best
+    /// effort: the journal alone is the truth, a snapshot only shortens recovery.
+    fn snapshot(&mut self, seq: Seq, head: ChainHash, engine: Vec<u8>, passed: Seq);
+}
 
 /// Where a data folder keeps its journal and snapshots.
 #[derive(Clone, Debug)]

@@ -18,9 +18,7 @@ use tokio::task::JoinHandle;
 
 use super::rows::RowBatch;
 use super::{Database, PERSISTER};
-use crate::journal::Layout;
-use crate::journal::cursor::Cursor;
-use crate::journal::storage::Storage;
+use crate::journal::access::{JournalAccess, Reader};
 
 /// Records per database transaction.
 pub const BATCH_RECORDS: usize = 2_000;
@@ -102,8 +100,7 @@ impl Persister {
     /// committed offset, so the engine task keeps the journal segments the persister still needs.
     pub fn start(
         db: Database,
-        storage: Arc<dyn Storage>,
-        layout: Layout,
+        journal: JournalAccess,
         durable: watch::Receiver<Seq>,
         passed: Arc<AtomicU64>,
     ) -> Self {
@@ -112,8 +109,7 @@ impl Persister {
         let status = PersisterStatus { persisted: persisted.clone(), problem: Arc::default() };
         let follower = Follower {
             db,
-            storage,
-            layout,
+            journal,
             passed,
             persisted: persisted_tx,
             status: status.clone(),
@@ -147,8 +143,7 @@ impl Persister {
 
 struct Follower {
     db: Database,
-    storage: Arc<dyn Storage>,
-    layout: Layout,
+    journal: JournalAccess,
     passed: Arc<AtomicU64>,
     persisted: watch::Sender<Seq>,
     status: PersisterStatus,
@@ -160,8 +155,8 @@ impl Follower {
         self.persisted.send_replace(offset);
     }
 
-    fn cursor(&self, offset: Seq) -> Cursor {
-        Cursor::new(self.storage.clone(), self.layout.clone(), offset)
+    fn cursor(&self, offset: Seq) -> Reader {
+        self.journal.reader(offset)
     }
 
     /// Checks that the database answers, within the check's time.
@@ -211,7 +206,7 @@ impl Follower {
                 continue;
             }
             let mut batch = RowBatch::default();
-            if let Err(e) = cursor.read(target, BATCH_RECORDS, |record| batch.add(&record)) {
+            if let Err(e) = cursor.read(target, BATCH_RECORDS, |record| batch.add(&record)).await {
                 tracing::error!(error = %format!("{e:#}"), %offset, "persister cannot read the journal; retrying");
                 cursor = self.cursor(offset);
                 if backoff.wait(&mut stop).await {

@@ -4,6 +4,8 @@
 
 use engine::types::Seq;
 use engine::{Command, EventEnvelope};
+use std::time::Instant;
+
 use tokio::sync::{mpsc, oneshot};
 
 /// The result of a command, released only after its batch was fsynced.
@@ -35,7 +37,9 @@ pub enum SubmitError {
 // Commands are the common case and are moved, not boxed: boxing would allocate per command.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Request {
-    Apply { command: Command, reply: oneshot::Sender<Outcome> },
+    /// A command; one with a `deadline` that has passed by the time the engine reaches it is
+    /// dropped unapplied (its reply with it).
+    Apply { command: Command, reply: oneshot::Sender<Outcome>, deadline: Option<Instant> },
     Shutdown { reply: oneshot::Sender<()> },
     Copy { reply: oneshot::Sender<engine::Engine> },
 }
@@ -62,11 +66,27 @@ impl EngineHandle {
         self.try_enqueue(command)?.await.map_err(|_| SubmitError::OutcomeUnknown)
     }
 
+    /// Submits a forwarded command that its sender waits for until `deadline` only: if the engine
+    /// reaches it later, it is dropped unapplied. Refuses at once when the queue is full.
+    pub async fn submit_by(
+        &self,
+        command: Command,
+        deadline: Instant,
+    ) -> Result<Outcome, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        let request = Request::Apply { command, reply, deadline: Some(deadline) };
+        self.tx.try_send(request).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable,
+        })?;
+        rx.await.map_err(|_| SubmitError::OutcomeUnknown)
+    }
+
     /// Queues a command without waiting, or refuses at once; the receiver yields its outcome once
     /// the command's batch is durable.
     pub fn try_enqueue(&self, command: Command) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.try_send(Request::Apply { command, reply }).map_err(|e| match e {
+        self.tx.try_send(Request::Apply { command, reply, deadline: None }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable,
         })?;
@@ -78,7 +98,7 @@ impl EngineHandle {
     pub async fn submit_waiting(&self, command: Command) -> Result<Outcome, SubmitError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Request::Apply { command, reply })
+            .send(Request::Apply { command, reply, deadline: None })
             .await
             .map_err(|_| SubmitError::Unavailable)?;
         rx.await.map_err(|_| SubmitError::OutcomeUnknown)
@@ -92,7 +112,7 @@ impl EngineHandle {
     ) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .blocking_send(Request::Apply { command, reply })
+            .blocking_send(Request::Apply { command, reply, deadline: None })
             .map_err(|_| SubmitError::Unavailable)?;
         Ok(rx)
     }
@@ -101,7 +121,7 @@ impl EngineHandle {
     pub fn submit_blocking(&self, command: Command) -> Result<Outcome, SubmitError> {
         let (reply, rx) = oneshot::channel();
         self.tx
-            .blocking_send(Request::Apply { command, reply })
+            .blocking_send(Request::Apply { command, reply, deadline: None })
             .map_err(|_| SubmitError::Unavailable)?;
         rx.blocking_recv().map_err(|_| SubmitError::OutcomeUnknown)
     }

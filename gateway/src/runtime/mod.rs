@@ -31,8 +31,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::journal::recovery::{RecoveryReport, recover};
 use crate::journal::storage::Storage;
-use crate::journal::writer::JournalWriter;
-use crate::journal::{Layout, snapshots};
+use crate::journal::{FileJournal, Journal, Layout};
 
 /// How the engine task runs.
 #[derive(Clone, Copy, Debug)]
@@ -134,9 +133,7 @@ struct EngineThread {
 }
 
 struct JournalThread {
-    writer: JournalWriter,
-    storage: Arc<dyn Storage>,
-    layout: Layout,
+    journal: Box<dyn Journal>,
     config: RuntimeConfig,
     durable: watch::Sender<Seq>,
     released: broadcast::Sender<ReleasedBatch>,
@@ -154,23 +151,37 @@ impl Runtime {
         let recovered = recover(storage.clone(), &layout, 100_000, |replayed, seq| {
             tracing::info!(replayed, %seq, "replaying the journal");
         })?;
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let (durable_tx, durable) = watch::channel(recovered.engine.seq());
-        let (released, _) = broadcast::channel(config.released.max(1));
         // Keep every segment until the journal's consumers report how far they have read.
         let consumers_passed = Arc::new(AtomicU64::new(0));
+        let journal = FileJournal::new(recovered.writer, storage, layout);
+        let mut runtime =
+            Self::start_with(recovered.engine, Box::new(journal), clock, config, consumers_passed)?;
+        runtime.recovery = recovered.report;
+        Ok(runtime)
+    }
+
+    /// Starts the engine task on `engine`, appending to `journal`, which must end exactly where
+    /// the engine stands. `consumers_passed` is where the journal's consumers report their place.
+    pub fn start_with(
+        engine: Engine,
+        journal: Box<dyn Journal>,
+        clock: Arc<dyn Clock>,
+        config: RuntimeConfig,
+        consumers_passed: Arc<AtomicU64>,
+    ) -> anyhow::Result<Self> {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let (durable_tx, durable) = watch::channel(engine.seq());
+        let (released, _) = broadcast::channel(config.released.max(1));
         let (to_journal, from_engine) = std::sync::mpsc::sync_channel(config.pipeline.max(1));
         let journal = JournalThread {
-            writer: recovered.writer,
-            storage,
-            layout,
+            journal,
             config,
             durable: durable_tx,
             released: released.clone(),
             consumers_passed: consumers_passed.clone(),
         };
         let engine = EngineThread {
-            engine: recovered.engine,
+            engine,
             clock,
             config,
             journal: to_journal,
@@ -198,7 +209,7 @@ impl Runtime {
             consumers_passed,
             failure,
             thread: Some(thread),
-            recovery: recovered.report,
+            recovery: RecoveryReport::default(),
         })
     }
 
@@ -250,7 +261,13 @@ impl EngineThread {
         let stopped = |_| anyhow::anyhow!("the journal stopped; stopping the engine");
         while let Some(request) = rx.blocking_recv() {
             match request {
-                Request::Apply { command, reply } => {
+                Request::Apply { command, reply, deadline } => {
+                    // A forwarded command whose sender has given up is dropped unapplied: its
+                    // client was told the outcome is unknown and retries with the same key.
+                    if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+                        crate::metrics::METRICS.commands.with_label_values(&["expired"]).inc();
+                        continue;
+                    }
                     let journaled = command.clone();
                     let mut events = Vec::with_capacity(8);
                     let seq = self.engine.apply(command, self.clock.now(), &mut events);
@@ -326,7 +343,7 @@ impl JournalThread {
             while let Some(item) = next.take() {
                 match item {
                     ToJournal::Record { seq, ts, command, events, reply } => {
-                        self.writer.push(seq, ts, &command, &events)?;
+                        self.journal.push(seq, ts, &command, &events)?;
                         replies.push(Pending {
                             reply,
                             released: Released { seq, ts, command, events },
@@ -336,7 +353,7 @@ impl JournalThread {
                         // Records arrive in order, so the head now is that of record `seq`.
                         after_commit.push(Deferred::Snapshot {
                             seq,
-                            head: self.writer.head(),
+                            head: self.journal.head(),
                             engine,
                         });
                     }
@@ -353,12 +370,15 @@ impl JournalThread {
                 }
             }
             let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
-            self.writer.commit().context("the journal could not be written; stopping")?;
+            self.journal.commit().context("the journal could not be written; stopping")?;
             timer.observe_duration();
             self.release(replies);
             for item in after_commit.drain(..) {
                 match item {
-                    Deferred::Snapshot { seq, head, engine } => self.snapshot(seq, head, engine),
+                    Deferred::Snapshot { seq, head, engine } => {
+                        let passed = Seq(self.consumers_passed.load(Ordering::Acquire));
+                        self.journal.snapshot(seq, head, engine, passed);
+                    }
                     Deferred::Copy { engine, reply } => {
                         let _ = reply.send(*engine);
                     }
@@ -369,22 +389,6 @@ impl JournalThread {
             let _ = reply.send(());
         }
         Ok(())
-    }
-
-    /// Writes a snapshot and prunes what it covers; a failure is logged, not fatal, because the
-    /// journal already holds everything the snapshot would.
-    fn snapshot(&self, seq: Seq, head: crate::journal::record::ChainHash, engine: Vec<u8>) {
-        let written = snapshots::save_bytes(self.storage.as_ref(), &self.layout, seq, head, engine)
-            .and_then(|_| {
-                let passed = Seq(self.consumers_passed.load(Ordering::Acquire).min(seq.0));
-                snapshots::prune(&self.storage, &self.layout, passed)
-            });
-        match written {
-            Ok(()) => tracing::info!(%seq, "snapshot written"),
-            Err(error) => {
-                tracing::error!(%seq, error = %format!("{error:#}"), "snapshot not written; recovery replays further")
-            }
-        }
     }
 
     fn release(&mut self, pending: &mut Vec<Pending>) {

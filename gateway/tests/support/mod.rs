@@ -78,7 +78,7 @@ impl Market {
             tokens: Arc::new(gateway::auth::Tokens::new("test", [key; 32])),
             logins: Arc::default(),
             books: None,
-            journal: Some(gateway::http::JournalFiles {
+            journal: Some(gateway::journal::access::JournalAccess::Files {
                 storage: self.disk.clone(),
                 layout: Layout::new("/data"),
             }),

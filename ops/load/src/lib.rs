@@ -73,6 +73,7 @@ pub async fn demo_node_with(
         thresholds: engine::analytics::Thresholds::default(),
         limits,
         token_key_file: Some(dir.path().join("token.key")),
+        cluster: None,
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;
