@@ -1,7 +1,8 @@
-//! An owner and an edge node on one Redis (docs/DESIGN.md, Runtime and Nodes): a purchasing unit logs in on the
-//! edge and orders there; the owner strikes the trade; subscribers of either node receive it. A
-//! ticket issued by one node opens a socket on the other, and failed logins count across nodes.
-//! Each test runs under a namespace of its own and removes its keys.
+//! An owner and an edge node of one market on the machine's NATS, sharing the machine's Redis: a
+//! purchasing unit logs in on the edge and orders there; the owner strikes the trade; subscribers of
+//! either node receive it. A ticket issued by one node opens a socket on the other, and failed
+//! logins count across nodes. Each test runs as a market and a Redis namespace of its own, and
+//! removes both.
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use gateway::node::{EdgeNode, Node};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
+use crate::nats::{NATS, drop_market, market, market_name};
 
 async fn login(client: &HttpClient, base: &str, who: &str, password: &str) -> (u16, Value) {
     let body = json!({ "login": who, "password": password });
@@ -22,12 +24,15 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     let mut settings = settings(dir.path(), None);
     settings.redis_url = Some(REDIS.into());
     settings.redis_namespace = namespace.clone();
+    let name = market_name();
+    settings.cluster = Some(market(NATS, &name, 1));
     let (owner, _) = Node::open(&settings, true).await.expect("the owner opens");
     let owner_base = serve(owner.app_state()).await;
     let edge = within(
         Duration::from_secs(120),
         "the edge joining",
         EdgeNode::start(
+            market(NATS, &name, 1),
             REDIS,
             &namespace,
             gateway::http::LimitsConfig::default(),
@@ -36,7 +41,7 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     )
     .await
     .expect("the edge joins");
-    assert!(edge.replica.seq() > engine::types::Seq(0), "the edge starts from the owner's copy");
+    assert!(edge.replica.seq() > engine::types::Seq(0), "the edge starts from the stream");
     let edge_base = serve(edge.app_state()).await;
     let client = http_client();
 
@@ -130,7 +135,30 @@ async fn an_order_placed_through_an_edge_node_is_struck_by_the_owner_and_reaches
     .await;
     assert!(kept.iter().filter(|s| s.entry.kind == gateway::audit::Kind::LoginFailed).count() >= 5);
 
-    drop(edge);
+    // The edge is ready while the owner renews its lease. Once the owner has stopped (giving its
+    // lease up), the edge says it is not ready, and an order there is answered at once with 503,
+    // well within the forwarding deadline: nobody takes commands for the market.
+    let (status, ready) = call(&client, "GET", &format!("{edge_base}/ready"), None, None).await;
+    assert_eq!((status, ready["cluster"]["role"].as_str()), (200, Some("edge")), "{ready}");
     owner.shutdown().await.expect("shutdown");
+    within(Duration::from_secs(30), "the edge noticing the owner has gone", async {
+        loop {
+            let (status, _) = call(&client, "GET", &format!("{edge_base}/ready"), None, None).await;
+            if status == 503 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    let body = order_body(&client, &edge_base, &token).await;
+    let asked = std::time::Instant::now();
+    let (status, refused) =
+        call(&client, "POST", &format!("{edge_base}/api/v1/orders"), Some(&token), Some(body))
+            .await;
+    assert_eq!(status, 503, "{refused}");
+    assert!(asked.elapsed() < gateway::cluster::ClusterSettings::DEADLINE, "{:?}", asked.elapsed());
+    drop(edge);
     clean(&namespace).await;
+    drop_market(NATS, &name).await;
 }

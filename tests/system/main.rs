@@ -8,6 +8,7 @@ mod helpers;
 mod inquiry_sealing;
 mod journal_files;
 mod logins;
+mod nats;
 mod outage;
 mod persistence;
 mod prices_restart;

@@ -205,7 +205,11 @@ impl OwnerWatch {
                             tx.send_replace(Some((holder, Instant::now())));
                         }
                     }
-                    Ok(_) => last = None,
+                    // Given up (or never taken): no owner, at once.
+                    Ok(_) => {
+                        last = None;
+                        tx.send_replace(None);
+                    }
                     Err(error) => tracing::debug!(%error, "cannot read the ownership lease"),
                 }
                 if tx.is_closed() {
