@@ -73,9 +73,7 @@ impl Cli {
             market: self.market.clone().unwrap_or_else(|| "market".into()),
             replicas: self.nats_replicas.unwrap_or(ClusterSettings::REPLICAS),
             credentials: self.nats_credentials.clone(),
-            lease: self
-                .lease_ms
-                .map_or(ClusterSettings::LEASE, std::time::Duration::from_millis),
+            lease: self.lease_ms.map_or(ClusterSettings::LEASE, std::time::Duration::from_millis),
             deadline: self
                 .command_deadline_ms
                 .map_or(ClusterSettings::DEADLINE, std::time::Duration::from_millis),

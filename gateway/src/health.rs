@@ -100,11 +100,17 @@ impl Health {
         let connected = cluster.connected();
         let (role, owner) = match role {
             ClusterRole::Owner(lease) if lease.fresh() => ("owner", Ok("this node".to_string())),
-            ClusterRole::Owner(_) => ("owner", Err("this node's lease was not renewed".to_string())),
+            ClusterRole::Owner(_) => {
+                ("owner", Err("this node's lease was not renewed".to_string()))
+            }
             ClusterRole::Edge(watch) => ("edge", watch.owner()),
         };
         let ok = connected && owner.is_ok();
-        let error = if connected { owner.as_ref().err().cloned() } else { Some("NATS is not connected".into()) };
+        let error = if connected {
+            owner.as_ref().err().cloned()
+        } else {
+            Some("NATS is not connected".into())
+        };
         Some((
             ok,
             json!({

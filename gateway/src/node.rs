@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 use engine::types::Seq;
 
 use crate::demo::{self, DemoProvince, DemoSizes, JournalSink};
-use crate::journal::storage::{FileStorage, Storage};
 use crate::journal::access::JournalAccess;
+use crate::journal::storage::{FileStorage, Storage};
 use crate::journal::{Layout, reader};
 use crate::persist::Database;
 use crate::persist::persister::Persister;
@@ -357,26 +357,24 @@ impl Node {
             stored,
         );
         let mut province = None;
-        let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) =
-            if demo && engine.seq() == Seq(0) {
-                let now = clock.now();
-                let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
-                    let mut sink = JournalSink::over(engine, Box::new(journal), now);
-                    let loaded = demo::load(
-                        &mut sink,
-                        engine::types::shanghai_date(now),
-                        DemoSizes::default(),
-                    )?;
-                    let (engine, journal) = sink.finish_into()?;
-                    anyhow::Ok((engine, journal, loaded))
-                })
-                .await??;
-                cluster.mark_demo().await?;
-                province = Some(loaded);
-                (engine, journal)
-            } else {
-                (engine, Box::new(journal))
-            };
+        let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) = if demo
+            && engine.seq() == Seq(0)
+        {
+            let now = clock.now();
+            let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
+                let mut sink = JournalSink::over(engine, Box::new(journal), now);
+                let loaded =
+                    demo::load(&mut sink, engine::types::shanghai_date(now), DemoSizes::default())?;
+                let (engine, journal) = sink.finish_into()?;
+                anyhow::Ok((engine, journal, loaded))
+            })
+            .await??;
+            cluster.mark_demo().await?;
+            province = Some(loaded);
+            (engine, journal)
+        } else {
+            (engine, Box::new(journal))
+        };
         let runtime = Runtime::start_with(
             engine,
             journal,

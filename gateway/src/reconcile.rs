@@ -12,8 +12,8 @@ use engine::Engine;
 use engine::budget::Balance;
 use engine::types::{Amount, BudgetLineId, ParticipantId, RegionCode, Seq};
 
-use crate::journal::reader::scan;
 use crate::journal::access::JournalAccess;
+use crate::journal::reader::scan;
 use crate::journal::storage::Storage;
 use crate::journal::{Layout, snapshots};
 use crate::persist::Database;

@@ -4,6 +4,7 @@ mod api;
 mod auction_restart;
 mod crash;
 mod edge;
+mod failover;
 mod helpers;
 mod inquiry_sealing;
 mod journal_files;

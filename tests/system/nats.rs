@@ -116,7 +116,9 @@ impl NatsCluster {
         let url = self.url();
         let probe = async {
             loop {
-                if let Ok(client) = async_nats::connect(url.as_str()).await {
+                let servers: Vec<async_nats::ServerAddr> =
+                    url.split(',').map(|u| u.parse().expect("a server URL")).collect();
+                if let Ok(client) = async_nats::connect(servers).await {
                     let js = async_nats::jetstream::new(client);
                     let made = js
                         .get_or_create_stream(async_nats::jetstream::stream::Config {

@@ -193,9 +193,12 @@ impl Journal for StreamJournal {
 
     fn snapshot(&mut self, seq: Seq, head: ChainHash, engine: Vec<u8>, _passed: Seq) {
         // Replay starts at the message holding the record after the snapshot.
-        let Some(from) = self.placed.iter().find(|(last, _)| *last > seq).map(|(_, s)| *s).or(
-            self.placed.back().filter(|(last, _)| *last == seq).map(|(_, stored)| stored + 1),
-        ) else {
+        let Some(from) = self.placed.iter().find(|(last, _)| *last > seq).map(|(_, s)| *s).or(self
+            .placed
+            .back()
+            .filter(|(last, _)| *last == seq)
+            .map(|(_, stored)| stored + 1))
+        else {
             tracing::warn!(%seq, "the snapshot's place in the stream is no longer known; not kept");
             return;
         };

@@ -101,13 +101,18 @@ impl Cluster {
                 .await
                 .with_context(|| format!("reading NATS credentials from {}", path.display()))?;
         }
-        let client = tokio::time::timeout(
-            Duration::from_secs(10),
-            options.connect(settings.url.as_str()),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("no NATS server answered at {} within 10 s", settings.url))?
-        .with_context(|| format!("connecting to NATS at {}", settings.url))?;
+        let servers = settings
+            .url
+            .split(',')
+            .map(|url| url.trim().parse::<async_nats::ServerAddr>())
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("NATS_URL is not a list of nats:// URLs: {}", settings.url))?;
+        let client = tokio::time::timeout(Duration::from_secs(10), options.connect(servers))
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!("no NATS server answered at {} within 10 s", settings.url)
+            })?
+            .with_context(|| format!("connecting to NATS at {}", settings.url))?;
         let mut js = jetstream::new(client.clone());
         js.set_timeout(Duration::from_secs(2));
         let cluster = Self { client, js, settings };

@@ -184,7 +184,8 @@ pub async fn engine_at(cluster: &Cluster, at: Seq) -> anyhow::Result<Engine> {
         replay = Replay { engine: Engine::new(), head: ChainHash::default() };
         from = 1;
     }
-    let mut cursor = Cursor { cluster: cluster.clone(), next: replay.engine.seq().next(), at: from };
+    let mut cursor =
+        Cursor { cluster: cluster.clone(), next: replay.engine.seq().next(), at: from };
     while replay.engine.seq() < at {
         let mut records = Vec::new();
         let read = cursor.read(at, 10_000, |record, hash| records.push((record, hash))).await?;
@@ -230,7 +231,12 @@ impl Cursor {
                 if record.seq < self.next || record.seq > up_to {
                     continue;
                 }
-                ensure!(record.seq == self.next, "the journal skips from {} to {}", self.next, record.seq);
+                ensure!(
+                    record.seq == self.next,
+                    "the journal skips from {} to {}",
+                    self.next,
+                    record.seq
+                );
                 self.next = self.next.next();
                 count += 1;
                 visit(record, hash);

@@ -101,19 +101,16 @@ pub async fn reconciliation(
     if let Some(problem) = state.health.database.as_ref().and_then(|d| d.persister.problem()) {
         return Err(database_unavailable(&problem.error));
     }
-    let report = tokio::time::timeout(
-        RECONCILE_WITHIN,
-        reconcile_with(&books.db, &books.journal),
-    )
-    .await
-    .map_err(|_| database_unavailable("no answer in time"))?
-    .map_err(|e| {
-        if e.chain().any(|cause| cause.downcast_ref::<sqlx::Error>().is_some()) {
-            database_unavailable(&format!("{e:#}"))
-        } else {
-            ApiError::internal(&e)
-        }
-    })?;
+    let report = tokio::time::timeout(RECONCILE_WITHIN, reconcile_with(&books.db, &books.journal))
+        .await
+        .map_err(|_| database_unavailable("no answer in time"))?
+        .map_err(|e| {
+            if e.chain().any(|cause| cause.downcast_ref::<sqlx::Error>().is_some()) {
+                database_unavailable(&format!("{e:#}"))
+            } else {
+                ApiError::internal(&e)
+            }
+        })?;
     // A regulator or operator of a city or district sees its own region and those below (U-3).
     let (visible, _) = state.replica.read(|engine| {
         report

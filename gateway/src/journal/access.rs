@@ -32,7 +32,9 @@ impl JournalAccess {
             Self::Files { storage, layout } => {
                 Reader::Files(super::cursor::Cursor::new(storage.clone(), layout.clone(), after))
             }
-            Self::Stream(cluster) => Reader::Stream { cluster: cluster.clone(), after, cursor: None },
+            Self::Stream(cluster) => {
+                Reader::Stream { cluster: cluster.clone(), after, cursor: None }
+            }
         }
     }
 
@@ -95,7 +97,8 @@ impl Reader {
             Self::Stream { cluster, after, cursor } => {
                 let cursor = match cursor {
                     Some(cursor) => cursor,
-                    None => cursor.insert(crate::cluster::reading::Cursor::after(cluster, *after).await?),
+                    None => cursor
+                        .insert(crate::cluster::reading::Cursor::after(cluster, *after).await?),
                 };
                 cursor.read(up_to, max, |record, _| visit(record)).await
             }

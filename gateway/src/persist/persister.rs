@@ -107,13 +107,8 @@ impl Persister {
         let (persisted_tx, persisted) = watch::channel(Seq(0));
         let (stop, stop_rx) = watch::channel(false);
         let status = PersisterStatus { persisted: persisted.clone(), problem: Arc::default() };
-        let follower = Follower {
-            db,
-            journal,
-            passed,
-            persisted: persisted_tx,
-            status: status.clone(),
-        };
+        let follower =
+            Follower { db, journal, passed, persisted: persisted_tx, status: status.clone() };
         let task = tokio::spawn(follower.follow(durable, stop_rx));
         Self { persisted, status, stop, task }
     }

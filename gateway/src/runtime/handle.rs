@@ -39,9 +39,17 @@ pub enum SubmitError {
 pub(crate) enum Request {
     /// A command; one with a `deadline` that has passed by the time the engine reaches it is
     /// dropped unapplied (its reply with it).
-    Apply { command: Command, reply: oneshot::Sender<Outcome>, deadline: Option<Instant> },
-    Shutdown { reply: oneshot::Sender<()> },
-    Copy { reply: oneshot::Sender<engine::Engine> },
+    Apply {
+        command: Command,
+        reply: oneshot::Sender<Outcome>,
+        deadline: Option<Instant>,
+    },
+    Shutdown {
+        reply: oneshot::Sender<()>,
+    },
+    Copy {
+        reply: oneshot::Sender<engine::Engine>,
+    },
 }
 
 /// A handle on the engine task.
@@ -86,10 +94,12 @@ impl EngineHandle {
     /// the command's batch is durable.
     pub fn try_enqueue(&self, command: Command) -> Result<oneshot::Receiver<Outcome>, SubmitError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.try_send(Request::Apply { command, reply, deadline: None }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable,
-        })?;
+        self.tx.try_send(Request::Apply { command, reply, deadline: None }).map_err(
+            |e| match e {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Overloaded,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Unavailable,
+            },
+        )?;
         Ok(rx)
     }
 

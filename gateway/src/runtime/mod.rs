@@ -180,13 +180,7 @@ impl Runtime {
             released: released.clone(),
             consumers_passed: consumers_passed.clone(),
         };
-        let engine = EngineThread {
-            engine,
-            clock,
-            config,
-            journal: to_journal,
-            since_snapshot: 0,
-        };
+        let engine = EngineThread { engine, clock, config, journal: to_journal, since_snapshot: 0 };
         let (failed, failure) = watch::channel(None);
         let journal = std::thread::Builder::new()
             .name("journal".into())
