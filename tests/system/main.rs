@@ -9,6 +9,7 @@ mod helpers;
 mod inquiry_sealing;
 mod journal_files;
 mod logins;
+mod markets;
 mod nats;
 mod outage;
 mod persistence;

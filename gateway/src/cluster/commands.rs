@@ -97,15 +97,15 @@ pub fn forwarding(
     copies: mpsc::Sender<oneshot::Sender<engine::Engine>>,
 ) -> EngineHandle {
     let (tx, mut rx) = mpsc::channel(QUEUE);
-    let (client, subject, wait) =
-        (cluster.client.clone(), cluster.commands_subject(), cluster.settings.deadline);
+    let cluster = cluster.clone();
     tokio::spawn(async move {
         while let Some(request) = rx.recv().await {
             match request {
                 Request::Apply { command, reply, .. } => {
-                    let (client, subject) = (client.clone(), subject.clone());
+                    let cluster = cluster.clone();
+                    let deadline = SystemTime::now() + cluster.settings.deadline;
                     tokio::spawn(async move {
-                        if let Some(outcome) = forward(&client, subject, command, wait).await {
+                        if let Some(outcome) = forward(&cluster, command, deadline).await {
                             let _ = reply.send(outcome);
                         }
                     });
@@ -124,19 +124,18 @@ pub fn forwarding(
     EngineHandle { tx }
 }
 
-/// Sends one command and waits for its outcome until the deadline. `None` tells the caller, by
-/// the dropped reply, that the outcome is unknown; a refusal is logged, and also unknown to the
-/// caller only when the owner may have applied it.
-async fn forward(
-    client: &async_nats::Client,
-    subject: String,
+/// Sends one command to the owner and waits for its outcome until `deadline`. `None` means the
+/// outcome is unknown to this node (no answer in time, no owner, or a refusal, which is logged):
+/// the caller hears so and retries with its Idempotency-Key.
+pub async fn forward(
+    cluster: &Cluster,
     command: engine::Command,
-    wait: Duration,
+    deadline: SystemTime,
 ) -> Option<Outcome> {
-    let deadline_ms = unix_ms(SystemTime::now() + wait);
-    let bytes = postcard::to_stdvec(&Forwarded { deadline_ms, command }).ok()?;
+    let wait = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let bytes = postcard::to_stdvec(&Forwarded { deadline_ms: unix_ms(deadline), command }).ok()?;
     let request = async_nats::Request::new().payload(bytes.into()).timeout(Some(wait));
-    match client.send_request(subject, request).await {
+    match cluster.client.send_request(cluster.commands_subject(), request).await {
         Ok(message) => match postcard::from_bytes::<Answer>(&message.payload) {
             Ok(Answer::Outcome(outcome)) => Some(outcome),
             Ok(Answer::Refused { overloaded }) => {

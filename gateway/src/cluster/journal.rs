@@ -128,7 +128,7 @@ impl StreamJournal {
 
 /// The stream refused the sequence this owner expected: another owner has appended since.
 #[derive(Debug, thiserror::Error)]
-#[error("another owner has appended to the journal stream: this node is no longer the owner")]
+#[error("another owner has appended to the journal stream: this node no longer owns the market")]
 pub struct Deposed;
 
 impl Journal for StreamJournal {
@@ -169,7 +169,9 @@ impl Journal for StreamJournal {
         let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
         loop {
             if !self.lease.fresh() {
-                bail!("the ownership lease was not renewed in time; this node stops owning");
+                bail!(
+                    "the ownership lease was not renewed in time: this node no longer owns the market"
+                );
             }
             match self.runtime.block_on(self.publish(&parts)) {
                 Ok(()) => break,
