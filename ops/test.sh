@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the marketplace: formatting, lints with warnings denied, and every test of the
 # workspace, engine rules to system tests. Starts what the tests need that is not running (the
-# machine's PostgreSQL and Redis), installs what is missing, and fails loudly: nothing is skipped.
+# machine's PostgreSQL, Redis and NATS), installs what is missing, and fails loudly: nothing is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +47,24 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
 fi
 [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ] || fail "Redis did not come up on 127.0.0.1:6379"
 echo "Redis is up on 127.0.0.1:6379"
+
+# NATS with JetStream: the edge and market tests use the machine's server (each test a market of
+# its own); the failover tests start three-server clusters of their own with the same binary.
+if ! command -v nats-server >/dev/null; then
+  [ "$(id -u)" = 0 ] || fail "nats-server is missing and installing it needs root"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null
+fi
+command -v nats-server >/dev/null || fail "nats-server did not install"
+nats_info() { timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222 && head -n 1 <&3' 2>/dev/null; }
+if ! nats_info | grep -q '^INFO'; then
+  echo "NATS is not answering on 127.0.0.1:4222; starting it with JetStream"
+  mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec "$(command -v nats-server)" -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 60); do nats_info | grep -q '^INFO' && break; sleep 0.5; done
+fi
+nats_info | grep -q '"jetstream":true' || fail "NATS on 127.0.0.1:4222 does not answer with JetStream enabled"
+echo "NATS with JetStream is up on 127.0.0.1:4222"
 
 step "browser tests' tools (Chromium, CJK fonts, playwright-core)"
 command -v node >/dev/null && command -v npm >/dev/null || fail "Node.js and npm are needed for the storefront's browser tests"

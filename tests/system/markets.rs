@@ -10,7 +10,7 @@ use gateway::demo::{DemoProvince, day_commands, live};
 use gateway::node::Node;
 
 use crate::helpers::*;
-use crate::nats::{NATS, drop_market, market, market_name};
+use crate::nats::{GuardedServer, NATS, drop_market, market, market_name};
 
 /// Settings of a node of market `name` on the machine's NATS, in `dir`.
 fn on_market(dir: &std::path::Path, name: &str) -> gateway::node::Settings {
@@ -119,4 +119,24 @@ async fn a_forwarded_command_past_its_deadline_is_dropped_not_applied() {
     assert_eq!(owner.durable(), before.next());
     owner.shutdown().await.expect("shutdown");
     drop_market(NATS, &name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_with_credentials_admits_only_nodes_that_present_them() {
+    let server = GuardedServer::start("market", "s3cret-node-password").await;
+    let name = market_name();
+    let anonymous = format!("nats://127.0.0.1:{}", server.port);
+    let refused = Cluster::connect(market(&anonymous, &name, 1)).await;
+    assert!(refused.is_err(), "a node without the password is refused");
+    let wrong = format!("nats://market:guess@127.0.0.1:{}", server.port);
+    let error = Cluster::connect(market(&wrong, &name, 1)).await.expect_err("a wrong password");
+    assert!(
+        !format!("{error:#}").contains("guess"),
+        "the password stays out of messages: {error:#}"
+    );
+    let admitted = format!("nats://market:s3cret-node-password@127.0.0.1:{}", server.port);
+    let cluster = Cluster::connect(market(&admitted, &name, 1)).await.expect("admitted");
+    assert_eq!(cluster.last_message().await.expect("the journal stream"), 0);
+    // The password is never shown, not even in the cluster's debug form.
+    assert!(!format!("{cluster:?}").contains("s3cret"));
 }

@@ -149,3 +149,41 @@ impl Drop for NatsCluster {
         }
     }
 }
+
+/// One JetStream server of a test's own that admits only `user` with `password`.
+pub struct GuardedServer {
+    _dir: tempfile::TempDir,
+    child: Child,
+    /// Its port.
+    pub port: u16,
+}
+
+impl GuardedServer {
+    /// Starts it and waits until it takes connections.
+    pub async fn start(user: &str, password: &str) -> Self {
+        let dir = tempfile::Builder::new().prefix("market-nats-").tempdir().expect("tempdir");
+        let port = free_port();
+        let child = Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir.path())
+            .args(["--user", user, "--pass", password])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        let up = async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), up).await.expect("nats-server listens");
+        Self { _dir: dir, child, port }
+    }
+}
+
+impl Drop for GuardedServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -93,7 +93,6 @@ impl Cluster {
         );
         let mut options = async_nats::ConnectOptions::new()
             .name(format!("marketplace-{}", settings.market))
-            .retry_on_initial_connect()
             .request_timeout(Some(Duration::from_secs(5)));
         if let Some(path) = &settings.credentials {
             options = options
@@ -106,13 +105,21 @@ impl Cluster {
             .split(',')
             .map(|url| url.trim().parse::<async_nats::ServerAddr>())
             .collect::<Result<Vec<_>, _>>()
-            .with_context(|| format!("NATS_URL is not a list of nats:// URLs: {}", settings.url))?;
+            .map_err(|_| anyhow::anyhow!("NATS_URL is not a list of nats:// URLs"))?;
+        // Credentials in the URL (`nats://user:password@host`, or a token as `nats://token@host`)
+        // are the client's to present; the client reads them from its options only.
+        if let Some(server) = servers.iter().find(|s| s.has_user_pass()) {
+            let user = server.username().unwrap_or_default().to_string();
+            options = match server.password() {
+                Some(password) => options.user_and_password(user, password.to_string()),
+                None => options.token(user),
+            };
+        }
+        let shown = redacted(&settings.url);
         let client = tokio::time::timeout(Duration::from_secs(10), options.connect(servers))
             .await
-            .map_err(|_| {
-                anyhow::anyhow!("no NATS server answered at {} within 10 s", settings.url)
-            })?
-            .with_context(|| format!("connecting to NATS at {}", settings.url))?;
+            .map_err(|_| anyhow::anyhow!("no NATS server answered at {shown} within 10 s"))?
+            .with_context(|| format!("connecting to NATS at {shown}"))?;
         let mut js = jetstream::new(client.clone());
         js.set_timeout(Duration::from_secs(2));
         let cluster = Self { client, js, settings };
@@ -231,5 +238,29 @@ impl Cluster {
     /// True when the NATS connection is up.
     pub fn connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}
+
+/// The server URLs without their credentials, for messages.
+fn redacted(urls: &str) -> String {
+    urls.split(',')
+        .map(|url| match (url.find("://"), url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+            }
+            _ => url.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_never_show_in_messages() {
+        assert_eq!(
+            super::redacted("nats://u:secret@a:4222, nats://b:4222,tls://t0ken@c:4222"),
+            "nats://***@a:4222, nats://b:4222,tls://***@c:4222"
+        );
     }
 }
