@@ -1,6 +1,8 @@
 //! What the load tools share: a marketplace node of their own with the demo province, served on a
 //! loopback port; a small HTTP client; percentiles.
 
+pub mod nats;
+
 use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
