@@ -1,19 +1,23 @@
 //! The owner's appending end of the replicated journal. Records are framed exactly as in a local
 //! segment; a batch goes out as one message, or several when it is large, each published with the
-//! stream sequence expected before it, all in flight at once, and the batch is durable once the
-//! stream's quorum has acknowledged every one of them.
+//! stream sequence expected before it, and the batch is durable once the stream's quorum has
+//! acknowledged every one of them. Batches are pipelined: up to [`DEPTH`] are on their way while
+//! the next one fills, and they are released in order.
 //!
-//! A message that gets no acknowledgement may or may not be stored. It is sent again with the same
-//! message id while the lease is still this owner's: the stream stores it once. Once the lease is
-//! no longer fresh, or the stream refuses the expected sequence (another owner appended), the
-//! commit fails and the engine task stops (fail-stop): the callers in flight hear that their
-//! outcome is unknown and retry with their Idempotency-Key at the new owner.
+//! A message that gets no acknowledgement may or may not be stored. It is sent again, with every
+//! message after it, with the same message ids while the lease is still this owner's: the stream
+//! stores each once. Once the lease is no longer fresh, or the stream refuses the expected sequence
+//! of the first message not yet stored (another owner appended), the journal fails and the engine
+//! task stops (fail-stop): the callers in flight hear that their outcome is unknown and retry with
+//! their Idempotency-Key at the new owner.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use async_nats::jetstream::context::PublishErrorKind;
+use std::future::IntoFuture;
+
+use async_nats::jetstream::context::{Publish, PublishAckFuture, PublishErrorKind};
 use engine::types::{Seq, Timestamp};
 use engine::{Command, EventEnvelope};
 use serde::Serialize;
@@ -34,6 +38,9 @@ const REMEMBERED: usize = 4_096;
 /// How long to wait between attempts at an append that got no acknowledgement.
 const RETRY: Duration = Duration::from_millis(100);
 
+/// Batches on their way at once.
+pub const DEPTH: usize = 4;
+
 /// A record borrowed from the engine task, encoded exactly as a journal record.
 #[derive(Serialize)]
 struct RecordRef<'a> {
@@ -52,6 +59,14 @@ struct Part {
     bytes: Vec<u8>,
 }
 
+/// A batch sent, its messages' acknowledgements to come.
+#[derive(Debug)]
+struct Outgoing {
+    batch: u64,
+    parts: Vec<Part>,
+    acks: Vec<Option<PublishAckFuture>>,
+}
+
 /// The replicated journal, as the owner appends to it.
 #[derive(Debug)]
 pub struct StreamJournal {
@@ -64,6 +79,13 @@ pub struct StreamJournal {
     parts: Vec<Part>,
     /// The stream sequence of the last message stored.
     stored: u64,
+    /// The stream sequence the last message sent will have.
+    sent: u64,
+    /// Batches sent and not yet known durable, oldest first.
+    outgoing: VecDeque<Outgoing>,
+    /// The last batch number given out, and the last known durable.
+    numbered: u64,
+    durable: u64,
     /// (last record, stream sequence) of recent messages.
     placed: VecDeque<(Seq, u64)>,
 }
@@ -88,39 +110,71 @@ impl StreamJournal {
             next,
             parts: Vec::new(),
             stored,
+            sent: stored,
+            outgoing: VecDeque::new(),
+            numbered: 0,
+            durable: 0,
             placed: VecDeque::new(),
         }
     }
 
-    async fn publish(&self, parts: &[Part]) -> anyhow::Result<()> {
+    fn publication(&self, part: &Part, expected: u64) -> Publish {
+        Publish::build()
+            .payload(part.bytes.clone().into())
+            .expected_last_sequence(expected)
+            .message_id(format!("{}-{}", self.lease.revision(), part.first.0))
+    }
+
+    /// Sends one message with the stream sequence expected before it; its acknowledgement to come,
+    /// or none when it could not even be sent (it is sent again while waiting).
+    fn send_part(&self, part: &Part, expected: u64) -> Option<PublishAckFuture> {
         let subject = self.cluster.journal_subject();
-        let revision = self.lease.revision();
-        let mut pending = Vec::with_capacity(parts.len());
-        for (i, part) in parts.iter().enumerate() {
-            let expected = self.stored + i as u64;
-            let publish = async_nats::jetstream::context::Publish::build()
-                .payload(part.bytes.clone().into())
-                .expected_last_sequence(expected)
-                .message_id(format!("{revision}-{}", part.first.0));
-            let ack = self.cluster.js.send_publish(subject.clone(), publish).await;
-            pending.push((expected + 1, ack));
+        let publish = self.publication(part, expected);
+        self.runtime.block_on(self.cluster.js.send_publish(subject, publish)).ok()
+    }
+
+    fn stored_one(&mut self, part: &Part) {
+        self.stored += 1;
+        self.placed.push_back((part.last, self.stored));
+        if self.placed.len() > REMEMBERED {
+            self.placed.pop_front();
         }
-        for (want, ack) in pending {
-            let ack = match ack {
-                Ok(future) => future.await,
-                Err(error) => Err(error),
-            };
-            match ack {
-                Ok(ack) if ack.sequence == want => {}
-                Ok(ack) => bail!(
-                    "the journal stream stored a message at {} where {want} was expected",
-                    ack.sequence
-                ),
-                Err(error) if error.kind() == PublishErrorKind::WrongLastSequence => {
-                    return Err(Deposed.into());
+    }
+
+    /// Sends `parts` again, one at a time, each after the one before is stored, for as long as the
+    /// lease is fresh: what follows a message whose acknowledgement did not come.
+    fn resend(&mut self, parts: Vec<Part>) -> anyhow::Result<()> {
+        for part in parts {
+            loop {
+                if !self.lease.fresh() {
+                    bail!(
+                        "the ownership lease was not renewed in time: this node no longer owns the market"
+                    );
                 }
-                Err(error) => return Err(anyhow::Error::new(error).context("appending")),
+                let ack = match self.send_part(&part, self.stored) {
+                    Some(future) => self.runtime.block_on(future.into_future()),
+                    None => {
+                        std::thread::sleep(RETRY);
+                        continue;
+                    }
+                };
+                match ack {
+                    Ok(ack) if ack.sequence == self.stored + 1 => break,
+                    Ok(ack) => bail!(
+                        "the journal stream stored a message at {} where {} was expected",
+                        ack.sequence,
+                        self.stored + 1
+                    ),
+                    Err(error) if error.kind() == PublishErrorKind::WrongLastSequence => {
+                        return Err(Deposed.into());
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "the journal stream did not acknowledge a message; sending it again");
+                        std::thread::sleep(RETRY);
+                    }
+                }
             }
+            self.stored_one(&part);
         }
         Ok(())
     }
@@ -157,40 +211,75 @@ impl Journal for StreamJournal {
         self.head
     }
 
-    fn commit(&mut self) -> anyhow::Result<()> {
+    fn send(&mut self) -> anyhow::Result<u64> {
         if self.parts.is_empty() {
-            return Ok(());
+            return Ok(self.numbered);
+        }
+        if !self.lease.fresh() {
+            bail!(
+                "the ownership lease was not renewed in time: this node no longer owns the market"
+            );
         }
         let mut parts = std::mem::take(&mut self.parts);
+        let mut acks = Vec::with_capacity(parts.len());
         for part in &mut parts {
             part.bytes[..8].copy_from_slice(&part.first.0.to_le_bytes());
             part.bytes[8..16].copy_from_slice(&part.last.0.to_le_bytes());
+            acks.push(self.send_part(part, self.sent));
+            self.sent += 1;
         }
+        self.numbered += 1;
+        self.outgoing.push_back(Outgoing { batch: self.numbered, parts, acks });
+        Ok(self.numbered)
+    }
+
+    fn wait(&mut self, batch: u64) -> anyhow::Result<()> {
         let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
-        loop {
-            if !self.lease.fresh() {
-                bail!(
-                    "the ownership lease was not renewed in time: this node no longer owns the market"
-                );
-            }
-            match self.runtime.block_on(self.publish(&parts)) {
-                Ok(()) => break,
-                Err(error) if error.is::<Deposed>() => return Err(error),
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), "the journal stream did not acknowledge a batch; sending it again");
-                    std::thread::sleep(RETRY);
+        while self.durable < batch {
+            let Some(Outgoing { batch: number, parts, acks }) = self.outgoing.pop_front() else {
+                break;
+            };
+            let mut parts = parts.into_iter();
+            for ack in acks {
+                let Some(part) = parts.next() else { break };
+                let ack = ack.map(|future| self.runtime.block_on(future.into_future()));
+                match ack {
+                    Some(Ok(ack)) if ack.sequence == self.stored + 1 => self.stored_one(&part),
+                    Some(Ok(ack)) => bail!(
+                        "the journal stream stored a message at {} where {} was expected",
+                        ack.sequence,
+                        self.stored + 1
+                    ),
+                    // Every message before this one is stored, as this one expected: another
+                    // owner has appended.
+                    Some(Err(error)) if error.kind() == PublishErrorKind::WrongLastSequence => {
+                        return Err(Deposed.into());
+                    }
+                    lost => {
+                        let error = lost.and_then(Result::err).map(|e| e.to_string());
+                        tracing::warn!(
+                            ?error,
+                            "the journal stream did not acknowledge a batch; sending it again with every batch after it"
+                        );
+                        let mut again: Vec<Part> = std::iter::once(part).chain(parts).collect();
+                        let last = self.outgoing.back().map_or(number, |o| o.batch);
+                        again.extend(self.outgoing.drain(..).flat_map(|o| o.parts));
+                        self.resend(again)?;
+                        self.sent = self.stored;
+                        self.durable = last;
+                        timer.observe_duration();
+                        return Ok(());
+                    }
                 }
             }
+            self.durable = number;
         }
         timer.observe_duration();
-        for part in &parts {
-            self.stored += 1;
-            self.placed.push_back((part.last, self.stored));
-        }
-        while self.placed.len() > REMEMBERED {
-            self.placed.pop_front();
-        }
         Ok(())
+    }
+
+    fn depth(&self) -> usize {
+        DEPTH
     }
 
     fn snapshot(&mut self, seq: Seq, head: ChainHash, engine: Vec<u8>, _passed: Seq) {

@@ -52,7 +52,23 @@ pub trait Journal: Send + std::fmt::Debug + 'static {
     fn head(&self) -> ChainHash;
 
     /// Makes the batch durable; an error stops the engine task (fail-stop).
-    fn commit(&mut self) -> anyhow::Result<()>;
+    fn commit(&mut self) -> anyhow::Result<()> {
+        let batch = self.send()?;
+        self.wait(batch)
+    }
+
+    /// Starts making the batch durable and returns its number, for [`Journal::wait`]; a journal
+    /// that cannot overlap batches makes it durable here. A batch with no records is numbered as
+    /// the one before it.
+    fn send(&mut self) -> anyhow::Result<u64>;
+
+    /// Returns once every batch up to `batch` is durable; an error stops the engine task.
+    fn wait(&mut self, batch: u64) -> anyhow::Result<()>;
+
+    /// How many batches may be on their way at once.
+    fn depth(&self) -> usize {
+        1
+    }
 
     /// Keeps a snapshot of the engine as it stood after record `seq` (chain hash `head`), once
     /// `seq` is durable; `passed` is where every consumer of the journal has read to. Best

@@ -19,6 +19,7 @@ pub(crate) mod handle;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use handle::{EngineHandle, Outcome, SubmitError};
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -76,6 +77,13 @@ pub struct Released {
 
 /// The commands of one durable batch, in order.
 pub type ReleasedBatch = Arc<Vec<Released>>;
+
+/// A batch on its way to being durable: whoever waits for its records, and what follows it.
+struct Flight {
+    batch: u64,
+    replies: Vec<Pending>,
+    deferred: Vec<Deferred>,
+}
 
 /// A command applied and journaled, waiting for its batch's fsync.
 struct Pending {
@@ -311,71 +319,87 @@ impl JournalThread {
         rx: std::sync::mpsc::Receiver<ToJournal>,
         failed: &watch::Sender<Option<Arc<str>>>,
     ) -> anyhow::Result<()> {
-        let mut replies: Vec<Pending> = Vec::with_capacity(self.config.max_batch);
+        let mut flights: VecDeque<Flight> = VecDeque::new();
         let result =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pump(&rx, &mut replies)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.pump(&rx, &mut flights)))
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("the journal thread panicked")));
         if let Err(error) = &result {
             let why = format!("{error:#}");
             tracing::error!(error = %why, "the journal failed; the engine stops");
             failed.send_replace(Some(why.into()));
         }
-        drop(replies);
+        drop(flights);
         result
     }
 
+    /// Takes what the engine thread hands on in batches, sends each batch to the journal, and
+    /// releases each once it is durable, in order. A journal that can overlap batches (the
+    /// replicated one) has up to [`Journal::depth`] of them on their way while the next fills.
     fn pump(
         mut self,
         rx: &std::sync::mpsc::Receiver<ToJournal>,
-        replies: &mut Vec<Pending>,
+        flights: &mut VecDeque<Flight>,
     ) -> anyhow::Result<()> {
-        let mut after_commit: Vec<Deferred> = Vec::new();
+        let depth = self.journal.depth().max(1);
         let mut stop = None;
-        while stop.is_none() {
-            let Ok(first) = rx.recv() else { break };
-            let mut next = Some(first);
-            while let Some(item) = next.take() {
-                match item {
-                    ToJournal::Record { seq, ts, command, events, reply } => {
-                        self.journal.push(seq, ts, &command, &events)?;
-                        replies.push(Pending {
-                            reply,
-                            released: Released { seq, ts, command, events },
-                        });
+        loop {
+            // Wait for work only when nothing is on its way; else take what is there.
+            let first = if stop.is_some() {
+                None
+            } else if flights.is_empty() {
+                rx.recv().ok()
+            } else {
+                rx.try_recv().ok()
+            };
+            let took = first.is_some();
+            if let Some(first) = first {
+                let mut flight = Flight {
+                    batch: 0,
+                    replies: Vec::with_capacity(self.config.max_batch),
+                    deferred: Vec::new(),
+                };
+                let mut next = Some(first);
+                while let Some(item) = next.take() {
+                    match item {
+                        ToJournal::Record { seq, ts, command, events, reply } => {
+                            self.journal.push(seq, ts, &command, &events)?;
+                            flight.replies.push(Pending {
+                                reply,
+                                released: Released { seq, ts, command, events },
+                            });
+                        }
+                        ToJournal::Snapshot { seq, engine } => {
+                            // Records arrive in order, so the head now is that of record `seq`.
+                            let head = self.journal.head();
+                            flight.deferred.push(Deferred::Snapshot { seq, head, engine });
+                        }
+                        ToJournal::Copy { engine, reply } => {
+                            flight.deferred.push(Deferred::Copy { engine, reply })
+                        }
+                        ToJournal::Stop { reply } => {
+                            stop = Some(reply);
+                            break;
+                        }
                     }
-                    ToJournal::Snapshot { seq, engine } => {
-                        // Records arrive in order, so the head now is that of record `seq`.
-                        after_commit.push(Deferred::Snapshot {
-                            seq,
-                            head: self.journal.head(),
-                            engine,
-                        });
-                    }
-                    ToJournal::Copy { engine, reply } => {
-                        after_commit.push(Deferred::Copy { engine, reply })
-                    }
-                    ToJournal::Stop { reply } => {
-                        stop = Some(reply);
-                        break;
+                    if flight.replies.len() < self.config.max_batch {
+                        next = rx.try_recv().ok();
                     }
                 }
-                if replies.len() < self.config.max_batch {
-                    next = rx.try_recv().ok();
-                }
+                flight.batch =
+                    self.journal.send().context("the journal could not be written; stopping")?;
+                flights.push_back(flight);
+            } else if flights.is_empty() {
+                // Nothing came and nothing is on its way: stopped, or the engine thread is gone.
+                break;
             }
-            let timer = crate::metrics::METRICS.fsync_seconds.start_timer();
-            self.journal.commit().context("the journal could not be written; stopping")?;
-            timer.observe_duration();
-            self.release(replies);
-            for item in after_commit.drain(..) {
-                match item {
-                    Deferred::Snapshot { seq, head, engine } => {
-                        let passed = Seq(self.consumers_passed.load(Ordering::Acquire));
-                        self.journal.snapshot(seq, head, engine, passed);
-                    }
-                    Deferred::Copy { engine, reply } => {
-                        let _ = reply.send(*engine);
-                    }
+            // The oldest batch is released once durable: when the pipeline is full, when nothing
+            // new has come, or when stopping.
+            if flights.len() >= depth || !took || stop.is_some() {
+                let batch = flights.front().map_or(0, |f| f.batch);
+                self.journal.wait(batch).context("the journal could not be written; stopping")?;
+                if let Some(mut flight) = flights.pop_front() {
+                    self.release(&mut flight.replies);
+                    self.after(flight.deferred);
                 }
             }
         }
@@ -383,6 +407,21 @@ impl JournalThread {
             let _ = reply.send(());
         }
         Ok(())
+    }
+
+    /// What waited for a batch to be durable: snapshots to keep, engine copies to hand over.
+    fn after(&mut self, deferred: Vec<Deferred>) {
+        for item in deferred {
+            match item {
+                Deferred::Snapshot { seq, head, engine } => {
+                    let passed = Seq(self.consumers_passed.load(Ordering::Acquire));
+                    self.journal.snapshot(seq, head, engine, passed);
+                }
+                Deferred::Copy { engine, reply } => {
+                    let _ = reply.send(*engine);
+                }
+            }
+        }
     }
 
     fn release(&mut self, pending: &mut Vec<Pending>) {
