@@ -34,7 +34,7 @@ const LONE: usize = 1_000;
 const ROUNDS: usize = 5;
 
 fn config() -> RuntimeConfig {
-    RuntimeConfig { snapshot_every: u64::MAX, ..RuntimeConfig::default() }
+    RuntimeConfig { snapshot_every: u64::MAX, max_batch: 2_048, ..RuntimeConfig::default() }
 }
 
 fn clock(commands: &[(Command, Timestamp)]) -> Arc<ManualClock> {
@@ -220,8 +220,8 @@ fn main() {
     let url = nats.url();
     let Workload { engine, commands } = workload::direct_orders(PROVINCE, COMMANDS);
     let n = commands.len() as u128;
-    let (mut on_disk, mut on_stream, mut bare_times, mut batches) =
-        (Vec::new(), Vec::new(), Vec::new(), 0);
+    let (mut on_disk, mut on_stream, mut bare_times, mut batches, mut bytes) =
+        (Vec::new(), Vec::new(), Vec::new(), 0, 0);
     let (mut disk_lone, mut stream_lone, mut bare_single) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         let (runtime, _dir) = local(&engine, &commands);
@@ -234,6 +234,7 @@ fn main() {
         drop(runtime);
         let payloads = tokio.block_on(messages(&url, &market));
         batches = payloads.len();
+        bytes = payloads.iter().map(bytes::Bytes::len).sum::<usize>();
         bare_times.push(tokio.block_on(bare(&url, &format!("BARE{round}"), &payloads)));
         tokio.block_on(drop_market(&url, &market));
 
@@ -261,6 +262,7 @@ fn main() {
         "bare publish-with-ack of the same batches",
         per_s(b)
     );
+    println!("  {:<44} {:>10} bytes/command", "journal in the stream", bytes as u128 / n);
     println!("  {:<44} {:>10}", "replicated / local", ratio(per_s(s), per_s(d)));
     println!("  {:<44} {:>10}", "replicated / bare publisher", ratio(per_s(s), per_s(b)));
     println!("one command at a time ({LONE}), time to its durable answer:");
