@@ -241,9 +241,9 @@ async fn async_main() -> anyhow::Result<()> {
         Command::Reconcile => {
             let db = crate::persist::Database::connect(&settings.database_url()).await?;
             let journal = match &settings.cluster {
-                Some(cluster) => crate::journal::access::JournalAccess::Stream(
+                Some(cluster) => crate::journal::access::JournalAccess::Stream(Box::new(
                     crate::cluster::Cluster::connect(cluster.clone()).await?,
-                ),
+                )),
                 None => crate::journal::access::JournalAccess::Files {
                     storage: std::sync::Arc::new(crate::journal::storage::FileStorage::new()),
                     layout: crate::journal::Layout::new(&settings.data_dir),

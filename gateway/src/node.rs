@@ -186,22 +186,23 @@ impl Node {
         let lock = lock(&settings.data_dir)?;
         let storage: Arc<dyn Storage> = Arc::new(FileStorage::new());
         let layout = Layout::new(&settings.data_dir);
-        let (Started { runtime, province, demo: is_demo }, journal, cluster) =
-            match &settings.cluster {
-                None => {
-                    let started =
-                        Self::start_on_files(settings, demo, &clock, &storage, &layout).await?;
-                    let journal =
-                        JournalAccess::Files { storage: storage.clone(), layout: layout.clone() };
-                    (started, journal, None)
-                }
-                Some(cluster) => {
-                    let cluster = crate::cluster::Cluster::connect(cluster.clone()).await?;
-                    let (started, lease) =
-                        Self::take_ownership(&cluster, settings, demo, &clock).await?;
-                    (started, JournalAccess::Stream(cluster.clone()), Some((cluster, lease)))
-                }
-            };
+        let (Started { runtime, province, demo: is_demo }, journal, cluster) = match &settings
+            .cluster
+        {
+            None => {
+                let started =
+                    Self::start_on_files(settings, demo, &clock, &storage, &layout).await?;
+                let journal =
+                    JournalAccess::Files { storage: storage.clone(), layout: layout.clone() };
+                (started, journal, None)
+            }
+            Some(cluster) => {
+                let cluster = crate::cluster::Cluster::connect(cluster.clone()).await?;
+                let (started, lease) =
+                    Self::take_ownership(&cluster, settings, demo, &clock).await?;
+                (started, JournalAccess::Stream(Box::new(cluster.clone())), Some((cluster, lease)))
+            }
+        };
         let db = Database::connect(&settings.database_url()).await?;
         let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
             runtime.handle(),
@@ -568,7 +569,7 @@ impl EdgeNode {
             tokens: self.tokens.clone(),
             logins: self.logins.clone(),
             books: None,
-            journal: Some(JournalAccess::Stream(self.cluster.clone())),
+            journal: Some(JournalAccess::Stream(Box::new(self.cluster.clone()))),
             hub: Some(self.hub.clone()),
             clock: Arc::new(SystemClock),
             prices: Some(self.prices.clone()),

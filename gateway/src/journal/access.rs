@@ -22,7 +22,7 @@ pub enum JournalAccess {
         layout: Layout,
     },
     /// The market's stream in the cluster.
-    Stream(Cluster),
+    Stream(Box<Cluster>),
 }
 
 impl JournalAccess {
@@ -75,11 +75,11 @@ pub enum Reader {
     /// In the stream; the message holding the next record is found on the first read.
     Stream {
         /// The cluster.
-        cluster: Cluster,
+        cluster: Box<Cluster>,
         /// The record read last.
         after: Seq,
         /// The place, once found.
-        cursor: Option<crate::cluster::reading::Cursor>,
+        cursor: Option<Box<crate::cluster::reading::Cursor>>,
     },
 }
 
@@ -97,8 +97,10 @@ impl Reader {
             Self::Stream { cluster, after, cursor } => {
                 let cursor = match cursor {
                     Some(cursor) => cursor,
-                    None => cursor
-                        .insert(crate::cluster::reading::Cursor::after(cluster, *after).await?),
+                    None => {
+                        let found = crate::cluster::reading::Cursor::after(cluster, *after).await?;
+                        cursor.insert(Box::new(found))
+                    }
                 };
                 cursor.read(up_to, max, |record, _| visit(record)).await
             }

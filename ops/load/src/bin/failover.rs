@@ -136,7 +136,6 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let mut acknowledged = Vec::new();
     let mut times = Vec::new();
-    let mut next_name = 2;
     for kill in 0..kills {
         for n in 0..20 {
             let key = format!("k{kill}-{n}");
@@ -162,8 +161,9 @@ async fn main() -> anyhow::Result<()> {
             kill + 1
         );
         times.push(took);
-        let fresh = start(&binary, dir.path(), &format!("n{next_name}"), "standby", &nats.url())?;
-        next_name += 1;
+        // Nodes n0 and n1 are the first owner and standby; each kill starts the next.
+        let name = format!("n{}", kill + 2);
+        let fresh = start(&binary, dir.path(), &name, "standby", &nats.url())?;
         until("the next standby standing by", Duration::from_secs(120), async || {
             standing_by(&fresh)
         })
