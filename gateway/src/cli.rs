@@ -239,7 +239,11 @@ async fn async_main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reconcile => {
-            let db = crate::persist::Database::connect(&settings.database_url()).await?;
+            let db = crate::persist::Database::connect_in(
+                &settings.database_url(),
+                settings.schema().as_deref(),
+            )
+            .await?;
             let journal = match &settings.cluster {
                 Some(cluster) => crate::journal::access::JournalAccess::Stream(Box::new(
                     crate::cluster::Cluster::connect(cluster.clone()).await?,

@@ -79,6 +79,12 @@ impl Settings {
         Ok(Arc::new(crate::sealing::Sealer::new(self.sealing_key_path(), &self.data_dir)?))
     }
 
+    /// The PostgreSQL schema of the market's rows: its own for a market on a cluster, so markets
+    /// may share a database; the default schema otherwise.
+    pub fn schema(&self) -> Option<String> {
+        self.cluster.as_ref().map(|c| format!("market_{}", c.market))
+    }
+
     /// The database URL in use.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
@@ -203,7 +209,8 @@ impl Node {
                 (started, JournalAccess::Stream(Box::new(cluster.clone())), Some((cluster, lease)))
             }
         };
-        let db = Database::connect(&settings.database_url()).await?;
+        let db =
+            Database::connect_in(&settings.database_url(), settings.schema().as_deref()).await?;
         let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
             runtime.handle(),
             runtime.subscribe(),

@@ -37,9 +37,30 @@ async fn trade(node: &Node, commands: usize) {
 async fn two_markets_on_one_cluster_never_see_each_others_commands() {
     let (one, two) = (market_name(), market_name());
     let (dir_one, dir_two) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
-    let (first, _) = Node::open(&on_market(dir_one.path(), &one), true).await.expect("one opens");
-    let (second, _) = Node::open(&on_market(dir_two.path(), &two), false).await.expect("two opens");
+    // One PostgreSQL database for both: each market keeps its rows in a schema of its own.
+    let db = fresh_database().await;
+    let mut settings_one = on_market(dir_one.path(), &one);
+    settings_one.database_url = Some(db.url.clone());
+    let mut settings_two = on_market(dir_two.path(), &two);
+    settings_two.database_url = Some(db.url.clone());
+    let (first, _) = Node::open(&settings_one, true).await.expect("one opens");
+    let (second, _) = Node::open(&settings_two, false).await.expect("two opens");
     trade(&first, 300).await;
+    within(Duration::from_secs(120), "the first market's rows persisted", first.persisted()).await;
+    let report =
+        gateway::reconcile::reconcile_with(&first.db, &first.journal).await.expect("reconcile");
+    assert!(report.differences.is_empty() && report.as_of > Seq(300), "{report}");
+    let count = |schema: String| {
+        let url = db.url.clone();
+        async move {
+            let pool = sqlx::PgPool::connect(&url).await.expect("db");
+            let sql = format!("SELECT count(*) FROM \"{schema}\".trades");
+            let (n,): (i64,) = sqlx::query_as(&sql).fetch_one(&pool).await.expect("count");
+            n
+        }
+    };
+    assert!(count(format!("market_{one}")).await > 0);
+    assert_eq!(count(format!("market_{two}")).await, 0, "the second market's rows stay its own");
     assert!(first.durable() > Seq(300));
     assert_eq!(second.durable(), Seq(0), "the second market's journal has nothing of the first's");
     let stream = Cluster::connect(market(NATS, &two, 1)).await.expect("cluster");
@@ -54,6 +75,7 @@ async fn two_markets_on_one_cluster_never_see_each_others_commands() {
     second.shutdown().await.expect("shutdown");
     drop_market(NATS, &one).await;
     drop_market(NATS, &two).await;
+    db.drop_now().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

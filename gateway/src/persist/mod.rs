@@ -25,6 +25,7 @@ use std::str::FromStr;
 use anyhow::Context;
 use engine::budget::Balance;
 use engine::types::{Amount, BudgetLineId, Seq};
+use sqlx::Connection;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -67,13 +68,36 @@ pub struct DatabaseView {
 impl Database {
     /// Connects to `url` (`postgres://...` or `sqlite:...`) and brings its schema up to date.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::connect_in(url, None).await
+    }
+
+    /// As [`Self::connect`], keeping a PostgreSQL database's tables in `schema` (made when
+    /// missing): how the markets sharing a cluster keep their rows apart in one database. SQLite
+    /// files are a node's own and take no schema.
+    pub async fn connect_in(url: &str, schema: Option<&str>) -> anyhow::Result<Self> {
         let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut options = sqlx::postgres::PgConnectOptions::from_str(url)
+                .context("reading the PostgreSQL URL")?;
+            if let Some(schema) = schema {
+                anyhow::ensure!(
+                    schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                    "a schema name is letters, digits and _: {schema:?}"
+                );
+                let mut conn = sqlx::PgConnection::connect_with(&options)
+                    .await
+                    .context("connecting to PostgreSQL")?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                    .execute(&mut conn)
+                    .await
+                    .with_context(|| format!("making the schema {schema}"))?;
+                options = options.options([("search_path", schema)]);
+            }
             // A pool that waits 30 s for a connection (the default) makes every caller hang through
             // an outage; five seconds tells the persister and reconciliation soon enough.
             let pool = PgPoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(std::time::Duration::from_secs(5))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .context("connecting to PostgreSQL")?;
             sqlx::migrate!("./migrations/postgres")
