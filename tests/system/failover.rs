@@ -58,6 +58,9 @@ impl Market {
             .env("APP_TOKEN_KEY_FILE", self.dir.path().join("token.key"))
             .env("APP_SEALING_KEY_FILE", self.dir.path().join("sealing.key"))
             .env("RUST_LOG", "warn,gateway=info")
+            // Longer than the production default, so that a node starved of CPU by the tests
+            // running beside it keeps its lease; the take-over is timed by ops/load's failover.
+            .env("APP_LEASE_MS", "5000")
             .env_remove("REDIS_URL")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));

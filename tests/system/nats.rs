@@ -17,14 +17,16 @@ pub fn market_name() -> String {
     format!("t{}_{}", std::process::id(), NEXT_MARKET.fetch_add(1, Ordering::SeqCst))
 }
 
-/// Settings of market `market` at `url`, with `replicas` copies.
+/// Settings of market `market` at `url`, with `replicas` copies. The lease is long: these tests
+/// hand ownership over by a graceful stop (which gives the lease up at once), and a test process
+/// starved of CPU by its neighbours must not lose a lease it holds.
 pub fn market(url: &str, market: &str, replicas: usize) -> ClusterSettings {
     ClusterSettings {
         url: url.to_string(),
         market: market.to_string(),
         replicas,
         credentials: None,
-        lease: ClusterSettings::LEASE,
+        lease: std::time::Duration::from_secs(10),
         deadline: ClusterSettings::DEADLINE,
     }
 }
