@@ -144,7 +144,7 @@ async fn a_forwarded_command_past_its_deadline_is_dropped_not_applied() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_with_credentials_admits_only_nodes_that_present_them() {
+async fn u8_a_cluster_with_credentials_admits_only_nodes_that_present_them() {
     let server = GuardedServer::start("market", "s3cret-node-password").await;
     let name = market_name();
     let anonymous = format!("nats://127.0.0.1:{}", server.port);
