@@ -124,7 +124,9 @@ async fn database_rows(url: &str) -> Vec<u8> {
     bytes
 }
 
-/// Every value the market keeps in Redis under `namespace`: streams, lists, strings, hashes.
+/// Every value the market keeps in Redis under `namespace` (tickets, login counts, revocations,
+/// edges' security entries): streams, lists, strings, hashes. Commands and the journal never go
+/// there, so it may well hold nothing.
 async fn redis_values(namespace: &str) -> Vec<u8> {
     let client = redis::Client::open(REDIS).expect("url");
     let mut conn = client.get_multiplexed_async_connection().await.expect("redis");
@@ -133,7 +135,6 @@ async fn redis_values(namespace: &str) -> Vec<u8> {
         .query_async(&mut conn)
         .await
         .expect("keys");
-    assert!(!keys.is_empty(), "the owner publishes its batches to Redis");
     let mut bytes = Vec::new();
     for key in keys {
         let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.expect("type");
