@@ -320,7 +320,25 @@ fn report_loaded(province: &DemoProvince) {
 
 async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Result<()> {
     let stop = stop_asked();
-    let (node, loaded) = Node::open(settings, !args.no_demo).await?;
+    // On a cluster the port opens at once: a node standing by says so (`/ready` 503) until it owns
+    // the market, then the full API takes the same socket over.
+    let (owner, waiting) = tokio::sync::watch::channel(None);
+    let early = match &settings.cluster {
+        Some(_) => {
+            let socket = std::net::TcpListener::bind(listen)
+                .with_context(|| format!("listening on {listen}"))?;
+            socket.set_nonblocking(true)?;
+            let standing = tokio::net::TcpListener::from_std(socket.try_clone()?)?;
+            let (owned, until) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(crate::http::standby::serve(standing, waiting, async {
+                let _ = until.await;
+            }));
+            Some((socket, owned, task))
+        }
+        None => None,
+    };
+    let clock = std::sync::Arc::new(crate::runtime::SystemClock);
+    let (node, loaded) = Node::open_standing_by(settings, !args.no_demo, clock, &owner).await?;
     if let Some(province) = &loaded {
         report_loaded(province);
         let (terms, _) = node
@@ -338,9 +356,16 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
             );
         }
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let listener = match early {
+        Some((socket, owned, task)) => {
+            let _ = owned.send(());
+            task.await??;
+            tokio::net::TcpListener::from_std(socket)?
+        }
+        None => tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("listening on {listen}"))?,
+    };
     let address = listener.local_addr()?;
     eprintln!(
         "Marketplace at http://{address}/ (journal at seq {}, data in {})",

@@ -186,6 +186,17 @@ impl Node {
         demo: bool,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<(Self, Option<DemoProvince>)> {
+        Self::open_standing_by(settings, demo, clock, &tokio::sync::watch::channel(None).0).await
+    }
+
+    /// As [`Self::open_with_clock`]; on a cluster, `owner` learns which node owns the market
+    /// while this one stands by.
+    pub async fn open_standing_by(
+        settings: &Settings,
+        demo: bool,
+        clock: Arc<dyn Clock>,
+        owner: &tokio::sync::watch::Sender<Option<String>>,
+    ) -> anyhow::Result<(Self, Option<DemoProvince>)> {
         let sealer = settings.sealer()?;
         std::fs::create_dir_all(&settings.data_dir)
             .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
@@ -205,7 +216,7 @@ impl Node {
             Some(cluster) => {
                 let cluster = crate::cluster::Cluster::connect(cluster.clone()).await?;
                 let (started, lease) =
-                    Self::take_ownership(&cluster, settings, demo, &clock).await?;
+                    Self::take_ownership(&cluster, settings, demo, &clock, owner).await?;
                 (started, JournalAccess::Stream(Box::new(cluster.clone())), Some((cluster, lease)))
             }
         };
@@ -330,6 +341,7 @@ impl Node {
         settings: &Settings,
         demo: bool,
         clock: &Arc<dyn Clock>,
+        owner: &tokio::sync::watch::Sender<Option<String>>,
     ) -> anyhow::Result<(Started, crate::cluster::lease::Lease)> {
         use crate::cluster::lease::Lease;
         use crate::cluster::warm::Warm;
@@ -337,9 +349,10 @@ impl Node {
         let holder = holder_name();
         let (tx, rx) = tokio::sync::oneshot::channel();
         {
-            let (cluster, holder) = (cluster.clone(), holder.clone());
+            let (cluster, holder, told) = (cluster.clone(), holder.clone(), owner.clone());
             tokio::spawn(async move {
                 let taken = Lease::acquire(&cluster, &holder, |owner| {
+                    told.send_replace(Some(owner.to_string()));
                     eprintln!("Standing by: {owner} owns market \"{}\"", cluster.market());
                 })
                 .await;

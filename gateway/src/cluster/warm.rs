@@ -49,30 +49,50 @@ impl Warm {
     }
 
     /// Follows the stream until `until` resolves, then on to the stream's end as it stands then:
-    /// how a standby that has just taken the lease catches up before it serves.
+    /// how a standby that has just taken the lease catches up before it serves. A stream that
+    /// cannot be read for a while (a cluster without its quorum) is waited out, not given up on:
+    /// the standby is what brings the market back. Only a journal that does not apply is an error.
     pub async fn follow_until(
         mut self,
         cluster: &Cluster,
         until: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<Self> {
         tokio::pin!(until);
+        let mut taken = false;
         let mut end = None;
         loop {
-            if let Some(end) = end
-                && self.next > end
-            {
+            if taken && end.is_none() {
+                match cluster.last_message().await {
+                    Ok(last) => end = Some(last),
+                    Err(error) => {
+                        tracing::warn!(error = %format!("{error:#}"), "cannot read where the journal stream ends; again");
+                        tokio::time::sleep(AGAIN).await;
+                        continue;
+                    }
+                }
+            }
+            if end.is_some_and(|end| self.next > end) {
                 return Ok(self);
             }
-            let mut messages = Box::pin(follow(cluster, self.next).await?);
+            let mut messages = match follow(cluster, self.next).await {
+                Ok(messages) => Box::pin(messages),
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "cannot follow the journal stream; again");
+                    tokio::select! {
+                        () = &mut until, if !taken => taken = true,
+                        () = tokio::time::sleep(AGAIN) => {}
+                    }
+                    continue;
+                }
+            };
             loop {
-                if let Some(end) = end
-                    && self.next > end
-                {
+                if end.is_some_and(|end| self.next > end) {
                     return Ok(self);
                 }
                 tokio::select! {
-                    () = &mut until, if end.is_none() => {
-                        end = Some(cluster.last_message().await?);
+                    () = &mut until, if !taken => {
+                        taken = true;
+                        break;
                     }
                     message = messages.next() => match message {
                         Some(Ok(message)) => {

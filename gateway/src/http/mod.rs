@@ -43,6 +43,7 @@ mod prices;
 mod reference;
 mod rotations;
 mod security;
+pub mod standby;
 mod state;
 mod storefront;
 mod system;
