@@ -38,8 +38,9 @@ pub struct ClusterHealth {
 pub enum ClusterRole {
     /// It owns the market, by this lease.
     Owner(crate::cluster::lease::Lease),
-    /// It forwards to the owner, whose lease it watches.
-    Edge(crate::cluster::lease::OwnerWatch),
+    /// It forwards to the owner, whose lease it watches, and follows the stream; the second
+    /// part says why the stream cannot be followed, while it cannot.
+    Edge(crate::cluster::lease::OwnerWatch, watch::Receiver<Option<String>>),
 }
 
 /// The journal's durable watermark and, once it has failed, why.
@@ -103,7 +104,10 @@ impl Health {
             ClusterRole::Owner(_) => {
                 ("owner", Err("this node's lease was not renewed".to_string()))
             }
-            ClusterRole::Edge(watch) => ("edge", watch.owner()),
+            ClusterRole::Edge(watch, following) => match following.borrow().clone() {
+                Some(problem) => ("edge", Err(format!("the journal stream: {problem}"))),
+                None => ("edge", watch.owner()),
+            },
         };
         let ok = connected && owner.is_ok();
         let error = if connected {

@@ -35,6 +35,9 @@ pub struct Metrics {
     pub journal_up: IntGauge,
     /// 1 while the persister's last write or check of the database succeeded.
     pub database_up: IntGauge,
+    /// On a cluster: 1 while this node is ready in its role (an owner holding a fresh lease, an
+    /// edge seeing an owner renew its lease and following the stream).
+    pub cluster_up: IntGauge,
 }
 
 fn histogram(name: &str, help: &str) -> Histogram {
@@ -72,9 +75,13 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         websocket_clients: gauge("marketplace_websocket_clients", "Open WebSocket connections"),
         journal_up: gauge("marketplace_journal_up", "1 while the journal takes records"),
         database_up: gauge("marketplace_database_up", "1 while the database answers the persister"),
+        cluster_up: gauge(
+            "marketplace_cluster_up",
+            "1 while this node is ready in its cluster role",
+        ),
     };
     let r = &metrics.registry;
-    let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+    let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
         Box::new(metrics.commands.clone()),
         Box::new(metrics.command_seconds.clone()),
         Box::new(metrics.fsync_seconds.clone()),
@@ -84,6 +91,7 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         Box::new(metrics.websocket_clients.clone()),
         Box::new(metrics.journal_up.clone()),
         Box::new(metrics.database_up.clone()),
+        Box::new(metrics.cluster_up.clone()),
     ];
     for collector in collectors {
         // Names are distinct constants; registering can only fail on a duplicate.

@@ -522,6 +522,7 @@ pub struct EdgeNode {
     bus: crate::bus::Bus,
     cluster: crate::cluster::Cluster,
     owner: crate::cluster::lease::OwnerWatch,
+    following: tokio::sync::watch::Receiver<Option<String>>,
     limits: Arc<crate::http::Limits>,
     demo: bool,
     /// Its security log, handed to the owner.
@@ -546,7 +547,8 @@ impl EdgeNode {
         let (released, _) = tokio::sync::broadcast::channel(1_024);
         let (copies, copy_requests) = tokio::sync::mpsc::channel(16);
         let subscribed = released.subscribe();
-        tokio::spawn(warm.serve(cluster.clone(), released, copy_requests));
+        let (problem, following) = tokio::sync::watch::channel(None);
+        tokio::spawn(warm.serve(cluster.clone(), released, copy_requests, problem));
         let handle = crate::cluster::commands::forwarding(&cluster, copies);
         // The owner writes the price history; an edge node computes the same for its own readers.
         let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
@@ -574,6 +576,7 @@ impl EdgeNode {
             bus,
             cluster,
             owner,
+            following,
             limits,
             demo,
             security,
@@ -598,7 +601,10 @@ impl EdgeNode {
                 redis: Some(self.bus.clone()),
                 cluster: Some(crate::health::ClusterHealth {
                     cluster: self.cluster.clone(),
-                    role: crate::health::ClusterRole::Edge(self.owner.clone()),
+                    role: crate::health::ClusterRole::Edge(
+                        self.owner.clone(),
+                        self.following.clone(),
+                    ),
                 }),
                 ..Default::default()
             },

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use engine::Engine;
 use futures_util::StreamExt;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::Cluster;
 use super::reading::{Message, Replay, follow};
@@ -112,16 +112,19 @@ impl Warm {
 
     /// Follows the stream for good, sending each message's records to `released` and answering
     /// each request on `copies` with the engine as of the last records sent: an edge's engine.
+    /// `problem` says why the stream cannot be followed, while it cannot, for readiness.
     pub async fn serve(
         mut self,
         cluster: Cluster,
         released: broadcast::Sender<ReleasedBatch>,
         mut copies: mpsc::Receiver<oneshot::Sender<Engine>>,
+        problem: watch::Sender<Option<String>>,
     ) {
         loop {
             let mut messages = match follow(&cluster, self.next).await {
                 Ok(messages) => Box::pin(messages),
                 Err(error) => {
+                    problem.send_replace(Some(format!("{error:#}")));
                     tracing::warn!(error = %format!("{error:#}"), "cannot follow the journal stream; again");
                     tokio::time::sleep(AGAIN).await;
                     continue;
@@ -139,11 +142,15 @@ impl Warm {
                             Some(Err(error)) => Err(error),
                             None => break,
                         };
+                        if applied.is_ok() && problem.borrow().is_some() {
+                            problem.send_replace(None);
+                        }
                         match applied {
                             Ok(batch) if batch.is_empty() => {}
                             // Nobody listening yet is fine: the replica starts from a copy.
                             Ok(batch) => drop(released.send(std::sync::Arc::new(batch))),
                             Err(error) => {
+                                problem.send_replace(Some(format!("{error:#}")));
                                 tracing::error!(error = %format!("{error:#}"), "the journal stream cannot be applied; following again");
                                 tokio::time::sleep(AGAIN).await;
                                 break;

@@ -74,6 +74,9 @@ pub async fn metrics(State(state): State<AppState>) -> String {
     if let Some(journal) = &state.health.journal {
         m.journal_up.set(i64::from(journal.failure().is_none()));
     }
+    if let Some((ok, _)) = state.health.cluster_report() {
+        m.cluster_up.set(i64::from(ok));
+    }
     m.render()
 }
 
