@@ -60,6 +60,9 @@ struct Cli {
     /// How long an edge waits for the owner's answer, in milliseconds [default: 5000].
     #[arg(long, env = "APP_COMMAND_DEADLINE_MS", global = true)]
     command_deadline_ms: Option<u64>,
+    /// In a demo market, keep it still: no demo trading in the background.
+    #[arg(long, env = "APP_DEMO_STILL", global = true)]
+    still: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -203,10 +206,10 @@ async fn async_main() -> anyhow::Result<()> {
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
     match cli.command.unwrap_or(Command::Run(ServeArgs::default())) {
-        Command::Run(args) => serve(&settings, &listen, args).await,
+        Command::Run(args) => serve(&settings, &listen, args, cli.still).await,
         Command::Standby => {
             anyhow::ensure!(settings.cluster.is_some(), "a standby needs NATS_URL");
-            serve(&settings, &listen, ServeArgs { no_demo: true }).await
+            serve(&settings, &listen, ServeArgs { no_demo: true }, cli.still).await
         }
         Command::Edge => edge(&settings, &listen).await,
         Command::Simulate(args) => run(&settings, args).await,
@@ -318,7 +321,12 @@ fn report_loaded(province: &DemoProvince) {
     );
 }
 
-async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(
+    settings: &Settings,
+    listen: &str,
+    args: ServeArgs,
+    still: bool,
+) -> anyhow::Result<()> {
     let stop = stop_asked();
     // On a cluster the port opens at once: a node standing by says so (`/ready` 503) until it owns
     // the market, then the full API takes the same socket over.
@@ -397,6 +405,18 @@ async fn serve(settings: &Settings, listen: &str, args: ServeArgs) -> anyhow::Re
             }
         }
     };
+    if node.demo && !still {
+        // A demo market lives: its units and suppliers trade at a gentle pace (`--still` stops it).
+        demo::living::start(
+            node.runtime.handle(),
+            node.replica.clone(),
+            node.clock.clone(),
+            demo::living::Pace::default(),
+        );
+        eprintln!(
+            "The demo market lives: orders, offers, settlement and an auction every few minutes (--still to keep it still)"
+        );
+    }
     let server = crate::http::serve(listener, node.app_state(), shutdown);
     tokio::pin!(server);
     tokio::select! {

@@ -77,3 +77,51 @@ fn every_demo_participant_has_an_account_whose_id_follows_its_own() {
     assert_eq!(centre.participant, province.operator);
     assert!(engine.user_by_login("unit1").is_some() && engine.user_by_login("supplier1").is_some());
 }
+
+/// The living demo market, driven turn by turn on the engine's clock (no sleeps): within a minute
+/// of a fresh start purchasing units have traded, a reverse auction has opened and drawn bids from
+/// several suppliers, and once its time is up the auction closes with an award.
+#[test]
+fn a_fresh_demo_market_trades_and_runs_an_auction_within_a_minute() {
+    use gateway::demo::living::{Living, Pace};
+    use gateway::runtime::Outcome;
+    let (mut driver, _) = loaded(DemoSizes::default());
+    let start =
+        Timestamp::shanghai_midnight(time::macros::date!(2026 - 06 - 15)).plus_ms(10 * 3_600_000);
+    let pace = Pace::default();
+    let mut living = Living::new(pace, start);
+    let mut events = Vec::new();
+    let mut out = Vec::new();
+    let mut run =
+        |living: &mut Living, driver: &mut Driver, now: Timestamp, events: &mut Vec<Event>| {
+            for command in living.turn(&driver.engine, now) {
+                out.clear();
+                let seq = driver.engine.apply(command.clone(), now, &mut out);
+                living.answered(&command, &Outcome { seq, events: out.clone() });
+                events.extend(out.iter().map(|e| e.event.clone()));
+            }
+        };
+    for second in 0..=60 {
+        run(&mut living, &mut driver, start.plus_ms(second * 1_000), &mut events);
+    }
+    fn count(events: &[Event], pick: fn(&Event) -> bool) -> usize {
+        events.iter().filter(|e| pick(e)).count()
+    }
+    assert!(count(&events, |e| matches!(e, Event::TradeStruck(_))) >= 5, "trades in a minute");
+    let opened = count(&events, |e| matches!(e, Event::AuctionOpened { .. }));
+    assert_eq!(opened, 1, "an auction within a minute");
+    let bidders: std::collections::BTreeSet<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BidAccepted { bidder, .. } => Some(*bidder),
+            _ => None,
+        })
+        .collect();
+    assert!(bidders.len() >= 3, "several suppliers bid: {bidders:?}");
+    // The auction's time runs out; the next command after it finds it closed and awarded.
+    for second in 61..=(pace.auction_ms / 1_000 + 200) {
+        run(&mut living, &mut driver, start.plus_ms(second * 1_000), &mut events);
+    }
+    let awarded = count(&events, |e| matches!(e, Event::AuctionAwarded { .. }));
+    assert!(awarded >= 1, "the auction closes with an award");
+}

@@ -22,10 +22,12 @@ const GUARD = 30_000;
 
 /** Starts a node and resolves with its base URL once it serves. */
 function startNode(dataDir) {
-  // The embedded defaults: no PostgreSQL, no Redis, whatever the shell has set.
-  const env = { ...process.env, RUST_LOG: 'warn' };
+  // The embedded defaults: no PostgreSQL, no Redis, no NATS, whatever the shell has set; the demo
+  // market kept still, so that each test sees only what it does itself.
+  const env = { ...process.env, RUST_LOG: 'warn', APP_DEMO_STILL: '1' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
+  delete env.NATS_URL;
   // The data and the sealing key in one temporary folder, the key outside the data as required.
   const args = ['--data-dir', join(dataDir, 'data'), '--sealing-key-file', join(dataDir, 'sealing.key'), '--listen', '127.0.0.1:0'];
   const child = spawn(binary, args, {

@@ -61,6 +61,8 @@ impl Market {
             // Longer than the production default, so that a node starved of CPU by the tests
             // running beside it keeps its lease; the take-over is timed by ops/load's failover.
             .env("APP_LEASE_MS", "5000")
+            // The demo market kept still: the test's own orders are all the load.
+            .env("APP_DEMO_STILL", "1")
             .env_remove("REDIS_URL")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log file"));

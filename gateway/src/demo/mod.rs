@@ -10,6 +10,7 @@ mod goods;
 pub mod inquiry;
 mod journal_sink;
 pub mod live;
+pub mod living;
 mod names;
 
 pub use contests::{Contest, contests};

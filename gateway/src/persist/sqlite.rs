@@ -18,7 +18,10 @@ fn n(v: u64) -> i64 {
 
 pub(super) async fn write(pool: &SqlitePool, after: Seq, batch: &RowBatch) -> anyhow::Result<bool> {
     let Some(last) = batch.last else { return Ok(true) };
-    let mut tx = pool.begin().await.context("beginning the batch")?;
+    // Write-locked from the start: a transaction that reads the offset first and then writes
+    // would find another writer (the price desk, the security log) committed in between and fail
+    // at once with "database is locked", where an immediate one waits its turn.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.context("beginning the batch")?;
     let current: i64 = sqlx::query_scalar(OFFSET_SQL).bind(PERSISTER).fetch_one(&mut *tx).await?;
     if current != to_i64(after) {
         tx.rollback().await?;

@@ -41,6 +41,7 @@ fn start(binary: &Path, dir: &Path, name: &str, role: &str, url: &str) -> anyhow
         .env("APP_TOKEN_KEY_FILE", dir.join("token.key"))
         .env("APP_SEALING_KEY_FILE", dir.join("sealing.key"))
         .env("RUST_LOG", "warn,gateway=info")
+        .env("APP_DEMO_STILL", "1")
         .env_remove("DATABASE_URL")
         .env_remove("REDIS_URL")
         .stdout(Stdio::null())
