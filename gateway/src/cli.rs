@@ -61,7 +61,7 @@ struct Cli {
     #[arg(long, env = "APP_COMMAND_DEADLINE_MS", global = true)]
     command_deadline_ms: Option<u64>,
     /// In a demo market, keep it still: no demo trading in the background.
-    #[arg(long, env = "APP_DEMO_STILL", global = true)]
+    #[arg(long, env = "APP_DEMO_STILL", global = true, value_parser = clap::builder::FalseyValueParser::new())]
     still: bool,
     #[command(subcommand)]
     command: Option<Command>,
