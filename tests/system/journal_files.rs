@@ -228,6 +228,8 @@ fn sigterm_stops_the_node_as_ctrl_c_does_with_a_final_snapshot() {
         .env("APP_TOKEN_KEY_FILE", dir.path().join("token.key"))
         .args(["run", "--no-demo"])
         .env_remove("DATABASE_URL")
+        // A demo folder's market would live; this node must do nothing but stop.
+        .env("APP_DEMO_STILL", "1")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
