@@ -249,3 +249,56 @@ impl Cursor {
         Ok(count)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use engine::types::{Actor, ParticipantId, Seq, Timestamp, UserId};
+    use engine::{Action, Command};
+
+    use super::{MESSAGE_HEADER, Message};
+    use crate::journal::record::{ChainHash, Encoder, JournalRecord};
+
+    /// A message of two records as the owner frames them.
+    fn message() -> Vec<u8> {
+        let mut bytes = vec![0; MESSAGE_HEADER];
+        bytes[..8].copy_from_slice(&7_u64.to_le_bytes());
+        bytes[8..16].copy_from_slice(&8_u64.to_le_bytes());
+        let (mut encoder, mut prev) = (Encoder::default(), ChainHash::default());
+        for seq in [Seq(7), Seq(8)] {
+            let command = Command::new(Actor::new(ParticipantId(1), UserId(1)), Action::Tick);
+            let record =
+                JournalRecord { seq, ts: Timestamp(1_000), prev, command, events: Vec::new() };
+            prev = encoder.encode(seq, &record, &mut bytes).expect("encodes");
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_message_decodes_into_its_records_in_order() {
+        let decoded = Message::decode(3, &message()).expect("a whole message");
+        let seqs: Vec<_> = decoded.records.iter().map(|(r, _)| r.seq).collect();
+        assert_eq!(seqs, [Seq(7), Seq(8)]);
+        assert_eq!(decoded.records[1].0.prev, decoded.records[0].1, "the chain runs on");
+        assert_eq!(decoded.last(), Seq(8));
+    }
+
+    /// A stream server that hands back a damaged message (a disk that lies) is caught, whatever
+    /// byte is wrong: every flip of every bit after the header is refused, naming the message.
+    #[test]
+    fn any_damaged_byte_of_a_message_is_refused_naming_it() {
+        let whole = message();
+        for at in MESSAGE_HEADER..whole.len() {
+            for bit in 0..8 {
+                let mut damaged = whole.clone();
+                damaged[at] ^= 1 << bit;
+                let refused = Message::decode(3, &damaged).expect_err("damage is refused");
+                assert!(format!("{refused:#}").contains("message 3"), "{refused:#}");
+            }
+        }
+        // A header that names other records than the frames hold is refused too.
+        let mut lying = whole.clone();
+        lying[8..16].copy_from_slice(&9_u64.to_le_bytes());
+        assert!(Message::decode(3, &lying).is_err());
+        assert!(Message::decode(3, &whole[..MESSAGE_HEADER - 1]).is_err());
+    }
+}
