@@ -20,13 +20,12 @@ use std::future::IntoFuture;
 use async_nats::jetstream::context::{Publish, PublishAckFuture, PublishErrorKind};
 use engine::types::{Seq, Timestamp};
 use engine::{Command, EventEnvelope};
-use serde::Serialize;
 
 use super::Cluster;
 use super::lease::Lease;
 use super::reading::MESSAGE_HEADER;
 use crate::journal::Journal;
-use crate::journal::record::{ChainHash, Encoder};
+use crate::journal::record::{ChainHash, Encoder, RecordRef};
 
 /// A message is closed once it passes this size, well under the servers' 1 MiB payload limit
 /// (a record is at most a 64 KiB request's command and its events).
@@ -41,22 +40,14 @@ const RETRY: Duration = Duration::from_millis(100);
 /// Batches on their way at once.
 pub const DEPTH: usize = 4;
 
-/// A record borrowed from the engine task, encoded exactly as a journal record.
-#[derive(Serialize)]
-struct RecordRef<'a> {
-    seq: Seq,
-    ts: Timestamp,
-    prev: ChainHash,
-    command: &'a Command,
-    events: &'a [EventEnvelope],
-}
-
-/// One message of a batch being built.
+/// One message of a batch: its frames while being built, then its payload once sent, shared by
+/// every attempt to send it rather than copied for each.
 #[derive(Debug)]
 struct Part {
     first: Seq,
     last: Seq,
     bytes: Vec<u8>,
+    payload: bytes::Bytes,
 }
 
 /// A batch sent, its messages' acknowledgements to come.
@@ -120,7 +111,7 @@ impl StreamJournal {
 
     fn publication(&self, part: &Part, expected: u64) -> Publish {
         Publish::build()
-            .payload(part.bytes.clone().into())
+            .payload(part.payload.clone())
             .expected_last_sequence(expected)
             .message_id(format!("{}-{}", self.lease.revision(), part.first.0))
     }
@@ -197,7 +188,7 @@ impl Journal for StreamJournal {
         if self.parts.last().is_none_or(|p| p.bytes.len() >= MESSAGE_BYTES) {
             let mut bytes = Vec::with_capacity(MESSAGE_BYTES / 4);
             bytes.resize(MESSAGE_HEADER, 0);
-            self.parts.push(Part { first: seq, last: seq, bytes });
+            self.parts.push(Part { first: seq, last: seq, bytes, payload: bytes::Bytes::new() });
         }
         let part = self.parts.last_mut().context("a part was just made")?;
         let record = RecordRef { seq, ts, prev: self.head, command, events };
@@ -225,6 +216,7 @@ impl Journal for StreamJournal {
         for part in &mut parts {
             part.bytes[..8].copy_from_slice(&part.first.0.to_le_bytes());
             part.bytes[8..16].copy_from_slice(&part.last.0.to_le_bytes());
+            part.payload = bytes::Bytes::from(std::mem::take(&mut part.bytes));
             acks.push(self.send_part(part, self.sent));
             self.sent += 1;
         }

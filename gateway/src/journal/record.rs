@@ -69,6 +69,22 @@ pub struct JournalRecord {
     pub events: Vec<EventEnvelope>,
 }
 
+/// A record borrowed from the engine task, encoded exactly as a [`JournalRecord`]: what both
+/// journals (files and stream) append, without cloning the command or its events.
+#[derive(Debug, Serialize)]
+pub struct RecordRef<'a> {
+    /// Engine sequence.
+    pub seq: Seq,
+    /// Engine time at which it was applied.
+    pub ts: Timestamp,
+    /// Chain hash of the previous record.
+    pub prev: ChainHash,
+    /// The command as received.
+    pub command: &'a Command,
+    /// The events it produced.
+    pub events: &'a [EventEnvelope],
+}
+
 /// How a segment's records are framed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

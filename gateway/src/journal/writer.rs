@@ -8,24 +8,13 @@ use std::sync::Arc;
 use anyhow::{Context, ensure};
 use engine::types::{Seq, Timestamp};
 use engine::{Command, EventEnvelope};
-use serde::Serialize;
 
 use super::Layout;
-use super::record::{ChainHash, Encoder, SEGMENT_MAGIC};
+use super::record::{ChainHash, Encoder, RecordRef, SEGMENT_MAGIC};
 use super::storage::Storage;
 
 /// Size at which a new segment starts.
 pub const SEGMENT_BYTES: u64 = 64 << 20;
-
-/// A record borrowed from the engine task, encoded exactly as a [`JournalRecord`].
-#[derive(Serialize)]
-struct RecordRef<'a> {
-    seq: Seq,
-    ts: Timestamp,
-    prev: ChainHash,
-    command: &'a Command,
-    events: &'a [EventEnvelope],
-}
 
 /// The journal's appending end.
 #[derive(Debug)]
