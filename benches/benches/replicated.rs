@@ -24,7 +24,7 @@ use gateway::journal::record::ChainHash;
 use gateway::journal::storage::{FileStorage, Storage};
 use gateway::journal::{Layout, snapshots};
 use gateway::runtime::{EngineHandle, ManualClock, Runtime, RuntimeConfig};
-use load::nats::NatsCluster;
+use load::nats::{NatsCluster, drop_market};
 
 /// Commands per throughput run.
 const COMMANDS: usize = 20_000;
@@ -130,9 +130,8 @@ async fn messages(url: &str, market: &str) -> Vec<bytes::Bytes> {
     payloads
 }
 
-/// Publishes `payloads` one after another to a fresh three-replica stream, each awaiting its
-/// acknowledgement: the least any replicated journal of these batches could cost.
-async fn bare(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Duration {
+/// A fresh three-replica stream `name` (subject: its name in lower case), for the bare publisher.
+async fn bare_stream(url: &str, name: &str) -> async_nats::jetstream::Context {
     let client = async_nats::connect(first(url)).await.expect("NATS");
     let js = async_nats::jetstream::new(client);
     js.create_stream(async_nats::jetstream::stream::Config {
@@ -144,6 +143,13 @@ async fn bare(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Duration {
     })
     .await
     .expect("a stream");
+    js
+}
+
+/// Publishes `payloads` one after another to a fresh three-replica stream, each awaiting its
+/// acknowledgement: the least any replicated journal of these batches could cost.
+async fn bare(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Duration {
+    let js = bare_stream(url, name).await;
     let start = Instant::now();
     for payload in payloads {
         js.publish(name.to_lowercase(), payload.clone())
@@ -159,17 +165,7 @@ async fn bare(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Duration {
 
 /// Each lone record published alone, awaiting its acknowledgement.
 async fn bare_lone(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Vec<Duration> {
-    let client = async_nats::connect(first(url)).await.expect("NATS");
-    let js = async_nats::jetstream::new(client);
-    js.create_stream(async_nats::jetstream::stream::Config {
-        name: name.to_string(),
-        subjects: vec![name.to_lowercase()],
-        num_replicas: 3,
-        storage: async_nats::jetstream::stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .expect("a stream");
+    let js = bare_stream(url, name).await;
     let mut times = Vec::with_capacity(payloads.len());
     for payload in payloads {
         let start = Instant::now();
@@ -182,18 +178,6 @@ async fn bare_lone(url: &str, name: &str, payloads: &[bytes::Bytes]) -> Vec<Dura
     }
     js.delete_stream(name).await.expect("deleted");
     times
-}
-
-async fn drop_market(url: &str, market: &str) {
-    let client = async_nats::connect(first(url)).await.expect("NATS");
-    let js = async_nats::jetstream::new(client);
-    for stream in [
-        format!("JOURNAL_{market}"),
-        format!("KV_LEASE_{market}"),
-        format!("OBJ_SNAPSHOTS_{market}"),
-    ] {
-        let _ = js.delete_stream(stream).await;
-    }
 }
 
 fn first(url: &str) -> String {

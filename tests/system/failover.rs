@@ -73,6 +73,15 @@ impl Market {
         Process { child, base: format!("http://127.0.0.1:{port}"), log }
     }
 
+    /// An owner serving the demo province, and a standby following it warm.
+    async fn owner_and_standby(&self, client: &HttpClient) -> (Process, Process) {
+        let owner = self.spawn("run", "a", &[]);
+        owner.ready(client).await;
+        let standby = self.spawn("standby", "b", &[]);
+        standby.says("Standing by").await;
+        (owner, standby)
+    }
+
     fn path(&self, node: &str) -> PathBuf {
         self.dir.path().join(node)
     }
@@ -282,10 +291,7 @@ async fn one_history(of: &Market, at: u64) {
 async fn kill_9_of_the_owner_under_load_hands_the_market_to_the_standby_with_nothing_lost() {
     let market = Market::start().await;
     let client = http_client();
-    let mut owner = market.spawn("run", "a", &[]);
-    owner.ready(&client).await;
-    let standby = market.spawn("standby", "b", &[]);
-    standby.says("Standing by").await;
+    let (mut owner, standby) = market.owner_and_standby(&client).await;
 
     let buyers: Vec<_> = {
         let mut buyers = Vec::new();
@@ -336,11 +342,8 @@ async fn kill_9_of_the_owner_under_load_hands_the_market_to_the_standby_with_not
     standby.ready(&client).await;
     eprintln!("the standby served {:?} after the kill", killed.elapsed());
 
-    every_order_once(&client, &standby.base, &orders).await;
-    let last = last_acknowledged(&orders);
-    assert!(last > 0);
-    reconciles(&client, &standby.base, last).await;
-    one_history(&market, last).await;
+    assert!(last_acknowledged(&orders) > 0);
+    decided_once_and_reconciled(&client, &market, &standby.base, &orders).await;
     drop(standby);
     market.finish().await;
 }
@@ -349,10 +352,7 @@ async fn kill_9_of_the_owner_under_load_hands_the_market_to_the_standby_with_not
 async fn a_paused_owner_finds_its_appends_refused_and_steps_down_when_it_wakes() {
     let market = Market::start().await;
     let client = http_client();
-    let mut owner = market.spawn("run", "a", &[]);
-    owner.ready(&client).await;
-    let standby = market.spawn("standby", "b", &[]);
-    standby.says("Standing by").await;
+    let (mut owner, standby) = market.owner_and_standby(&client).await;
     // Standing by, it is alive but not ready, names the owner, and takes no orders.
     let (status, ready) =
         call(&client, "GET", &format!("{}/ready", standby.base), None, None).await;
@@ -400,10 +400,7 @@ async fn a_paused_owner_finds_its_appends_refused_and_steps_down_when_it_wakes()
     assert!(!paused.as_ref().is_some_and(Answer::acknowledged), "{paused:?}");
     orders.insert("paused".to_string(), (token, body, paused));
 
-    every_order_once(&client, &standby.base, &orders).await;
-    let last = last_acknowledged(&orders).max(durable(&client, &standby.base).await);
-    reconciles(&client, &standby.base, last).await;
-    one_history(&market, last).await;
+    decided_once_and_reconciled(&client, &market, &standby.base, &orders).await;
     drop(standby);
     market.finish().await;
 }
@@ -412,10 +409,7 @@ async fn a_paused_owner_finds_its_appends_refused_and_steps_down_when_it_wakes()
 async fn trading_goes_on_without_one_nats_server_stops_without_two_and_resumes_when_they_return() {
     let mut market = Market::start().await;
     let client = http_client();
-    let owner = market.spawn("run", "a", &[]);
-    owner.ready(&client).await;
-    let standby = market.spawn("standby", "b", &[]);
-    standby.says("Standing by").await;
+    let (owner, standby) = market.owner_and_standby(&client).await;
     let (token, body) = buyer(&client, &owner.base, "unit1").await;
     let mut orders = BTreeMap::new();
 
@@ -482,10 +476,7 @@ async fn trading_goes_on_without_one_nats_server_stops_without_two_and_resumes_w
     })
     .await;
     orders.insert("resumed".into(), (token, body, Some(resumed)));
-    every_order_once(&client, &serving, &orders).await;
-    let last = last_acknowledged(&orders).max(durable(&client, &serving).await);
-    reconciles(&client, &serving, last).await;
-    one_history(&market, last).await;
+    decided_once_and_reconciled(&client, &market, &serving, &orders).await;
     drop(nodes);
     market.finish().await;
 }
@@ -525,6 +516,20 @@ async fn an_edge_whose_owner_died_answers_within_its_deadline_and_is_not_ready()
     drop(edge);
     clean(&namespace).await;
     market.finish().await;
+}
+
+/// Every order decided exactly once at `base` (the owner now), the budgets reconciled as of all
+/// that is durable there, and the stream one chain up to it.
+async fn decided_once_and_reconciled(
+    client: &HttpClient,
+    of: &Market,
+    base: &str,
+    orders: &BTreeMap<String, (String, Value, Option<Answer>)>,
+) {
+    every_order_once(client, base, orders).await;
+    let last = last_acknowledged(orders).max(durable(client, base).await);
+    reconciles(client, base, last).await;
+    one_history(of, last).await;
 }
 
 /// What a node reports durable.

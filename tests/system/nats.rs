@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use gateway::cluster::ClusterSettings;
-pub use load::nats::{GuardedServer, NatsCluster};
+pub use load::nats::{GuardedServer, NatsCluster, drop_market};
 
 /// The machine's NATS server.
 pub const NATS: &str = "nats://127.0.0.1:4222";
@@ -28,18 +28,5 @@ pub fn market(url: &str, market: &str, replicas: usize) -> ClusterSettings {
         credentials: None,
         lease: std::time::Duration::from_secs(10),
         deadline: ClusterSettings::DEADLINE,
-    }
-}
-
-/// Removes a market's streams (journal, lease, snapshots) from the server at `url`.
-pub async fn drop_market(url: &str, market: &str) {
-    let Ok(client) = async_nats::connect(url).await else { return };
-    let js = async_nats::jetstream::new(client);
-    for stream in [
-        format!("JOURNAL_{market}"),
-        format!("KV_LEASE_{market}"),
-        format!("OBJ_SNAPSHOTS_{market}"),
-    ] {
-        let _ = js.delete_stream(stream).await;
     }
 }

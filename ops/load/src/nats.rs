@@ -5,6 +5,21 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Removes a market's streams (journal, lease, snapshots) from the servers at `url` (the first of
+/// a comma-separated list).
+pub async fn drop_market(url: &str, market: &str) {
+    let first = url.split(',').next().unwrap_or(url).trim().to_string();
+    let Ok(client) = async_nats::connect(first).await else { return };
+    let js = async_nats::jetstream::new(client);
+    for stream in [
+        format!("JOURNAL_{market}"),
+        format!("KV_LEASE_{market}"),
+        format!("OBJ_SNAPSHOTS_{market}"),
+    ] {
+        let _ = js.delete_stream(stream).await;
+    }
+}
+
 /// A port free on loopback now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port()
