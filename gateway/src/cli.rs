@@ -366,8 +366,12 @@ async fn serve(
     }
     let listener = match early {
         Some((socket, owned, task)) => {
+            // The standby's answers stop at once: a client's idle keep-alive connection must not
+            // hold the full API up (a graceful stop would wait for it); it reconnects and meets the
+            // full API on the same socket.
             let _ = owned.send(());
-            task.await??;
+            task.abort();
+            let _ = task.await;
             tokio::net::TcpListener::from_std(socket)?
         }
         None => tokio::net::TcpListener::bind(listen)
