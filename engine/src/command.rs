@@ -336,6 +336,68 @@ pub enum Action {
         /// Why, for the record.
         reason: String,
     },
+    /// Supplier that took part: challenge an award within its period (C-2).
+    FileChallenge {
+        /// The auction or inquiry.
+        deal: DealId,
+        /// The grounds.
+        grounds: String,
+    },
+    /// Purchaser: answer a challenge; upheld annuls the award (C-2).
+    AnswerChallenge {
+        /// The deal.
+        deal: DealId,
+        /// Whose challenge.
+        challenger: ParticipantId,
+        /// Upheld or dismissed.
+        upheld: bool,
+        /// The answer.
+        reply: String,
+    },
+    /// Challenger dismissed or not answered in time: complain to the regulator (C-3).
+    FileComplaint {
+        /// The deal.
+        deal: DealId,
+        /// The grounds.
+        grounds: String,
+    },
+    /// Regulator of the deal's region: suspend it while a complaint is heard (C-3).
+    SuspendDeal {
+        /// The deal.
+        deal: DealId,
+        /// Why.
+        reason: String,
+    },
+    /// Regulator of the deal's region: rule on a complaint; upheld annuls the award (C-3).
+    RuleComplaint {
+        /// The deal.
+        deal: DealId,
+        /// Whose complaint.
+        challenger: ParticipantId,
+        /// Upheld or dismissed.
+        upheld: bool,
+        /// The ruling.
+        ruling: String,
+    },
+    /// Purchaser: award a vacant deal to the next valid bid or quote in rank order (C-4).
+    AwardNextRanked {
+        /// The deal.
+        deal: DealId,
+    },
+    /// Purchaser: fail a vacant deal (C-4).
+    FailAward {
+        /// The deal.
+        deal: DealId,
+        /// Why.
+        reason: String,
+    },
+    /// Operator: set an agreement's payment term in days, 1 to 60 (P-6).
+    SetPaymentTerm {
+        /// The agreement.
+        agreement: AgreementId,
+        /// Days from acceptance to payment.
+        days: u32,
+    },
 }
 
 impl Action {

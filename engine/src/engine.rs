@@ -221,6 +221,24 @@ impl Engine {
             Action::SetUserActive { user, active, reason } => {
                 state.set_user_active(actor, user, active, reason, ctx)
             }
+            Action::FileChallenge { deal, grounds } => {
+                state.file_challenge(actor, deal, grounds, ctx)
+            }
+            Action::AnswerChallenge { deal, challenger, upheld, reply } => {
+                state.answer_challenge(actor, deal, challenger, upheld, reply, ctx)
+            }
+            Action::FileComplaint { deal, grounds } => {
+                state.file_complaint(actor, deal, grounds, ctx)
+            }
+            Action::SuspendDeal { deal, reason } => state.suspend_deal(actor, deal, reason, ctx),
+            Action::RuleComplaint { deal, challenger, upheld, ruling } => {
+                state.rule_complaint(actor, deal, challenger, upheld, ruling, ctx)
+            }
+            Action::AwardNextRanked { deal } => state.award_next_ranked(actor, deal, ctx),
+            Action::FailAward { deal, reason } => state.fail_award(actor, deal, reason, ctx),
+            Action::SetPaymentTerm { agreement, days } => {
+                state.set_payment_term(actor, agreement, days, ctx)
+            }
         }
     }
 
@@ -242,6 +260,16 @@ impl Engine {
     /// A user account.
     pub fn user(&self, id: crate::types::UserId) -> Option<&crate::catalog::UserAccount> {
         self.state.users.get(id)
+    }
+
+    /// The award of an auction or inquiry, and what followed it (C-1 to C-5).
+    pub fn award(&self, deal: crate::types::DealId) -> Option<&crate::award::Award> {
+        self.state.awards.get(&deal)
+    }
+
+    /// Every award, by deal.
+    pub fn awards(&self) -> impl Iterator<Item = &crate::award::Award> {
+        self.state.awards.values()
     }
 
     /// An auction.

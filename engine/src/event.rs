@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auction::AuctionSpec;
+use crate::award::Vacancy;
 use crate::budget::{Allocation, LedgerEntry};
 use crate::catalog::{AffiliationBasis, Grant, ProductSpec, RegionLevel, Registration};
 use crate::command::ActionKind;
@@ -186,4 +187,67 @@ pub enum Event {
     PasswordSet { user: UserId, one_time: bool },
     /// An account was disabled (its sessions ended) or enabled again (U-2).
     UserActiveSet { user: UserId, active: bool, reason: String },
+    /// An award was published and is provisional until its challenge period ends (C-1).
+    AwardProvisional { deal: DealId, winner: ParticipantId, period_ends: Timestamp },
+    /// An award became final: its contract may be performed (C-1).
+    AwardFinal { deal: DealId },
+    /// A supplier that took part challenged the award (C-2).
+    ChallengeFiled {
+        deal: DealId,
+        challenger: ParticipantId,
+        grounds: String,
+        answer_due: Timestamp,
+    },
+    /// The purchaser answered a challenge; upheld annuls the award (C-2, C-4).
+    ChallengeAnswered {
+        deal: DealId,
+        challenger: ParticipantId,
+        upheld: bool,
+        reply: String,
+        complaint_due: Option<Timestamp>,
+    },
+    /// The purchaser did not answer a challenge in time: an alert; the challenger may complain (C-2).
+    ChallengeUnanswered {
+        deal: DealId,
+        challenger: ParticipantId,
+        purchaser: ParticipantId,
+        complaint_due: Timestamp,
+    },
+    /// A challenger complained to the regulator of the deal's region (C-3).
+    ComplaintFiled {
+        deal: DealId,
+        challenger: ParticipantId,
+        grounds: String,
+        ruling_due: Timestamp,
+    },
+    /// The regulator suspended the deal while it hears a complaint (C-3, Art. 57).
+    DealSuspended { deal: DealId, reason: String },
+    /// The regulator ruled on a complaint; upheld annuls the award (C-3, C-4). The last ruling
+    /// lifts a suspension (`resumed`).
+    ComplaintRuled {
+        deal: DealId,
+        challenger: ParticipantId,
+        upheld: bool,
+        ruling: String,
+        resumed: bool,
+    },
+    /// The regulator did not rule in time: an alert (C-3).
+    RulingOverdue { deal: DealId, challenger: ParticipantId },
+    /// The award fell vacant: annulled, declined or cancelled; its unpaid amount went back to the
+    /// budget (C-4, B-3).
+    AwardVacated { deal: DealId, supplier: ParticipantId, cause: Vacancy },
+    /// The purchaser awarded the next valid bid or quote at its own price; its trades follow (C-4).
+    AwardedToNext { deal: DealId, supplier: ParticipantId, rank: u32, amount: Amount },
+    /// The purchaser failed the deal after a vacancy (C-4).
+    AwardFailed { deal: DealId, reason: String },
+    /// A trade accepted and unpaid past its payment term: an alert (P-6).
+    PaymentOverdue {
+        trade: TradeId,
+        purchaser: ParticipantId,
+        supplier: ParticipantId,
+        amount: Amount,
+        due: Timestamp,
+    },
+    /// An agreement's payment term was set (P-6).
+    PaymentTermSet { agreement: AgreementId, days: u32 },
 }

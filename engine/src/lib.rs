@@ -32,6 +32,7 @@
 pub mod analytics;
 mod arena;
 pub mod auction;
+pub mod award;
 pub mod budget;
 pub mod catalog;
 mod command;

@@ -51,6 +51,7 @@ wire_names!(crate::settlement::TradeState {
     Paid => "paid",
     Declined => "declined",
     Cancelled => "cancelled",
+    Annulled => "annulled",
 });
 
 wire_names!(crate::settlement::SettlementStep {
@@ -59,6 +60,31 @@ wire_names!(crate::settlement::SettlementStep {
     Pay => "pay",
     Decline => "decline",
     Cancel => "cancel",
+    Annul => "annul",
+});
+
+wire_names!(crate::award::AwardState {
+    Provisional => "provisional",
+    Final => "final",
+    Vacant => "vacant",
+    Failed => "failed",
+});
+
+wire_names!(crate::award::ChallengeState {
+    Filed => "filed",
+    Dismissed => "dismissed",
+    Upheld => "upheld",
+    Unanswered => "unanswered",
+    Complained => "complained",
+    ComplaintDismissed => "complaint_dismissed",
+    ComplaintUpheld => "complaint_upheld",
+});
+
+wire_names!(crate::award::Vacancy {
+    Challenge => "challenge_upheld",
+    Complaint => "complaint_upheld",
+    Declined => "declined",
+    Cancelled => "cancelled",
 });
 
 wire_names!(crate::settlement::TradeMode {

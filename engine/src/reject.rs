@@ -7,8 +7,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::award::{AwardState, ChallengeState, ChallengeStep};
 use crate::settlement::{SettlementStep, TradeState};
-use crate::types::{Amount, Quantity, UnitPrice};
+use crate::types::{Amount, Quantity, Timestamp, UnitPrice};
 
 /// A kind of thing a command may name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,10 @@ pub enum Entity {
     Negotiation,
     /// A rotation.
     Rotation,
+    /// An award.
+    Award,
+    /// A challenge.
+    Challenge,
 }
 
 /// A field of a command that fails its own rule of form.
@@ -92,6 +97,10 @@ pub enum Field {
     Counters,
     /// A password hash must be a PHC string of at most 512 characters.
     Password,
+    /// Grounds of a challenge or complaint, an answer or a ruling: 1 to 2,000 characters.
+    Grounds,
+    /// A payment term is 1 to 60 days.
+    PaymentTerm,
 }
 
 impl Field {
@@ -125,6 +134,8 @@ impl Field {
             Field::Submissions => "this round has taken as many submissions as it keeps",
             Field::Counters => "a negotiation allows at most 10 counters",
             Field::Password => "a password must be given as its hash, at most 512 characters",
+            Field::Grounds => "grounds, answers and rulings are text of 1 to 2,000 characters",
+            Field::PaymentTerm => "a payment term is 1 to 60 days",
             Field::Calendar => {
                 "calendar dates must lie in the year given, and the notice period is at most 60 working days"
             }
@@ -283,6 +294,46 @@ pub enum Reason {
     NotYourTurn,
     /// U-3: the operator's region does not hold what the command acts on.
     OutsideRegion,
+    /// a holder's bid may not be above its own agreement's current ceiling.
+    BidAboveOwnCeiling {
+        /// That ceiling.
+        ceiling: UnitPrice,
+    },
+    /// C-1: the award is provisional or suspended: settlement may not start.
+    AwardNotFinal {
+        /// The award's state.
+        state: AwardState,
+        /// When its challenge period ends.
+        period_ends: Timestamp,
+        /// Suspended by the regulator.
+        suspended: bool,
+    },
+    /// C-2: the challenge period has ended.
+    ChallengePeriodOver {
+        /// When it ended.
+        ended: Timestamp,
+    },
+    /// C-2, C-3: the challenge does not admit this step now.
+    ChallengeStep {
+        /// Its state.
+        state: ChallengeState,
+        /// The step asked for.
+        step: ChallengeStep,
+    },
+    /// C-3: the time to complain has ended.
+    ComplaintPeriodOver {
+        /// When it ended.
+        ended: Timestamp,
+    },
+    /// C-3: a deal is suspended only while a complaint about it is heard.
+    NoComplaintPending,
+    /// C-4: the award does not admit this now.
+    AwardStep {
+        /// Its state.
+        state: AwardState,
+    },
+    /// C-4: no valid bid or quote is left in rank order.
+    NoNextRanked,
 }
 
 impl Reason {
@@ -324,6 +375,17 @@ impl Reason {
             | Reason::TooManyCounters { .. }
             | Reason::NotYourTurn => "N-2",
             Reason::OutsideRegion => "U-3",
+            Reason::BidAboveOwnCeiling { .. } => "A-2",
+            Reason::AwardNotFinal { .. } => "C-1",
+            Reason::ChallengePeriodOver { .. } => "C-2",
+            Reason::ChallengeStep { step, .. } => match step {
+                ChallengeStep::Complain
+                | ChallengeStep::DismissComplaint
+                | ChallengeStep::UpholdComplaint => "C-3",
+                ChallengeStep::Dismiss | ChallengeStep::Uphold | ChallengeStep::Lapse => "C-2",
+            },
+            Reason::ComplaintPeriodOver { .. } | Reason::NoComplaintPending => "C-3",
+            Reason::AwardStep { .. } | Reason::NoNextRanked => "C-4",
         }
     }
 
@@ -366,6 +428,14 @@ impl Reason {
             Reason::TooManyCounters { .. } => "too_many_counters",
             Reason::NotYourTurn => "not_your_turn",
             Reason::OutsideRegion => "outside_region",
+            Reason::BidAboveOwnCeiling { .. } => "above_own_ceiling",
+            Reason::AwardNotFinal { .. } => "award_not_final",
+            Reason::ChallengePeriodOver { .. } => "challenge_period_over",
+            Reason::ChallengeStep { .. } => "challenge_step",
+            Reason::ComplaintPeriodOver { .. } => "complaint_period_over",
+            Reason::NoComplaintPending => "no_complaint_pending",
+            Reason::AwardStep { .. } => "award_state",
+            Reason::NoNextRanked => "no_next_ranked",
         }
     }
 }
@@ -464,6 +534,34 @@ impl fmt::Display for Reason {
             Reason::SettlementStep { state, step } => {
                 write!(f, "a trade that is {state:?} cannot be {step:?}")
             }
+            Reason::BidAboveOwnCeiling { ceiling } => write!(
+                f,
+                "the bid is above the ceiling price of {ceiling} in your own framework agreement"
+            ),
+            Reason::AwardNotFinal { suspended: true, .. } => f.write_str(
+                "the regulator has suspended this deal while it hears a complaint: settlement waits for the ruling",
+            ),
+            Reason::AwardNotFinal { state, period_ends, .. } => write!(
+                f,
+                "the award is {state:?}: settlement may start once its challenge period ends ({}) with no challenge open",
+                period_ends.0
+            ),
+            Reason::ChallengePeriodOver { ended } => {
+                write!(f, "the challenge period of this award ended at {}", ended.0)
+            }
+            Reason::ChallengeStep { state, step } => {
+                write!(f, "a challenge that is {state:?} cannot take the step {step:?}")
+            }
+            Reason::ComplaintPeriodOver { ended } => {
+                write!(f, "the time to complain about this challenge ended at {}", ended.0)
+            }
+            Reason::NoComplaintPending => {
+                f.write_str("a deal may be suspended only while a complaint about it is heard")
+            }
+            Reason::AwardStep { state } => write!(f, "the award is {state:?}: this step does not apply"),
+            Reason::NoNextRanked => f.write_str(
+                "no valid bid or quote is left in rank order: fail the deal instead",
+            ),
         }
     }
 }

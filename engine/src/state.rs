@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::arena::{Arena, Ix};
 use crate::auction::{Auction, Deadline};
+use crate::award::{Award, Timer};
 use crate::budget::BudgetLine;
 use crate::catalog::{
     AffiliationGroup, Agreement, Category, DirectOrderLimits, Participant, ParticipantKind,
@@ -53,6 +54,10 @@ pub(crate) struct State {
     pub negotiations: Arena<DealId, Negotiation>,
     pub negotiation_rules: NegotiationRules,
     pub rotations: Arena<DealId, Rotation>,
+    /// Awards of auctions and inquiries, and what followed them (C-1 to C-5).
+    pub awards: BTreeMap<DealId, Award>,
+    /// Timers of awards, challenges and payments, beside the deals' deadlines.
+    pub timers: BTreeSet<Timer>,
 }
 
 impl State {

@@ -23,6 +23,14 @@ pub enum AlertKind {
     IdenticalBids,
     /// P-4: one winner after another within a fixed ring of suppliers.
     BidRotation,
+    /// P-6: a trade accepted and unpaid past its payment term.
+    LatePayment,
+    /// C-4: a winner declined its contract; counted against it.
+    ContractDeclined,
+    /// C-2: a purchaser did not answer a challenge in time.
+    ChallengeUnanswered,
+    /// C-3: a regulator did not rule on a complaint in time.
+    RulingOverdue,
 }
 
 impl AlertKind {
@@ -30,7 +38,14 @@ impl AlertKind {
     pub const fn rule(self) -> &'static str {
         match self {
             AlertKind::AbnormalPrice | AlertKind::AbnormalBid => "P-3",
-            _ => "P-4",
+            AlertKind::LatePayment => "P-6",
+            AlertKind::ContractDeclined => "C-4",
+            AlertKind::ChallengeUnanswered => "C-2",
+            AlertKind::RulingOverdue => "C-3",
+            AlertKind::SplitPurchase
+            | AlertKind::FewBidders
+            | AlertKind::IdenticalBids
+            | AlertKind::BidRotation => "P-4",
         }
     }
 
@@ -43,6 +58,10 @@ impl AlertKind {
             AlertKind::FewBidders => "few_bidders",
             AlertKind::IdenticalBids => "identical_bids",
             AlertKind::BidRotation => "bid_rotation",
+            AlertKind::LatePayment => "late_payment",
+            AlertKind::ContractDeclined => "contract_declined",
+            AlertKind::ChallengeUnanswered => "challenge_unanswered",
+            AlertKind::RulingOverdue => "ruling_overdue",
         }
     }
 }

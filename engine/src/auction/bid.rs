@@ -43,6 +43,13 @@ impl State {
         if price > a.spec.ceiling {
             return Err(Reason::BidAboveCeiling { ceiling: a.spec.ceiling });
         }
+        // a holder bids within its own agreement's current ceiling too.
+        if a.spec.eligibility == Eligibility::AgreementHolders
+            && let Some(own) = self.holder_agreement(bidder, a.spec.product, &a.region, ctx.now)
+            && price > own.ceiling
+        {
+            return Err(Reason::BidAboveOwnCeiling { ceiling: own.ceiling });
+        }
         let own = a.standings.iter().position(|s| s.bidder == bidder);
         let mut to_beat = own.map(|i| a.standings[i].price);
         if a.spec.must_beat_best
@@ -105,12 +112,26 @@ impl State {
     ) -> bool {
         match eligibility {
             Eligibility::Invited(list) => list.binary_search(&supplier).is_ok(),
-            Eligibility::AgreementHolders => self.products.get(product).is_some_and(|p| {
-                p.agreements.iter().any(|ix| {
-                    let a = self.agreements.at(*ix);
-                    a.supplier == supplier && a.is_valid(now) && a.covers(region)
-                })
-            }),
+            Eligibility::AgreementHolders => {
+                self.holder_agreement(supplier, product, region, now).is_some()
+            }
         }
+    }
+
+    /// The agreement of `supplier` for `product` that is valid at `now` and covers `region`: what
+    /// makes it eligible as a holder, and whose ceiling holds its bids.
+    pub(crate) fn holder_agreement(
+        &self,
+        supplier: ParticipantId,
+        product: crate::types::ProductId,
+        region: &RegionChain,
+        now: Timestamp,
+    ) -> Option<&crate::catalog::Agreement> {
+        let product = self.products.get(product)?;
+        product
+            .agreements
+            .iter()
+            .map(|ix| self.agreements.at(*ix))
+            .find(|a| a.supplier == supplier && a.is_valid(now) && a.covers(region))
     }
 }

@@ -3,28 +3,44 @@
 //! the minimum, rank 1 wins and a trade is struck; otherwise the auction fails and the budget is
 //! released.
 
-use super::{AuctionState, AuctionStep};
+use super::{AuctionState, AuctionStep, Eligibility};
+use crate::award::{Award, AwardLine, AwardState, Candidate};
 use crate::budget::LedgerKind;
 use crate::command::Ctx;
 use crate::event::Event;
-use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
+use crate::settlement::{Trade, TradeMode, TradeRecord};
 use crate::state::State;
 use crate::types::{DealId, Timestamp, UserId};
 
 impl State {
     /// The earliest deadline the engine keeps.
     pub(crate) fn next_deadline(&self) -> Option<Timestamp> {
-        self.deadlines.first().map(|d| d.at)
+        let deal = self.deadlines.first().map(|d| d.at);
+        let timer = self.timers.first().map(|t| t.at);
+        deal.into_iter().chain(timer).min()
     }
 
-    /// Runs every deadline due at `ctx.now`, in time order.
+    /// Runs every deadline and timer due at `ctx.now`, in time order; at the same time a deal's
+    /// deadline runs before a timer.
     pub(crate) fn run_deadlines(&mut self, ctx: &mut Ctx<'_>) {
-        while let Some(first) = self.deadlines.first().copied() {
-            if first.at > ctx.now {
-                break;
+        loop {
+            let deal = self.deadlines.first().copied().filter(|d| d.at <= ctx.now);
+            let timer = self.timers.first().copied().filter(|t| t.at <= ctx.now);
+            match (deal, timer) {
+                (Some(d), Some(t)) if t.at < d.at => {
+                    self.timers.remove(&t);
+                    self.on_timer(t, ctx);
+                }
+                (Some(d), _) => {
+                    self.deadlines.remove(&d);
+                    self.on_deadline(d.deal, ctx);
+                }
+                (None, Some(t)) => {
+                    self.timers.remove(&t);
+                    self.on_timer(t, ctx);
+                }
+                (None, None) => break,
             }
-            self.deadlines.remove(&first);
-            self.on_deadline(first.deal, ctx);
         }
     }
 
@@ -72,7 +88,9 @@ impl State {
             })
             .collect();
         let bidders = u32::try_from(counted.len()).unwrap_or(u32::MAX);
-        let winner = counted.iter().copied().min_by_key(|s| (s.price, s.receipt));
+        let mut ranked = counted;
+        ranked.sort_by_key(|s| (s.price, s.receipt));
+        let winner = ranked.first().copied();
         let (id, hold, line, purchaser) = (a.id, a.hold, a.spec.budget_line, a.purchaser);
         let (product, quantity, region) = (a.spec.product, a.spec.quantity, a.region.region());
         let Some(line_ix) = self.budgets.index_of(line) else { return };
@@ -87,8 +105,28 @@ impl State {
             self.move_budget(line_ix, LedgerKind::Released, hold, Some(id), UserId::PLATFORM, ctx);
             return;
         };
+        // a holder's trade records the agreement under which it won.
+        let a = self.auctions.at(ix);
+        let holders = a.spec.eligibility == Eligibility::AgreementHolders;
+        let ranking: Vec<Candidate> = ranked
+            .iter()
+            .map(|s| Candidate {
+                supplier: s.bidder,
+                prices: vec![s.price],
+                amount: s.price.times(quantity).unwrap_or(hold).min(hold),
+                agreement: holders
+                    .then(|| self.holder_agreement(s.bidder, product, &a.region, ctx.now))
+                    .flatten()
+                    .map(|ag| ag.id),
+                passed: false,
+            })
+            .collect();
+        let mut participants: Vec<_> = a.standings.iter().map(|s| s.bidder).collect();
+        participants.sort_unstable();
+        let chain = a.region.clone();
         // The price is at or under the ceiling, so the amount is at most the hold.
-        let amount = winner.price.times(quantity).unwrap_or(hold).min(hold);
+        let amount = ranking[0].amount;
+        let agreement = ranking[0].agreement;
         let trade = Trade {
             id: ctx.next_trade_id(),
             mode: TradeMode::Auction,
@@ -96,7 +134,7 @@ impl State {
             purchaser,
             supplier: winner.bidder,
             product,
-            agreement: None,
+            agreement,
             quantity,
             unit_price: winner.price,
             amount,
@@ -105,7 +143,7 @@ impl State {
             ts: ctx.now,
             seq: ctx.seq,
         };
-        self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
+        self.trades.push(TradeRecord::struck(trade));
         ctx.emit(Event::AuctionAwarded {
             auction: id,
             winner: winner.bidder,
@@ -119,5 +157,23 @@ impl State {
         if rest.is_positive() {
             self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), UserId::PLATFORM, ctx);
         }
+        let award = Award {
+            deal: id,
+            mode: TradeMode::Auction,
+            purchaser,
+            region: chain,
+            budget_line: line,
+            lines: vec![AwardLine { product, quantity }],
+            ranking,
+            participants,
+            state: AwardState::Provisional,
+            rank: 0,
+            trades: vec![trade.id],
+            published: ctx.now,
+            period_ends: ctx.now,
+            suspended: None,
+            challenges: Vec::new(),
+        };
+        self.record_award(award, ctx);
     }
 }

@@ -54,7 +54,12 @@ pub struct Agreement {
     pub offer: Option<Offer>,
     /// Revoked by an operator: no longer in any book.
     pub revoked: bool,
+    /// Days from acceptance to payment (P-6): 30 unless the agreement says otherwise, at most 60.
+    pub payment_days: u32,
 }
+
+/// The longest payment term an agreement may set (保障中小企业款项支付条例 Art. 8).
+pub const MAX_PAYMENT_DAYS: u32 = 60;
 
 impl Agreement {
     /// True when the agreement covers a purchaser in `region`.
@@ -147,6 +152,7 @@ impl State {
                 stock: grant.stock,
                 offer: None,
                 revoked: false,
+                payment_days: crate::settlement::DEFAULT_PAYMENT_DAYS,
             },
         );
         self.products.at_mut(product_ix).agreements.push(ix);
@@ -175,6 +181,25 @@ impl State {
         // supplier lowers it: the supplier, not the engine, sets its prices.
         agreement_row.ceiling = ceiling;
         ctx.emit(Event::CeilingChanged { agreement, ceiling });
+        Ok(())
+    }
+
+    /// P-6: the payment term an agreement grants its purchasers, 1 to 60 days.
+    pub(crate) fn set_payment_term(
+        &mut self,
+        actor: Actor,
+        agreement: AgreementId,
+        days: u32,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        self.require_an_operator(actor)?;
+        let ix = self.agreement_ix(agreement)?;
+        self.require_operator_over_agreement(actor, ix)?;
+        if !(1..=MAX_PAYMENT_DAYS).contains(&days) {
+            return Err(Reason::Invalid { field: Field::PaymentTerm });
+        }
+        self.agreements.at_mut(ix).payment_days = days;
+        ctx.emit(Event::PaymentTermSet { agreement, days });
         Ok(())
     }
 

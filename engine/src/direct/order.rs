@@ -12,7 +12,7 @@ use crate::catalog::ParticipantKind;
 use crate::command::Ctx;
 use crate::event::Event;
 use crate::reject::{Entity, Field, Reason};
-use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
+use crate::settlement::{Trade, TradeMode, TradeRecord};
 use crate::state::State;
 use crate::types::{
     Actor, Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, UnitPrice,
@@ -188,7 +188,7 @@ impl State {
                 seq: ctx.seq,
             };
             let stock_left = agreement.stock.map(|stock| (agreement.id, stock));
-            self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
+            self.trades.push(TradeRecord::struck(trade));
             ctx.emit(Event::TradeStruck(trade));
             if let Some((agreement, stock)) = stock_left {
                 ctx.emit(Event::StockChanged {

@@ -73,6 +73,24 @@ impl Calendar {
         }
         true
     }
+
+    /// The end of a period of `working_days` working days that starts the day after `from`'s day, as
+    /// the procurement law counts periods: the midnight (Shanghai) after the last working day. A
+    /// step at that instant or later is outside the period (windows are half-open).
+    pub fn period_end(&self, from: Timestamp, working_days: u32) -> Timestamp {
+        let mut day = shanghai_date(from);
+        let mut counted = 0;
+        while counted < working_days {
+            match day.next_day() {
+                Some(next) => day = next,
+                None => break,
+            }
+            if self.is_working_day(day) {
+                counted += 1;
+            }
+        }
+        day.next_day().map_or(Timestamp(i64::MAX), Timestamp::shanghai_midnight)
+    }
 }
 
 /// The longest notice period accepted, in working days.

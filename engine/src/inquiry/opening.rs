@@ -13,11 +13,12 @@ use super::{
 };
 use super::{RoundOutcome, Submission};
 use crate::arena::Ix;
+use crate::award::{Award, AwardLine, AwardState, Candidate};
 use crate::budget::LedgerKind;
 use crate::command::Ctx;
 use crate::event::Event;
 use crate::reject::{Entity, Reason};
-use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
+use crate::settlement::{Trade, TradeMode, TradeRecord};
 use crate::state::State;
 use crate::types::{Actor, Amount, DealId, ParticipantId, UserId};
 
@@ -183,7 +184,7 @@ impl State {
             return Some(Exclusion::NotInvited);
         }
         if q.kind == InquiryKind::SecondaryCompetition
-            && self.holder_agreement(q, quoter.supplier, now).is_none()
+            && self.competitor_agreement(q, quoter.supplier, now).is_none()
         {
             return Some(Exclusion::AgreementLapsed);
         }
@@ -232,7 +233,7 @@ impl State {
         let own_ceiling = match q.kind {
             InquiryKind::Inquiry => None,
             InquiryKind::SecondaryCompetition => {
-                self.holder_agreement(q, supplier, submission.at).map(|a| a.ceiling)
+                self.competitor_agreement(q, supplier, submission.at).map(|a| a.ceiling)
             }
         };
         let mut total = Some(Amount::ZERO);
@@ -260,13 +261,37 @@ impl State {
         ctx: &mut Ctx<'_>,
     ) {
         let q = self.inquiries.at(ix);
-        // N-4: the trade is under the winner's own agreement.
-        let agreement = match q.kind {
+        // N-4: each trade is under the winner's own agreement.
+        let agreement_of = |supplier| match q.kind {
             InquiryKind::Inquiry => None,
             InquiryKind::SecondaryCompetition => {
-                self.holder_agreement(q, winner, ctx.now).map(|a| a.id)
+                self.competitor_agreement(q, supplier, ctx.now).map(|a| a.id)
             }
         };
+        let agreement = agreement_of(winner);
+        // C-4: the valid quotes in rank order, for the next-ranked.
+        let mut valid_quotes: Vec<_> = q
+            .round()
+            .opened
+            .iter()
+            .filter(|o| o.defect.is_none())
+            .filter_map(|o| Some((o.total?, o.receipt, o.supplier, o.content.as_ref()?)))
+            .collect();
+        valid_quotes.sort_by_key(|(total, receipt, supplier, _)| (*total, *receipt, *supplier));
+        let ranking: Vec<Candidate> = valid_quotes
+            .into_iter()
+            .map(|(total, _, supplier, content)| Candidate {
+                supplier,
+                prices: content.prices.clone(),
+                amount: total,
+                agreement: agreement_of(supplier),
+                passed: false,
+            })
+            .collect();
+        let mut participants: Vec<_> = q.round().quoters.iter().map(|o| o.supplier).collect();
+        participants.sort_unstable();
+        participants.dedup();
+        let rank = ranking.iter().position(|c| c.supplier == winner).unwrap_or(0);
         let q = self.inquiries.at_mut(ix);
         let Some(next) = q.state.after(InquiryStep::Award) else { return };
         q.state = next;
@@ -283,9 +308,11 @@ impl State {
             .map(|c| c.prices.clone())
             .unwrap_or_default();
         let lines = q.spec.lines.clone();
+        let chain = q.region.clone();
         let Some(line_ix) = self.budgets.index_of(line) else { return };
         let suppliers = u32::try_from(valid).unwrap_or(u32::MAX);
         ctx.emit(Event::InquiryAwarded { inquiry: id, round, winner, amount, suppliers });
+        let mut trades = Vec::with_capacity(lines.len());
         for (l, price) in lines.iter().zip(prices) {
             // Each price is at or under its ceiling, so each line is within the hold.
             let line_amount = price.times(l.quantity).unwrap_or(Amount::ZERO);
@@ -305,30 +332,47 @@ impl State {
                 ts: ctx.now,
                 seq: ctx.seq,
             };
-            self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
+            self.trades.push(TradeRecord::struck(trade));
             ctx.emit(Event::TradeStruck(trade));
+            trades.push(trade.id);
         }
         self.move_budget(line_ix, LedgerKind::Committed, amount, Some(id), UserId::PLATFORM, ctx);
         let rest = hold.minus(amount);
         if rest.is_positive() {
             self.move_budget(line_ix, LedgerKind::Released, rest, Some(id), UserId::PLATFORM, ctx);
         }
+        let award = Award {
+            deal: id,
+            mode: TradeMode::Inquiry,
+            purchaser,
+            region: chain,
+            budget_line: line,
+            lines: lines
+                .iter()
+                .map(|l| AwardLine { product: l.product, quantity: l.quantity })
+                .collect(),
+            ranking,
+            participants,
+            state: AwardState::Provisional,
+            rank,
+            trades,
+            published: ctx.now,
+            period_ends: ctx.now,
+            suspended: None,
+            challenges: Vec::new(),
+        };
+        self.record_award(award, ctx);
     }
 
     /// N-4: the valid agreement of `supplier` for the competition's product covering the
     /// purchaser's region at `now`.
-    fn holder_agreement(
+    fn competitor_agreement(
         &self,
         q: &super::Inquiry,
         supplier: ParticipantId,
         now: crate::types::Timestamp,
     ) -> Option<&crate::catalog::Agreement> {
-        let product = self.products.get(q.spec.lines.first()?.product)?;
-        product
-            .agreements
-            .iter()
-            .map(|ix| self.agreements.at(*ix))
-            .find(|a| a.supplier == supplier && a.is_valid(now) && a.covers(&q.region))
+        self.holder_agreement(supplier, q.spec.lines.first()?.product, &q.region, now)
     }
 
     /// The round failed by `step`; with no round left the inquiry fails and its budget is released.

@@ -11,7 +11,7 @@ use crate::command::Ctx;
 use crate::event::Event;
 use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
-use crate::settlement::{Trade, TradeMode, TradeRecord, TradeState};
+use crate::settlement::{Trade, TradeMode, TradeRecord};
 use crate::state::State;
 use crate::types::{Actor, DealId, UnitPrice, UserId};
 
@@ -196,6 +196,10 @@ impl State {
         if !self.participants.at(a.supplier_ix).is_active() {
             return Err(Reason::SupplierSuspended);
         }
+        // N-2, D-2: the ceiling may have been lowered since the price was put on the table.
+        if n.price() > a.ceiling {
+            return Err(Reason::AboveCeiling { ceiling: a.ceiling });
+        }
         let quantity = n.proposal.quantity;
         if a.fillable(quantity) < quantity {
             return Err(Reason::StockShort { available: a.fillable(quantity) });
@@ -233,7 +237,7 @@ impl State {
             *stock
         });
         ctx.emit(Event::NegotiationAccepted { negotiation, by: party, price });
-        self.trades.push(TradeRecord { trade, state: TradeState::Struck, accepted_ts: None });
+        self.trades.push(TradeRecord::struck(trade));
         ctx.emit(Event::TradeStruck(trade));
         if let Some(stock) = stock {
             let (agreement, product) = (trade.agreement.unwrap_or_default(), trade.product);

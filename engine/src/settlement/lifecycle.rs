@@ -5,9 +5,11 @@
 //!   |                    |                     |
 //!   +--Decline--> Declined (the winner refuses the contract, before delivery)
 //!   +------------+---------------------------- +--Cancel--> Cancelled (operator, with a reason)
+//!   +------------+---------------------------- +--Annul---> Annulled (a challenge or complaint upheld)
 //! ```
-//! Paid, Declined and Cancelled are final. Declining or cancelling releases the unpaid amount and
-//! restores stock (B-3).
+//! A trade of an award takes no step but an unwinding one until the award is final (C-1).
+//! Paid, Declined, Cancelled and Annulled are final. Declining, cancelling or annulling releases the
+//! unpaid amount and restores stock (B-3).
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +28,8 @@ pub enum TradeState {
     Declined,
     /// An operator cancelled the trade with a reason. Final.
     Cancelled,
+    /// An upheld challenge or complaint annulled the award (C-4). Final.
+    Annulled,
 }
 
 /// A step of settlement, asked for by one party.
@@ -41,6 +45,8 @@ pub enum SettlementStep {
     Decline,
     /// An operator cancels.
     Cancel,
+    /// An upheld challenge or complaint annuls the award; the engine takes this step (C-4).
+    Annul,
 }
 
 /// Who may take a settlement step.
@@ -60,13 +66,13 @@ impl SettlementStep {
         match self {
             SettlementStep::Deliver | SettlementStep::Decline => SettlementParty::Supplier,
             SettlementStep::Accept | SettlementStep::Pay => SettlementParty::Purchaser,
-            SettlementStep::Cancel => SettlementParty::Operator,
+            SettlementStep::Cancel | SettlementStep::Annul => SettlementParty::Operator,
         }
     }
 
     /// True when the step gives the unpaid amount back to the budget and the goods back to stock.
     pub const fn unwinds(self) -> bool {
-        matches!(self, SettlementStep::Decline | SettlementStep::Cancel)
+        matches!(self, SettlementStep::Decline | SettlementStep::Cancel | SettlementStep::Annul)
     }
 }
 
@@ -81,16 +87,20 @@ impl TradeState {
             (T::Accepted, S::Pay) => Some(T::Paid),
             (T::Struck, S::Decline) => Some(T::Declined),
             (T::Struck | T::Delivered | T::Accepted, S::Cancel) => Some(T::Cancelled),
+            (T::Struck | T::Delivered | T::Accepted, S::Annul) => Some(T::Annulled),
             (T::Struck, S::Accept | S::Pay)
             | (T::Delivered, S::Deliver | S::Pay | S::Decline)
             | (T::Accepted, S::Deliver | S::Accept | S::Decline)
-            | (T::Paid | T::Declined | T::Cancelled, _) => None,
+            | (T::Paid | T::Declined | T::Cancelled | T::Annulled, _) => None,
         }
     }
 
     /// True once nothing more can happen to the trade.
     pub const fn is_final(self) -> bool {
-        matches!(self, TradeState::Paid | TradeState::Declined | TradeState::Cancelled)
+        matches!(
+            self,
+            TradeState::Paid | TradeState::Declined | TradeState::Cancelled | TradeState::Annulled
+        )
     }
 }
 
@@ -98,20 +108,22 @@ impl TradeState {
 mod tests {
     use super::*;
 
-    const STATES: [TradeState; 6] = [
+    const STATES: [TradeState; 7] = [
         TradeState::Struck,
         TradeState::Delivered,
         TradeState::Accepted,
         TradeState::Paid,
         TradeState::Declined,
         TradeState::Cancelled,
+        TradeState::Annulled,
     ];
-    const STEPS: [SettlementStep; 5] = [
+    const STEPS: [SettlementStep; 6] = [
         SettlementStep::Deliver,
         SettlementStep::Accept,
         SettlementStep::Pay,
         SettlementStep::Decline,
         SettlementStep::Cancel,
+        SettlementStep::Annul,
     ];
 
     #[test]

@@ -7,5 +7,6 @@ mod table;
 mod trade;
 
 pub use lifecycle::{SettlementParty, SettlementStep, TradeState};
+pub use settle::DEFAULT_PAYMENT_DAYS;
 pub use table::TradeTable;
 pub use trade::{Trade, TradeMode, TradeRecord};

@@ -64,4 +64,29 @@ pub struct TradeRecord {
     pub state: TradeState,
     /// When the purchaser accepted the delivery; late-payment alerts count from here (P-6).
     pub accepted_ts: Option<Timestamp>,
+    /// When payment falls due: the acceptance plus the agreement's payment term (P-6).
+    pub payment_due: Option<Timestamp>,
+    /// The command at which it fell overdue unpaid, raising its one alert (P-6).
+    pub late: Option<Seq>,
+    /// The command that took it to a final state.
+    pub ended: Option<Seq>,
+}
+
+impl TradeRecord {
+    /// A trade just struck.
+    pub fn struck(trade: Trade) -> Self {
+        Self {
+            trade,
+            state: TradeState::Struck,
+            accepted_ts: None,
+            payment_due: None,
+            late: None,
+            ended: None,
+        }
+    }
+
+    /// True when accepted, unpaid and past its due date at `now` (P-6).
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.state == TradeState::Accepted && self.payment_due.is_some_and(|due| now >= due)
+    }
 }

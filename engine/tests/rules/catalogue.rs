@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use engine::analytics::AlertKind;
+use engine::award::{AwardState, ChallengeState, ChallengeStep};
 use engine::settlement::{SettlementStep, TradeState};
-use engine::types::{Amount, Quantity, UnitPrice};
+use engine::types::{Amount, Quantity, Timestamp, UnitPrice};
 use engine::{Entity, Field, Reason};
 
 /// A rule as the catalogue states it.
@@ -105,6 +106,19 @@ fn every_reason() -> Vec<Reason> {
         Reason::TooManyCounters { max: 2 },
         Reason::NotYourTurn,
         Reason::OutsideRegion,
+        Reason::BidAboveOwnCeiling { ceiling: price },
+        Reason::AwardNotFinal {
+            state: AwardState::Provisional,
+            period_ends: Timestamp(0),
+            suspended: false,
+        },
+        Reason::ChallengePeriodOver { ended: Timestamp(0) },
+        Reason::ChallengeStep { state: ChallengeState::Upheld, step: ChallengeStep::Dismiss },
+        Reason::ChallengeStep { state: ChallengeState::Filed, step: ChallengeStep::Complain },
+        Reason::ComplaintPeriodOver { ended: Timestamp(0) },
+        Reason::NoComplaintPending,
+        Reason::AwardStep { state: AwardState::Final },
+        Reason::NoNextRanked,
     ];
     for reason in &reasons {
         match reason {
@@ -144,7 +158,15 @@ fn every_reason() -> Vec<Reason> {
             | Reason::CounterOutOfBand { .. }
             | Reason::TooManyCounters { .. }
             | Reason::NotYourTurn
-            | Reason::OutsideRegion => {}
+            | Reason::OutsideRegion
+            | Reason::BidAboveOwnCeiling { .. }
+            | Reason::AwardNotFinal { .. }
+            | Reason::ChallengePeriodOver { .. }
+            | Reason::ChallengeStep { .. }
+            | Reason::ComplaintPeriodOver { .. }
+            | Reason::NoComplaintPending
+            | Reason::AwardStep { .. }
+            | Reason::NoNextRanked => {}
         }
     }
     reasons
@@ -158,6 +180,10 @@ fn every_alert() -> Vec<AlertKind> {
         AlertKind::FewBidders,
         AlertKind::IdenticalBids,
         AlertKind::BidRotation,
+        AlertKind::LatePayment,
+        AlertKind::ContractDeclined,
+        AlertKind::ChallengeUnanswered,
+        AlertKind::RulingOverdue,
     ];
     for kind in &kinds {
         match kind {
@@ -166,7 +192,11 @@ fn every_alert() -> Vec<AlertKind> {
             | AlertKind::SplitPurchase
             | AlertKind::FewBidders
             | AlertKind::IdenticalBids
-            | AlertKind::BidRotation => {}
+            | AlertKind::BidRotation
+            | AlertKind::LatePayment
+            | AlertKind::ContractDeclined
+            | AlertKind::ChallengeUnanswered
+            | AlertKind::RulingOverdue => {}
         }
     }
     kinds

@@ -619,3 +619,44 @@ fn n4_each_holder_is_held_to_its_own_ceiling_and_three_holders_are_needed() {
         Reason::TooFewHolders { holders: 2 }
     );
 }
+
+#[test]
+fn c4_an_inquiry_award_upheld_on_challenge_goes_to_the_next_quote_with_a_trade_per_line() {
+    let mut d = desk();
+    let id = d.open(d.spec());
+    d.quote(id, d.s(0), &["4800", "19000"]); // 86,000, earlier: second
+    d.quote(id, d.s(1), &["4700", "19500"]); // 86,000, later: third
+    d.quote(id, d.s(2), &["4900", "18000"]); // 85,000: the winner
+    let events = d.close_and_open(id);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::AwardProvisional { winner, .. } if *winner == d.s(2)))
+    );
+    let file =
+        Action::FileChallenge { deal: id, grounds: "中标人报价明显低于成本".into() };
+    let outsider = d.later;
+    assert_eq!(d.m.refused(as_user(outsider), file.clone()), Reason::NotPermitted);
+    d.m.ok(as_user(d.s(0)), file);
+    let uphold = Action::AnswerChallenge {
+        deal: id,
+        challenger: d.s(0),
+        upheld: true,
+        reply: "质疑成立".into(),
+    };
+    let events = d.m.ok(as_user(d.school), uphold);
+    let annulled = events
+        .iter()
+        .filter(|e| {
+            matches!(e, Event::TradeSettled { state: engine::settlement::TradeState::Annulled, .. })
+        })
+        .count();
+    assert_eq!(annulled, 2, "both lines of the contract");
+    assert_eq!(d.m.available(d.line), amount("100000"));
+    let events = d.m.ok(as_user(d.school), Action::AwardNextRanked { deal: id });
+    let next = trades(&events);
+    assert_eq!(next.len(), 2);
+    assert!(next.iter().all(|t| t.supplier == d.s(0) && t.mode == TradeMode::Inquiry));
+    assert_eq!((next[0].unit_price, next[1].unit_price), (price("4800"), price("19000")));
+    assert_eq!(d.m.available(d.line), amount("14000"));
+}

@@ -3,6 +3,7 @@
 
 mod analytics;
 mod auctions;
+mod awards;
 mod budget;
 mod catalogue;
 mod direct;

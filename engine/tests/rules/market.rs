@@ -251,6 +251,17 @@ impl Market {
 }
 
 /// A user of the participant.
+/// An operator of the region `at`, or of the platform's own centre when `None`.
+pub fn operator_of(m: &mut Market, name: &str, at: Option<&str>) -> ParticipantId {
+    m.operator(Action::RegisterParticipant(Registration {
+        kind: ParticipantKind::Operator,
+        name: name.into(),
+        credit_code: None,
+        region: at.map(region),
+    }));
+    ParticipantId(m.last_seq_id())
+}
+
 pub fn as_user(participant: ParticipantId) -> Actor {
     Actor::new(participant, UserId(participant.0 * 10))
 }

@@ -161,3 +161,14 @@ fn n3_a_third_party_cannot_act_on_or_find_a_negotiation() {
         missing
     );
 }
+
+#[test]
+fn n2_an_acceptance_after_the_ceiling_was_lowered_below_the_price_is_refused() {
+    let mut s = Scene::new();
+    let n = propose(&mut s, "4500", "2").expect("proposed");
+    s.market.operator(Action::ChangeCeiling { agreement: s.lenovo_fa, ceiling: price("4400") });
+    let accept = Action::AcceptNegotiation { negotiation: n };
+    let reason = s.market.refused(as_user(s.lenovo), accept);
+    assert_eq!(reason, Reason::AboveCeiling { ceiling: price("4400") });
+    assert_eq!(state(&s, n), NegotiationState::Proposed);
+}

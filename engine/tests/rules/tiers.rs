@@ -7,16 +7,6 @@ use engine::{Action, Reason};
 
 use crate::market::*;
 
-fn operator_of(m: &mut Market, name: &str, at: Option<&str>) -> ParticipantId {
-    m.operator(Action::RegisterParticipant(Registration {
-        kind: ParticipantKind::Operator,
-        name: name.into(),
-        credit_code: None,
-        region: at.map(region),
-    }));
-    ParticipantId(m.last_seq_id())
-}
-
 fn account(m: &mut Market, participant: ParticipantId, login: &str) -> UserId {
     m.operator(Action::RegisterUser {
         participant,

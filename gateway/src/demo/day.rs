@@ -196,7 +196,7 @@ fn next_settlement_step(driver: &Driver, pick: u64) -> Option<Command> {
         S::Accepted => {
             Some(Command::new(demo_user(record.trade.purchaser), Action::RecordPayment { trade }))
         }
-        S::Paid | S::Declined | S::Cancelled => None,
+        S::Paid | S::Declined | S::Cancelled | S::Annulled => None,
     }
 }
 

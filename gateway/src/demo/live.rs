@@ -106,7 +106,10 @@ fn record(summary: &Mutex<SessionSummary>, events: &[engine::EventEnvelope]) -> 
                     SettlementStep::Accept => {
                         next.push(step(purchaser, Action::RecordPayment { trade: *trade }));
                     }
-                    SettlementStep::Pay | SettlementStep::Decline | SettlementStep::Cancel => {
+                    SettlementStep::Pay
+                    | SettlementStep::Decline
+                    | SettlementStep::Cancel
+                    | SettlementStep::Annul => {
                         s.parties.remove(trade);
                     }
                 }

@@ -256,6 +256,8 @@ pub async fn settle(
         SettlementStep::Pay => Action::RecordPayment { trade },
         SettlementStep::Decline => Action::DeclineContract { trade, reason },
         SettlementStep::Cancel => Action::CancelTrade { trade, reason },
+        // Annulment follows an upheld challenge or complaint; nobody asks for it as a step.
+        SettlementStep::Annul => return Err(ApiError::not_found("settlement step")),
     };
     match submit(&state, &session, &headers, action).await? {
         Done::Retried { original } => {
