@@ -160,8 +160,8 @@ impl Living {
         self.script.extend(day_commands(&province, today, 60, seed).into_iter().map(|(c, _)| c));
     }
 
-    /// An auction on the next contested product, at the product's highest agreement ceiling, in
-    /// steps of a thousandth of it.
+    /// An auction on the next contested product, at the lowest of its bidders' agreement ceilings
+    /// (a holder bids within its own, A-2), in steps of a thousandth of it.
     fn open_auction(&mut self, engine: &Engine, now: Timestamp) -> Option<Command> {
         let contest = contests(engine, 3, engine::types::Amount::ZERO)
             .nth(self.contests_opened % 50)
@@ -171,7 +171,7 @@ impl Living {
             .agreements()
             .filter(|a| a.product == contest.product && contest.bidders.contains(&a.supplier))
             .map(|a| a.ceiling)
-            .max()?;
+            .min()?;
         let step = UnitPrice::from_minor((ceiling.minor() / 1_000).max(1));
         let spec = AuctionSpec {
             product: contest.product,
