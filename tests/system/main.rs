@@ -1,5 +1,6 @@
 //! System tests of the marketplace node.
 
+mod after_award;
 mod api;
 mod auction_restart;
 mod crash;

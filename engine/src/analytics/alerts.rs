@@ -284,3 +284,69 @@ pub(super) fn rotation(
         )
     })
 }
+
+/// P-6: a trade accepted and unpaid past its payment term.
+pub fn late_payment(trade: &crate::settlement::Trade, due: Timestamp, seq: Seq) -> Alert {
+    raise(
+        AlertKind::LatePayment,
+        (trade.deal, trade.region, due, seq),
+        figures([
+            ("trade", trade.id.to_string()),
+            ("amount", trade.amount.to_string()),
+            ("purchaser", trade.purchaser.0.to_string()),
+            ("supplier", trade.supplier.0.to_string()),
+            ("due_ms", due.ms().to_string()),
+        ]),
+        format!(
+            "成交 {} 已验收，{} 元货款逾期未支付（付款期限 {}）",
+            trade.id,
+            trade.amount,
+            crate::types::shanghai_date(due)
+        ),
+    )
+}
+
+/// C-4: a winner declined its contract (拒签); counted against it.
+pub fn contract_declined(trade: &crate::settlement::Trade, (seq, ts): (Seq, Timestamp)) -> Alert {
+    raise(
+        AlertKind::ContractDeclined,
+        (trade.deal, trade.region, ts, seq),
+        figures([
+            ("trade", trade.id.to_string()),
+            ("supplier", trade.supplier.0.to_string()),
+            ("amount", trade.amount.to_string()),
+        ]),
+        format!("供应商拒绝签订成交 {} 的合同（{} 元），计入其考核评价", trade.id, trade.amount),
+    )
+}
+
+/// C-2: a purchaser did not answer a challenge in time.
+pub fn challenge_unanswered(
+    deal: DealId,
+    region: RegionCode,
+    challenger: ParticipantId,
+    purchaser: ParticipantId,
+    (seq, ts): (Seq, Timestamp),
+) -> Alert {
+    raise(
+        AlertKind::ChallengeUnanswered,
+        (deal, region, ts, seq),
+        figures([("challenger", challenger.0.to_string()), ("purchaser", purchaser.0.to_string())]),
+        "采购人未在七个工作日内答复供应商质疑".to_owned(),
+    )
+}
+
+/// C-3: a regulator did not rule on a complaint in time.
+pub fn ruling_overdue(
+    deal: DealId,
+    region: RegionCode,
+    challenger: ParticipantId,
+    (seq, ts): (Seq, Timestamp),
+) -> Alert {
+    raise(
+        AlertKind::RulingOverdue,
+        (deal, region, ts, seq),
+        figures([("challenger", challenger.0.to_string())]),
+        "财政部门未在三十个工作日内对投诉作出处理决定".to_owned(),
+    )
+}

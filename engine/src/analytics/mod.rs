@@ -13,7 +13,9 @@ mod candles;
 mod index;
 mod reference;
 
-pub use alerts::{Alert, AlertKind};
+pub use alerts::{
+    Alert, AlertKind, challenge_unanswered, contract_declined, late_payment, ruling_overdue,
+};
 pub use candles::{Candle, Interval, Series};
 pub use index::IndexPoint;
 pub use reference::{Quartiles, Window};
@@ -282,6 +284,13 @@ impl Analytics {
         }
         self.alerts.extend(alerts.iter().cloned());
         Changes { candles: Vec::new(), alerts, index: None }
+    }
+
+    /// An alert raised outside the price rules (P-6, C-2 to C-4): kept with the rest, and given
+    /// back as the changes to publish.
+    pub fn raised(&mut self, alert: Alert) -> Changes {
+        self.alerts.push(alert.clone());
+        Changes { candles: Vec::new(), alerts: vec![alert], index: None }
     }
 
     /// The daily price index of a category for days starting in `[from, to)`, oldest first.

@@ -242,7 +242,7 @@ impl State {
         let Some(line_ix) = self.budgets.index_of(record.trade.budget_line) else { return };
         let row = self.trades.at_mut(ix);
         row.state = state;
-        row.ended = Some(ctx.seq);
+        row.ended = Some((ctx.seq, ctx.now));
         ctx.emit(Event::TradeSettled { trade, step, state, reason });
         let deal = Some(record.trade.deal);
         self.move_budget(line_ix, LedgerKind::Unwound, record.trade.amount, deal, user, ctx);

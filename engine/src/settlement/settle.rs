@@ -88,7 +88,7 @@ impl State {
             self.timers.insert(Timer { at: due, deal, kind: TimerKind::PaymentDue(trade) });
         }
         if state.is_final() {
-            self.trades.at_mut(ix).ended = Some(ctx.seq);
+            self.trades.at_mut(ix).ended = Some((ctx.seq, ctx.now));
         }
         ctx.emit(Event::TradeSettled { trade, step, state, reason });
         if step == SettlementStep::Pay {

@@ -68,8 +68,8 @@ pub struct TradeRecord {
     pub payment_due: Option<Timestamp>,
     /// The command at which it fell overdue unpaid, raising its one alert (P-6).
     pub late: Option<Seq>,
-    /// The command that took it to a final state.
-    pub ended: Option<Seq>,
+    /// The command, and its time, that took it to a final state.
+    pub ended: Option<(Seq, Timestamp)>,
 }
 
 impl TradeRecord {
@@ -88,5 +88,11 @@ impl TradeRecord {
     /// True when accepted, unpaid and past its due date at `now` (P-6).
     pub fn overdue(&self, now: Timestamp) -> bool {
         self.state == TradeState::Accepted && self.payment_due.is_some_and(|due| now >= due)
+    }
+
+    /// True when its payment fell overdue (the engine's timer ran) and it is still unpaid: what
+    /// the read side shows as overdue, as of the engine's sequence rather than a wall clock.
+    pub fn unpaid_late(&self) -> bool {
+        self.late.is_some() && self.state == TradeState::Accepted
     }
 }

@@ -277,6 +277,40 @@ fn route(hub: &Hub, engine: &Engine, seq: u64, event: &Event) {
         | Event::NegotiationExpired { negotiation } => {
             publish_negotiation(hub, engine, seq, *negotiation);
         }
+        // The award's state is public; that a challenge moved reaches only the purchaser, the
+        // regulators and the challenger, each on its private part (C-5).
+        Event::AwardProvisional { deal, .. }
+        | Event::AwardFinal { deal }
+        | Event::DealSuspended { deal, .. }
+        | Event::AwardVacated { deal, .. }
+        | Event::AwardedToNext { deal, .. }
+        | Event::AwardFailed { deal, .. } => {
+            if let Some(award) = engine.award(*deal) {
+                let view = super::socket::award_notice(award);
+                hub.publish_view(Topic::Award(*deal).to_string(), seq, view);
+            }
+        }
+        Event::ChallengeFiled { deal, challenger, .. }
+        | Event::ChallengeAnswered { deal, challenger, .. }
+        | Event::ChallengeUnanswered { deal, challenger, .. }
+        | Event::ComplaintFiled { deal, challenger, .. }
+        | Event::ComplaintRuled { deal, challenger, .. }
+        | Event::RulingOverdue { deal, challenger } => {
+            let Some(award) = engine.award(*deal) else { return };
+            let mut view = super::socket::award_notice(award);
+            view["challenger"] = json!(challenger.0);
+            for part in ["purchaser", "regulator", &challenger.0.to_string()] {
+                let topic = super::socket::award_topic(*deal, part);
+                hub.publish_view(topic, seq, view.clone());
+            }
+            if let Event::ComplaintRuled { resumed: true, .. } = event {
+                hub.publish_view(
+                    Topic::Award(*deal).to_string(),
+                    seq,
+                    super::socket::award_notice(award),
+                );
+            }
+        }
         Event::InquiryOpened { .. }
         | Event::QuotesClosed { .. }
         | Event::InquiryRoundFailed { .. }

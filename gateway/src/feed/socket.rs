@@ -21,6 +21,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use super::hub::Delivery;
 use super::{BadTopic, Hub, Topic, bidder_topic, purchaser_topic};
 use crate::auth::Session;
+use crate::views::award::Standing;
 use crate::views::{self, auction as room, auction::Audience, inquiry};
 
 /// Subscription changes and answers waiting for a client's sending half.
@@ -79,6 +80,18 @@ fn authorise(hub: &Hub, session: &Session, topic: &str) -> Result<Grant, &'stati
             audience.ok_or("you may not follow that inquiry")?;
             Ok(plain(topic))
         }
+        Topic::Award(id) => {
+            let (standing, _) = hub.replica.read(|engine| {
+                engine.award(id).and_then(|a| views::award::standing(&session.viewer(), a))
+            });
+            let private = match standing.ok_or("you may not follow that award")? {
+                Standing::Purchaser => Some(award_topic(id, "purchaser")),
+                Standing::Regulator => Some(award_topic(id, "regulator")),
+                Standing::Participant => Some(award_topic(id, &me.0.to_string())),
+                Standing::Onlooker => None,
+            };
+            Ok(Grant { topic: topic.to_string(), private })
+        }
         Topic::Alerts(code) => {
             let overseer =
                 matches!(session.role, ParticipantKind::Analyst | ParticipantKind::Operator);
@@ -114,6 +127,18 @@ fn auction_snapshot(engine: &engine::Engine, topic: &str) -> Value {
     }
 }
 
+/// The private part of an award's topic: the purchaser's, the regulators', or a participant's.
+pub(crate) fn award_topic(deal: DealId, part: &str) -> String {
+    format!("{}/{part}", Topic::Award(deal))
+}
+
+/// What the `award:` topic carries: the award's state, never its challenges (C-5); the private
+/// parts say as well that a challenge moved, and whose, for the party to re-read the award.
+pub(crate) fn award_notice(award: &engine::award::Award) -> Value {
+    json!({ "kind": "award", "deal": award.deal.0, "state": award.state.name(),
+            "suspended": award.suspended.is_some(), "period_ends_ms": award.period_ends.ms() })
+}
+
 /// What a subscriber is sent after lagging: the current state of what it follows.
 fn snapshot(hub: &Hub, topic: &str) -> Value {
     let (view, seq) = hub.replica.read(|engine| match topic.split_once(':') {
@@ -133,6 +158,10 @@ fn snapshot(hub: &Hub, topic: &str) -> Value {
             })).collect::<Vec<_>>())
         }
         Some(("auction", _)) => auction_snapshot(engine, topic),
+        Some(("award", id)) => {
+            let id = id.split('/').next().and_then(|id| id.parse().ok()).map(DealId);
+            id.and_then(|id| engine.award(id)).map_or(Value::Null, award_notice)
+        }
         Some(("inquiry", id)) => {
             let id = id.parse().map(DealId).ok();
             id.and_then(|id| engine.inquiry(id)).map_or(Value::Null, |q| json!(inquiry::snapshot(q)))
@@ -209,7 +238,8 @@ async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {
                     for topic in std::iter::once(&topic).chain(private.as_ref()) {
                         // Subscribed before the snapshot is read, so nothing falls between.
                         let receiver = hub.subscribe(topic);
-                        let rooms = topic.starts_with("auction:") || topic.starts_with("inquiry:");
+                        let rooms =
+                            ["auction:", "inquiry:", "award:"].iter().any(|p| topic.starts_with(p));
                         let opening = rooms.then(|| snapshot(&hub, topic));
                         asks.push(Control::Follow { topic: topic.clone(), receiver, opening });
                     }

@@ -34,6 +34,9 @@ pub enum Topic {
     Index(CategoryCode),
     /// Alerts of a region and the regions below it (`alerts:<region>`).
     Alerts(RegionCode),
+    /// An award and what follows it (`award:<deal>`): its state only; followers re-read the award,
+    /// which shows each its own part of the challenges (C-5).
+    Award(DealId),
 }
 
 /// Why a topic name is refused: the shape it should have.
@@ -41,7 +44,7 @@ pub enum Topic {
 #[error("{0}")]
 pub struct BadTopic(pub &'static str);
 
-const KINDS: &str = "topics are offers, trades, budget, orders, auction, inquiry, negotiations, candles, index and alerts";
+const KINDS: &str = "topics are offers, trades, budget, orders, auction, inquiry, award, negotiations, candles, index and alerts";
 
 fn number(text: &str, shape: &'static str) -> Result<u64, BadTopic> {
     text.parse().map_err(|_| BadTopic(shape))
@@ -70,6 +73,7 @@ impl FromStr for Topic {
             }
             "auction" => Topic::Auction(DealId(number(key, "auction:<auction id>")?)),
             "inquiry" => Topic::Inquiry(DealId(number(key, "inquiry:<inquiry id>")?)),
+            "award" => Topic::Award(DealId(number(key, "award:<deal id>")?)),
             "index" => Topic::Index(category("index:<category code>")?),
             "alerts" => Topic::Alerts(key.parse().map_err(|_| BadTopic("alerts:<region code>"))?),
             "candles" => {
@@ -108,6 +112,7 @@ impl fmt::Display for Topic {
             }
             Topic::Index(c) => write!(f, "index:{c}"),
             Topic::Alerts(r) => write!(f, "alerts:{r}"),
+            Topic::Award(id) => write!(f, "award:{}", id.0),
         }
     }
 }

@@ -176,6 +176,9 @@ pub(super) fn order_answer(done: Done) -> Result<(StatusCode, Json<OrderPlaced>)
 /// Query of `GET /api/v1/trades`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct TradeQuery {
+    /// Only trades accepted and unpaid past their payment term (P-6).
+    #[serde(default)]
+    overdue: bool,
     page: Option<usize>,
     per_page: Option<usize>,
     min_seq: Option<u64>,
@@ -197,6 +200,7 @@ pub async fn trades(
     let ((total, items), seq) = state.replica.read(|engine| {
         let visible: Vec<_> = engine
             .trades()
+            .filter(|r| !query.overdue || r.unpaid_late())
             .filter(|r| match session.role {
                 ParticipantKind::Purchaser => r.trade.purchaser == me,
                 ParticipantKind::Supplier => r.trade.supplier == me,

@@ -15,6 +15,7 @@
 //! - `market`: catalog search and offers.
 //! - `deals`: direct orders, trades and their settlement steps.
 //! - `auctions`: reverse auctions: open, list, view, bid, cancel, results.
+//! - `awards`: after the award: challenges, complaints, suspension, rulings, the next-ranked.
 //! - `inquiries`: sealed inquiry rounds: open, list, view, quote with a receipt, withdraw, next
 //!   round, end, results.
 //! - `negotiations`: negotiated purchase, private to its two parties.
@@ -27,6 +28,7 @@
 
 mod accounts;
 mod auctions;
+mod awards;
 mod body;
 mod books;
 mod deals;
@@ -122,6 +124,15 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(auctions::results))
         .routes(routes!(auctions::bid))
         .routes(routes!(auctions::cancel))
+        .routes(routes!(awards::list))
+        .routes(routes!(awards::get))
+        .routes(routes!(awards::challenge))
+        .routes(routes!(awards::answer))
+        .routes(routes!(awards::complain))
+        .routes(routes!(awards::suspend))
+        .routes(routes!(awards::rule))
+        .routes(routes!(awards::award_next))
+        .routes(routes!(awards::fail))
         .routes(routes!(inquiries::open, inquiries::list))
         .routes(routes!(inquiries::open_competition))
         .routes(routes!(inquiries::get))

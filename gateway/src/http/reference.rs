@@ -61,6 +61,9 @@ pub struct Changed {
     /// An agreement granted or changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     agreement: Option<u64>,
+    /// Its payment term, in days (P-6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_days: Option<u32>,
     /// Its new ceiling.
     #[serde(skip_serializing_if = "Option::is_none")]
     ceiling: Option<String>,
@@ -390,8 +393,8 @@ pub async fn grant_agreement(
     .await
 }
 
-/// Body of a change to an agreement: a new ceiling (operator), a reason to revoke (operator), or
-/// stock (the supplier itself; `null` for unlimited).
+/// Body of a change to an agreement: a new ceiling (operator), a reason to revoke (operator), stock
+/// (the supplier itself; `null` for unlimited), or the payment term in days (operator, 1 to 60: P-6).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgreementChange {
@@ -399,11 +402,12 @@ pub struct AgreementChange {
     reason: Option<String>,
     #[serde(default)]
     stock: Option<String>,
+    payment_days: Option<u32>,
 }
 
-/// `POST /api/v1/agreements/{id}/{ceiling|revoke|stock}`.
+/// `POST /api/v1/agreements/{id}/{ceiling|revoke|stock|payment-term}`.
 #[utoipa::path(post, path = "/api/v1/agreements/{id}/{change}", request_body = AgreementChange, tag = "reference",
-    params(("id" = u64, Path, description = "Agreement"), ("change" = String, Path, description = "ceiling, revoke or stock")),
+    params(("id" = u64, Path, description = "Agreement"), ("change" = String, Path, description = "ceiling, revoke, stock or payment-term")),
     responses((status = 201, description = "Changed", body = Operated), (status = 403, description = "Not yours to change")))]
 pub async fn change_agreement(
     State(state): State<AppState>,
@@ -427,6 +431,10 @@ pub async fn change_agreement(
             let stock = b.stock.as_deref().map(|s| parsed::<Quantity>("stock", s)).transpose()?;
             (&[ParticipantKind::Supplier], Action::SetStock { agreement, stock })
         }
+        "payment-term" => {
+            let days = b.payment_days.ok_or_else(|| missing("payment_days"))?;
+            (OPERATOR, Action::SetPaymentTerm { agreement, days })
+        }
         _ => return Err(ApiError::not_found("agreement change")),
     };
     operate(&state, &session, &headers, roles, action, |e| match e {
@@ -443,6 +451,11 @@ pub async fn change_agreement(
         Event::StockChanged { agreement, stock, .. } => Some(Changed {
             agreement: Some(agreement.0),
             stock: Some(stock.map(|s| s.to_string())),
+            ..Changed::default()
+        }),
+        Event::PaymentTermSet { agreement, days } => Some(Changed {
+            agreement: Some(agreement.0),
+            payment_days: Some(*days),
             ..Changed::default()
         }),
         _ => None,

@@ -89,6 +89,7 @@ enum Fact {
     Closed(AuctionFacts),
     Trade(TradeFacts),
     Bid(BidFacts),
+    Raised(engine::analytics::Alert),
 }
 
 /// Where a fact falls: (seq, phase, deadline time, auction, leg).
@@ -118,6 +119,10 @@ pub fn rebuild(engine: &Engine, thresholds: Thresholds) -> Analytics {
         };
         facts.push((key, Fact::Trade(f)));
     }
+    for (n, alert) in super::lifecycle::alerts_in(engine).into_iter().enumerate() {
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        facts.push(((alert.seq.0, 3, 0, 0, n), Fact::Raised(alert)));
+    }
     facts.sort_by_key(|(key, _)| *key);
     let mut analytics = Analytics::new(thresholds);
     for (_, fact) in facts {
@@ -125,6 +130,7 @@ pub fn rebuild(engine: &Engine, thresholds: Thresholds) -> Analytics {
             Fact::Closed(f) => drop(analytics.auction_closed(&f)),
             Fact::Trade(f) => drop(analytics.trade(&f)),
             Fact::Bid(f) => drop(analytics.bid(&f)),
+            Fact::Raised(alert) => drop(analytics.raised(alert)),
         }
     }
     analytics

@@ -10,6 +10,7 @@
 //! a rebuild after the operator changed that limit judges older trades by the new one.
 
 mod facts;
+mod lifecycle;
 
 use std::sync::{Arc, RwLock};
 
@@ -219,7 +220,9 @@ impl Follower for Desk {
                             .auction(*auction)
                             .and_then(|x| facts::auction(engine, x))
                             .map(|f| a.auction_closed(&f)),
-                        _ => None,
+                        _ => lifecycle::alert_of(engine, envelope)
+                            .filter(|alert| !lifecycle::repeats(a.alerts(), alert))
+                            .map(|alert| a.raised(alert)),
                     };
                     if let Some(changes) = changes {
                         out.push((record.seq.0, changes));

@@ -3,10 +3,12 @@
 //! [`Viewer`], never an HTTP session: who is looking, in what role, overseeing which region.
 //!
 //! - [`auction`]: reverse auction rooms and their results.
+//! - [`award`]: an award, its ranking and its challenges (C-1 to C-5).
 //! - [`inquiry`]: sealed inquiry rounds: nothing of a quote before its opening.
 //! - [`trade`]: a settled trade.
 
 pub mod auction;
+pub mod award;
 pub mod inquiry;
 pub mod trade;
 

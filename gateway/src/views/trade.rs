@@ -35,6 +35,11 @@ pub struct TradeView {
     pub seq: u64,
     /// Its settlement state: `struck` until a step is taken.
     pub state: &'static str,
+    /// When payment falls due, Unix milliseconds, once accepted (P-6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_due_ms: Option<i64>,
+    /// Accepted, unpaid and past its due date (P-6).
+    pub overdue: bool,
 }
 
 impl TradeView {
@@ -55,6 +60,8 @@ impl TradeView {
             ts_ms: t.ts.ms(),
             seq: t.seq.0,
             state: record.map_or("struck", |r| r.state.name()),
+            payment_due_ms: record.and_then(|r| r.payment_due).map(|due| due.ms()),
+            overdue: record.is_some_and(TradeRecord::unpaid_late),
         }
     }
 }
