@@ -184,3 +184,106 @@ async fn trades_make_candles_split_orders_raise_one_alert_and_a_rebuild_equals_t
     assert_eq!(rebuilt, live);
     market.runtime.shutdown().await.expect("shutdown");
 }
+
+/// Places an order of one unit of the first product on offer to `unit`; returns its trade and its
+/// supplier.
+async fn one_trade(
+    market: &support::Market,
+    unit: &gateway::demo::DemoPurchaser,
+) -> (engine::types::TradeId, ParticipantId) {
+    let (product, _) = market.replica.read(|e| {
+        let region = e.participant(unit.id).and_then(|p| p.region).expect("region");
+        let now = e.clock();
+        e.products()
+            .find(|p| {
+                e.offers(p.id).any(|(k, a)| {
+                    a.covers(&region)
+                        && a.is_valid(now)
+                        && k.price <= a.ceiling
+                        && a.stock.is_none()
+                })
+            })
+            .map(|p| p.id)
+            .expect("a product on offer")
+    });
+    let order = OrderRequest {
+        product,
+        quantity: Quantity::parse("1").expect("qty"),
+        budget_line: unit.lines[0],
+        supplier: None,
+        limit_price: None,
+        all_or_nothing: false,
+    };
+    let outcome = market
+        .runtime
+        .handle()
+        .submit(Command::new(demo_user(unit.id), Action::PlaceOrder(order)))
+        .await
+        .expect("order");
+    outcome
+        .events
+        .iter()
+        .find_map(|e| match &e.event {
+            Event::TradeStruck(t) => Some((t.id, t.supplier)),
+            _ => None,
+        })
+        .expect("a trade")
+}
+
+async fn step(market: &support::Market, who: ParticipantId, action: Action) -> Seq {
+    let outcome =
+        market.runtime.handle().submit(Command::new(demo_user(who), action)).await.expect("step");
+    assert!(
+        !matches!(outcome.events.last().map(|e| &e.event), Some(Event::Rejected { .. })),
+        "{:?}",
+        outcome.events.last()
+    );
+    outcome.seq
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p6_a_late_payment_and_c4_a_declined_contract_each_raise_one_alert_and_a_rebuild_equals_the_live_desk()
+ {
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
+    let state = market.app_state(4);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
+    let unit = market.province.purchasers[0].clone();
+    let analyst = market.province.analyst;
+    let mut alerts = socket(&state, address, analyst, "alerts:330000").await;
+
+    let (late, seller) = one_trade(&market, &unit).await;
+    step(&market, seller, Action::RecordDelivery { trade: late }).await;
+    step(&market, unit.id, Action::AcceptDelivery { trade: late }).await;
+    // Thirty days and one minute later the deadline timer runs the payment's due date.
+    market.clock.advance_ms(30 * 86_400_000 + 60_000);
+    let alert = next(&mut alerts).await;
+    assert_eq!(
+        (alert["event"]["rule"].as_str(), alert["event"]["code"].as_str()),
+        (Some("P-6"), Some("late_payment")),
+        "{alert}"
+    );
+    assert_eq!(alert["event"]["figures"]["trade"], late.to_string());
+    let (status, overdue) = get(&state, unit.id, "/api/v1/trades?overdue=true").await;
+    assert_eq!(status, StatusCode::OK, "{overdue}");
+    assert_eq!(overdue["total"], 1, "{overdue}");
+    assert_eq!(overdue["items"][0]["overdue"], true);
+
+    let (declined, seller) = one_trade(&market, &unit).await;
+    let decline = Action::DeclineContract { trade: declined, reason: "无法供货".into() };
+    let last = step(&market, seller, decline).await;
+    let alert = next(&mut alerts).await;
+    assert_eq!(alert["event"]["code"], "contract_declined", "{alert}");
+    assert_eq!(alert["seq"], last.0);
+    let (_, listed) = get(&state, analyst, &format!("/api/v1/alerts?min_seq={}", last.0)).await;
+    assert_eq!(listed["total"], 2, "one alert each, no more: {listed}");
+
+    market.prices.caught_up(last).await;
+    let (rebuilt, _) = market
+        .replica
+        .read(|e| gateway::prices::rebuild(e, engine::analytics::Thresholds::default()));
+    let (live, _) = market.prices.read(Clone::clone);
+    assert_eq!(rebuilt, live);
+    market.runtime.shutdown().await.expect("shutdown");
+}
