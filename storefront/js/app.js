@@ -10,6 +10,7 @@ import * as overseer from './overseer.js';
 import { auctionRoom, auctionList } from './auction.js';
 import { inquiryList, inquiryRoom } from './inquiry.js';
 import { negotiations } from './negotiation.js';
+import { awardList, awardPage, overduePayments } from './award.js';
 
 const ROLE_NAMES = { purchaser: '采购单位', supplier: '供应商', analyst: '监管 / 价格分析', operator: '采购中心' };
 
@@ -24,6 +25,9 @@ const PAGES = {
     inquiries: ['网上询价', inquiryList],
     inquiry: [null, inquiryRoom],
     negotiations: ['协商议价', negotiations],
+    awards: ['采购结果与质疑', awardList],
+    award: [null, awardPage],
+    overdue: ['逾期付款', overduePayments],
     budgets: ['预算指标', purchaser.budgets],
   },
   supplier: {
@@ -34,6 +38,8 @@ const PAGES = {
     inquiry: [null, inquiryRoom],
     negotiations: ['协商议价', negotiations],
     trades: ['成交与履约', supplier.trades],
+    awards: ['质疑与投诉', awardList],
+    award: [null, awardPage],
   },
   analyst: {
     '': ['价格行情', overseer.prices],
@@ -45,6 +51,8 @@ const PAGES = {
     auction: [null, auctionRoom],
     inquiries: ['询价监督', inquiryList],
     inquiry: [null, inquiryRoom],
+    awards: ['采购结果', awardList],
+    award: [null, awardPage],
   },
   operator: {
     '': ['对账报告', overseer.reconciliation],
@@ -55,6 +63,9 @@ const PAGES = {
     auction: [null, auctionRoom],
     inquiries: ['询价监督', inquiryList],
     inquiry: [null, inquiryRoom],
+    awards: ['投诉处理', awardList],
+    award: [null, awardPage],
+    overdue: ['逾期付款', overduePayments],
   },
 };
 
@@ -111,11 +122,23 @@ async function route() {
   }
 }
 
+/** Pages render one after another: a slow page (the reconciliation report, say) left behind must
+ * not mount over the page navigated to meanwhile. A page is waited for at most a few seconds. */
+let rendering = Promise.resolve();
+function navigate() {
+  const previous = rendering;
+  rendering = (async () => {
+    await Promise.race([previous, new Promise((resolve) => { setTimeout(resolve, 5000); })]);
+    await route();
+  })();
+  return rendering;
+}
+
 /** A demo market says so on every page: its passwords are public and its data made up. */
 async function markDemo() {
   try {
     const about = await get('/about');
-    if (!about.demo) return;
+    if (!about.demo || document.querySelector('.demo-banner')) return;
     const banner = document.createElement('div');
     banner.className = 'demo-banner';
     banner.setAttribute('role', 'note');
@@ -134,8 +157,8 @@ async function start() {
     if (failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403)) return loginPage();
     throw failure;
   }
-  await route();
+  await navigate();
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', navigate);
 start();

@@ -250,7 +250,8 @@ async function resultsCard(view, me) {
         h('td', { class: 'num' }, (q.prices ?? []).map(show).join('；')), h('td', { class: 'num' }, show(q.total)),
         h('td', { class: 'mono' }, `${q.commitment.slice(0, 16)}…`), h('td', {}, q.defect ? `无效（${q.defect.reason}）` : '有效'))))) : h('p', { class: 'muted' }, '本轮报价未开启。'),
     h('p', { class: 'muted' }, `公布回执 ${r.receipts.length} 份`)));
-  return h('div', { class: 'card', id: 'results' }, h('h2', {}, '开启结果'), checks, rounds);
+  const award = view.state === 'awarded' ? h('p', {}, h('a', { href: `#/award/${view.id}`, id: 'award-link' }, '采购结果公示、质疑与投诉')) : null;
+  return h('div', { class: 'card', id: 'results' }, h('h2', {}, '开启结果'), award, checks, rounds);
 }
 
 export async function inquiryRoom(me, id) {

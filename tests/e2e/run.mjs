@@ -251,6 +251,71 @@ const tests = {
     await stranger.waitForSelector('text=暂无议价', { timeout: GUARD });
   },
 
+  async 'a supplier challenges an award, complains, the regulator annuls it and the purchaser awards the next-ranked'({ browser, base }) {
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit3', password: 'demo' });
+    const suppliers = {};
+    for (const who of ['supplier4', 'supplier5', 'supplier6']) {
+      suppliers[who] = await api(base, null, 'POST', '/login', { login: who, password: 'demo' });
+    }
+    const budgets = await api(base, unit.token, 'GET', '/budgets');
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=1');
+    // A short auction with no soft close: it ends a few seconds after the three bids.
+    const opened = await api(base, unit.token, 'POST', '/auctions', {
+      product: catalog.items[0].id, quantity: '1', budget_line: budgets.lines[0].id, ceiling: '1000.00',
+      duration_seconds: 6, min_step: '1.00', soft_close_seconds: 0, extension_seconds: 0, max_extension_seconds: 0,
+      invited: Object.values(suppliers).map((s) => s.participant),
+    });
+    const id = opened.auction.auction;
+    for (const [who, price] of [['supplier4', '990.00'], ['supplier5', '980.00'], ['supplier6', '970.00']]) {
+      await api(base, suppliers[who].token, 'POST', `/auctions/${id}/bids`, { price });
+    }
+    // The runner-up challenges from the auction's results.
+    const challenger = await (await browser.newContext()).newPage();
+    await login(challenger, base, 'supplier5');
+    await challenger.goto(`${base}/#/auction/${id}`);
+    await challenger.waitForSelector('#award-link', { timeout: GUARD });
+    await challenger.click('#award-link');
+    await challenger.waitForSelector('form[data-form=grounds]', { timeout: GUARD });
+    await challenger.fill('form[data-form=grounds] textarea', '成交供应商报价明显低于成本，可能影响履约');
+    await challenger.click('form[data-form=grounds] button');
+    await challenger.waitForSelector('.challenge [data-state=filed]', { timeout: GUARD });
+    // The purchaser dismisses it.
+    const purchaser = await (await browser.newContext()).newPage();
+    await login(purchaser, base, 'unit3');
+    await purchaser.goto(`${base}/#/award/${id}`);
+    await purchaser.waitForSelector('form[data-form=reply]', { timeout: GUARD });
+    await purchaser.fill('form[data-form=reply] textarea', '经核实，成交供应商报价有成本依据');
+    await purchaser.click('form[data-form=reply] button');
+    await purchaser.waitForSelector('.challenge [data-state=dismissed]', { timeout: GUARD });
+    // The challenger learns it live and complains.
+    await challenger.waitForSelector('form[data-form=complaint]', { timeout: GUARD });
+    await challenger.fill('form[data-form=complaint] textarea', '采购人答复未说明成本依据');
+    await challenger.click('form[data-form=complaint] button');
+    await challenger.waitForSelector('.challenge [data-state=complained]', { timeout: GUARD });
+    // The centre, as regulator, suspends the deal and upholds the complaint.
+    const regulator = await (await browser.newContext()).newPage();
+    await login(regulator, base, 'centre');
+    await regulator.goto(`${base}/#/awards?pending=true`);
+    await regulator.waitForSelector(`tr[data-deal="${id}"] a`, { timeout: GUARD });
+    await regulator.click(`tr[data-deal="${id}"] a`);
+    await regulator.waitForSelector('form[data-form=reason]', { timeout: GUARD });
+    await regulator.fill('form[data-form=reason] textarea', '投诉处理期间暂停采购活动');
+    await regulator.click('form[data-form=reason] button');
+    await regulator.waitForSelector('#suspended', { timeout: GUARD });
+    await regulator.fill('form[data-form=ruling] textarea', '投诉成立，成交结果无效');
+    await regulator.selectOption('form[data-form=ruling] select', 'true');
+    await regulator.click('form[data-form=ruling] button');
+    await regulator.waitForSelector('#award-state[data-state=vacant]', { timeout: GUARD });
+    // The purchaser, told live, awards the next-ranked: the challenger, at its own price.
+    await purchaser.waitForSelector('#award-next', { timeout: GUARD });
+    await purchaser.click('#award-next');
+    await purchaser.waitForSelector('#award-state[data-state=provisional]', { timeout: GUARD });
+    const winner = await purchaser.locator('#winner').textContent();
+    assert(winner === suppliers.supplier5.name, `the next-ranked wins: ${winner} / ${suppliers.supplier5.name}`);
+    assert((await purchaser.locator('main').textContent()).includes('980.00'), 'at its own price');
+    await purchaser.screenshot({ path: join(artifacts, 'award-next-ranked.png'), fullPage: true });
+  },
+
   async 'an analyst watches the candle chart grow as trades arrive, and the centre reads the reconciliation'({ browser, base }) {
     const page = await (await browser.newContext()).newPage();
     await login(page, base, 'supervisor');
@@ -297,6 +362,15 @@ try {
     } catch (error) {
       failed += 1;
       console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
+      // What every open page showed at the failure, for whoever reads the log.
+      let n = 0;
+      for (const context of browser.contexts()) {
+        for (const page of context.pages()) {
+          n += 1;
+          await page.screenshot({ path: join(artifacts, `failed-${n}.png`), fullPage: true }).catch(() => {});
+          console.log(`     page ${n}: ${page.url()} (artifacts/failed-${n}.png)`);
+        }
+      }
     }
   }
 } finally {

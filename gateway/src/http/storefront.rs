@@ -21,6 +21,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("js/chart.js", JS, include_str!("../../../storefront/js/chart.js")),
     ("js/inquiry.js", JS, include_str!("../../../storefront/js/inquiry.js")),
     ("js/negotiation.js", JS, include_str!("../../../storefront/js/negotiation.js")),
+    ("js/award.js", JS, include_str!("../../../storefront/js/award.js")),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
