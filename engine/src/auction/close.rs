@@ -123,7 +123,7 @@ impl State {
             .collect();
         let mut participants: Vec<_> = a.standings.iter().map(|s| s.bidder).collect();
         participants.sort_unstable();
-        let chain = a.region.clone();
+        let chain = a.region;
         // The price is at or under the ceiling, so the amount is at most the hold.
         let amount = ranking[0].amount;
         let agreement = ranking[0].agreement;

@@ -308,7 +308,7 @@ impl State {
             .map(|c| c.prices.clone())
             .unwrap_or_default();
         let lines = q.spec.lines.clone();
-        let chain = q.region.clone();
+        let chain = q.region;
         let Some(line_ix) = self.budgets.index_of(line) else { return };
         let suppliers = u32::try_from(valid).unwrap_or(u32::MAX);
         ctx.emit(Event::InquiryAwarded { inquiry: id, round, winner, amount, suppliers });
