@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Award, AwardState, CHALLENGE_WORKING_DAYS, COMPLAINT_WORKING_DAYS, RULING_WORKING_DAYS, Timer,
-    TimerKind,
+    TimerKind, Vacancy,
 };
 use crate::catalog::{ParticipantKind, text_ok};
 use crate::command::Ctx;
@@ -22,7 +22,7 @@ use crate::event::Event;
 use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
-use crate::types::{Actor, DealId, ParticipantId, Seq, Timestamp};
+use crate::types::{Actor, DealId, ParticipantId, Seq, Timestamp, UserId};
 
 /// Where a challenge stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,6 +122,32 @@ impl State {
         self.awards.get(&deal).ok_or(Reason::NotFound { what: Entity::Award })
     }
 
+    /// The award of `deal`, when the acting purchaser is its own.
+    pub(super) fn purchasers_award(&self, actor: Actor, deal: DealId) -> Result<&Award, Reason> {
+        self.require_kind(actor, ParticipantKind::Purchaser)?;
+        let award = self.award_of(deal)?;
+        if award.purchaser != actor.participant {
+            return Err(Reason::NotPermitted);
+        }
+        Ok(award)
+    }
+
+    /// The award of `deal`, when the acting operator regulates its region (C-3).
+    fn regulated_award(&self, actor: Actor, deal: DealId) -> Result<&Award, Reason> {
+        self.require_an_operator(actor)?;
+        let award = self.award_of(deal)?;
+        self.require_operator(actor, Reach::Region(award.region.region()))?;
+        Ok(award)
+    }
+
+    /// An answer or ruling given: upheld annuls the award (C-4), dismissed may let it become final.
+    fn decided(&mut self, deal: DealId, upheld: Option<Vacancy>, user: UserId, ctx: &mut Ctx<'_>) {
+        match upheld {
+            Some(cause) => self.annul_award(deal, cause, user, ctx),
+            None => self.finalize_if_due(deal, ctx),
+        }
+    }
+
     fn challenge_ix(award: &Award, challenger: ParticipantId) -> Result<usize, Reason> {
         award
             .challenges
@@ -198,11 +224,7 @@ impl State {
         reply: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_kind(actor, ParticipantKind::Purchaser)?;
-        let award = self.award_of(deal)?;
-        if award.purchaser != actor.participant {
-            return Err(Reason::NotPermitted);
-        }
+        let award = self.purchasers_award(actor, deal)?;
         if !grounds_ok(&reply) {
             return Err(Reason::Invalid { field: Field::Grounds });
         }
@@ -215,11 +237,7 @@ impl State {
         challenge.reply = Some((reply.clone(), ctx.now));
         challenge.complaint_due = complaint_due;
         ctx.emit(Event::ChallengeAnswered { deal, challenger, upheld, reply, complaint_due });
-        if upheld {
-            self.annul_award(deal, super::next::Vacancy::Challenge, actor.user, ctx);
-        } else {
-            self.finalize_if_due(deal, ctx);
-        }
+        self.decided(deal, upheld.then_some(Vacancy::Challenge), actor.user, ctx);
         Ok(())
     }
 
@@ -261,9 +279,7 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_an_operator(actor)?;
-        let award = self.award_of(deal)?;
-        self.require_operator(actor, Reach::Region(award.region.region()))?;
+        let award = self.regulated_award(actor, deal)?;
         if !text_ok(&reason) {
             return Err(Reason::Invalid { field: Field::Grounds });
         }
@@ -292,9 +308,7 @@ impl State {
         ruling: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_an_operator(actor)?;
-        let award = self.award_of(deal)?;
-        self.require_operator(actor, Reach::Region(award.region.region()))?;
+        let award = self.regulated_award(actor, deal)?;
         if !grounds_ok(&ruling) {
             return Err(Reason::Invalid { field: Field::Grounds });
         }
@@ -307,11 +321,7 @@ impl State {
         let pending = award.challenges.iter().any(|c| c.state == ChallengeState::Complained);
         let resumed = !pending && award.suspended.take().is_some();
         ctx.emit(Event::ComplaintRuled { deal, challenger, upheld, ruling, resumed });
-        if upheld {
-            self.annul_award(deal, super::next::Vacancy::Complaint, actor.user, ctx);
-        } else {
-            self.finalize_if_due(deal, ctx);
-        }
+        self.decided(deal, upheld.then_some(Vacancy::Complaint), actor.user, ctx);
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Award, AwardState, AwardStep, CHALLENGE_WORKING_DAYS, Timer, TimerKind};
 use crate::budget::LedgerKind;
-use crate::catalog::{ParticipantKind, text_ok};
+use crate::catalog::text_ok;
 use crate::command::Ctx;
 use crate::event::Event;
 use crate::reject::{Entity, Field, Reason};
@@ -139,11 +139,7 @@ impl State {
         deal: DealId,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_kind(actor, ParticipantKind::Purchaser)?;
-        let award = self.awards.get(&deal).ok_or(Reason::NotFound { what: Entity::Award })?;
-        if award.purchaser != actor.participant {
-            return Err(Reason::NotPermitted);
-        }
+        let award = self.purchasers_award(actor, deal)?;
         if award.state.after(AwardStep::AwardNext).is_none() {
             return Err(Reason::AwardStep { state: award.state });
         }
@@ -212,14 +208,11 @@ impl State {
         reason: String,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
-        self.require_kind(actor, ParticipantKind::Purchaser)?;
-        let award = self.awards.get_mut(&deal).ok_or(Reason::NotFound { what: Entity::Award })?;
-        if award.purchaser != actor.participant {
-            return Err(Reason::NotPermitted);
-        }
+        self.purchasers_award(actor, deal)?;
         if !text_ok(&reason) {
             return Err(Reason::Invalid { field: Field::Name });
         }
+        let award = self.awards.get_mut(&deal).ok_or(Reason::NotFound { what: Entity::Award })?;
         award.state =
             award.state.after(AwardStep::Fail).ok_or(Reason::AwardStep { state: award.state })?;
         ctx.emit(Event::AwardFailed { deal, reason });
