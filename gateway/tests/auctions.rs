@@ -534,3 +534,59 @@ async fn malformed_auction_terms_get_a_clear_error() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     room.runtime.shutdown().await.expect("shutdown");
 }
+
+/// Subscribes to `topic` and reads the answer and, for rooms, the opening snapshot.
+async fn follow(room: &Room, who: ParticipantId, topic: &str, log: &mut Received) -> Socket {
+    let mut socket = room.socket(who).await;
+    let subscribe = json!({ "op": "subscribe", "topic": topic });
+    socket.send(Message::Text(subscribe.to_string().into())).await.expect("sent");
+    until(&mut socket, log, |f| f["type"] == "subscribed").await;
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c5_the_award_feed_tells_each_party_of_its_challenge_and_onlookers_only_the_state() {
+    let room = room().await;
+    let id = room.open_auction(json!({ "disclosure": "best_price" })).await;
+    let [a, b, c, onlooker, ..] = room.bidders[..] else { panic!("four bidders") };
+    let mut ignored = Received::default();
+    for (who, price) in [(a, "4900.00"), (b, "4890.00"), (c, "4880.00")] {
+        room.bid(&mut ignored, who, id, price).await;
+    }
+    let mut results = enter(&room, room.purchaser, id, &mut ignored).await;
+    room.clock.advance_ms(601_000);
+    until(&mut results, &mut ignored, |f| event_kind(f) == "results").await;
+    let topic = format!("award:{id}");
+    let (mut log_p, mut log_b, mut log_o) =
+        (Received::default(), Received::default(), Received::default());
+    let mut purchaser = follow(&room, room.purchaser, &topic, &mut log_p).await;
+    let mut challenger = follow(&room, b, &topic, &mut log_b).await;
+    let mut outsider = follow(&room, onlooker, &topic, &mut log_o).await;
+
+    let uri = format!("/api/v1/deals/{id}/challenges");
+    let (status, filed, _) =
+        room.call(b, "POST", &uri, Some(json!({ "grounds": "成交价格异常" }))).await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    let private = |f: &Value, part: &str| {
+        f["topic"] == format!("award:{id}/{part}") && f["event"]["challenger"] == b.0
+    };
+    until(&mut purchaser, &mut log_p, |f| private(f, "purchaser")).await;
+    until(&mut challenger, &mut log_b, |f| private(f, &b.0.to_string())).await;
+    let answer = format!("/api/v1/deals/{id}/challenges/{}/answer", b.0);
+    let (status, answered, _) = room
+        .call(room.purchaser, "POST", &answer, Some(json!({ "upheld": false, "text": "不成立" })))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answered}");
+    // The period ends: everyone hears the award is final; the onlooker heard nothing before it.
+    let ends = answered["award"]["period_ends_ms"].as_i64().expect("period end");
+    room.clock.set(Timestamp(ends));
+    let last = until(&mut outsider, &mut log_o, |f| f["event"]["state"] == "final").await;
+    assert_eq!(last["topic"], topic);
+    for text in &log_o.0 {
+        assert!(!text.contains("challenger"), "an onlooker learnt of a challenge: {text}");
+    }
+    let (_, seen, _) = room.call(onlooker, "GET", &format!("/api/v1/deals/{id}/award"), None).await;
+    assert_eq!(seen["ended"], true);
+    assert_eq!(seen["challenges"][0]["challenger"], b.0, "public once the deal has ended: {seen}");
+    room.runtime.shutdown().await.expect("shutdown");
+}
