@@ -391,6 +391,23 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// Purchaser: open a reverse auction over a category: bids name any product of it. The
+    /// spec's product is the one its specification describes, of the category.
+    OpenCategoryAuction {
+        /// The category.
+        category: CategoryCode,
+        /// The terms.
+        spec: AuctionSpec,
+    },
+    /// Supplier: bid in a category auction with a product of the category.
+    SubmitProductBid {
+        /// The auction.
+        auction: DealId,
+        /// The product offered.
+        product: ProductId,
+        /// Unit price.
+        price: UnitPrice,
+    },
     /// Operator: set an agreement's payment term in days, 1 to 60 (P-6).
     SetPaymentTerm {
         /// The agreement.

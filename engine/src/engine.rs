@@ -154,8 +154,10 @@ impl Engine {
             Action::CancelTrade { trade, reason } => {
                 state.settle(actor, trade, SettlementStep::Cancel, reason, ctx)
             }
-            Action::OpenAuction(spec) => state.open_auction(actor, spec, ctx),
-            Action::SubmitBid { auction, price } => state.submit_bid(actor, auction, price, ctx),
+            Action::OpenAuction(spec) => state.open_auction(actor, spec, None, ctx),
+            Action::SubmitBid { auction, price } => {
+                state.submit_bid(actor, auction, None, price, ctx)
+            }
             Action::CancelAuction { auction, reason } => {
                 state.cancel_auction(actor, auction, reason, ctx)
             }
@@ -236,6 +238,12 @@ impl Engine {
             }
             Action::AwardNextRanked { deal } => state.award_next_ranked(actor, deal, ctx),
             Action::FailAward { deal, reason } => state.fail_award(actor, deal, reason, ctx),
+            Action::OpenCategoryAuction { category, spec } => {
+                state.open_auction(actor, spec, Some(category), ctx)
+            }
+            Action::SubmitProductBid { auction, product, price } => {
+                state.submit_bid(actor, auction, Some(product), price, ctx)
+            }
             Action::SetPaymentTerm { agreement, days } => {
                 state.set_payment_term(actor, agreement, days, ctx)
             }
@@ -280,15 +288,10 @@ impl Engine {
     /// Whether `supplier` may bid in `auction` at the engine's current time: invited, or
     /// holding a valid agreement for the product that covers the purchaser's region.
     pub fn may_bid(&self, auction: crate::types::DealId, supplier: ParticipantId) -> bool {
-        self.state.auctions.get(auction).is_some_and(|a| {
-            self.state.may_bid(
-                supplier,
-                &a.spec.eligibility,
-                a.spec.product,
-                &a.region,
-                self.clock(),
-            )
-        })
+        self.state
+            .auctions
+            .get(auction)
+            .is_some_and(|a| self.state.may_bid_in(a, supplier, self.clock()))
     }
 
     /// An inquiry.

@@ -334,6 +334,8 @@ pub enum Reason {
     },
     /// C-4: no valid bid or quote is left in rank order.
     NoNextRanked,
+    /// the product is not the auction's, nor of its category.
+    ProductNotInAuction,
 }
 
 impl Reason {
@@ -386,6 +388,7 @@ impl Reason {
             },
             Reason::ComplaintPeriodOver { .. } | Reason::NoComplaintPending => "C-3",
             Reason::AwardStep { .. } | Reason::NoNextRanked => "C-4",
+            Reason::ProductNotInAuction => "A-1",
         }
     }
 
@@ -436,6 +439,7 @@ impl Reason {
             Reason::NoComplaintPending => "no_complaint_pending",
             Reason::AwardStep { .. } => "award_state",
             Reason::NoNextRanked => "no_next_ranked",
+            Reason::ProductNotInAuction => "product_not_in_auction",
         }
     }
 }
@@ -562,6 +566,9 @@ impl fmt::Display for Reason {
             Reason::NoNextRanked => f.write_str(
                 "no valid bid or quote is left in rank order: fail the deal instead",
             ),
+            Reason::ProductNotInAuction => {
+                f.write_str("the product is not the auction's, nor of the category it is held for")
+            }
         }
     }
 }

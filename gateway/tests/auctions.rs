@@ -590,3 +590,39 @@ async fn c5_the_award_feed_tells_each_party_of_its_challenge_and_onlookers_only_
     assert_eq!(seen["challenges"][0]["challenger"], b.0, "public once the deal has ended: {seen}");
     room.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a1_an_auction_over_a_category_takes_bids_naming_their_product_over_http() {
+    let room = room().await;
+    let ((category, elsewhere), _) = room.state.replica.read(|e| {
+        let category = e.product(room.product).expect("product").category.category();
+        let elsewhere = e
+            .products()
+            .find(|p| !p.category.codes().contains(&category))
+            .map(|p| p.id.0)
+            .expect("a product of another category");
+        (category.to_string(), elsewhere)
+    });
+    let id = room.open_auction(json!({ "category": category, "disclosure": "best_price" })).await;
+    let (_, view, _) =
+        room.call(room.purchaser, "GET", &format!("/api/v1/auctions/{id}"), None).await;
+    assert_eq!(view["category"], category, "{view}");
+    let [a, b, c, ..] = room.bidders[..] else { panic!("four bidders") };
+    let uri = format!("/api/v1/auctions/{id}/bids");
+    let (status, refused, _) =
+        room.call(a, "POST", &uri, Some(json!({ "price": "4900.00", "product": elsewhere }))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "product_not_in_auction");
+    let mut log = Received::default();
+    for (who, price) in [(a, "4900.00"), (b, "4890.00"), (c, "4880.00")] {
+        let body = json!({ "price": price, "product": room.product.0 });
+        let (status, reply) = room.recorded(&mut log, who, "POST", &uri, Some(body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{reply}");
+    }
+    let mut results = enter(&room, room.purchaser, id, &mut log).await;
+    room.clock.advance_ms(601_000);
+    let closed = until(&mut results, &mut log, |f| event_kind(f) == "results").await;
+    assert_eq!(closed["event"]["winner"]["supplier"], c.0, "{closed}");
+    assert_eq!(closed["event"]["winner"]["product"], room.product.0, "{closed}");
+    room.runtime.shutdown().await.expect("shutdown");
+}

@@ -7,13 +7,15 @@ use crate::command::Ctx;
 use crate::event::Event;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
-use crate::types::{Actor, DealId, ParticipantId, Timestamp, UnitPrice};
+use crate::types::{Actor, DealId, ParticipantId, ProductId, Timestamp, UnitPrice};
 
 impl State {
+    /// a bid, naming its product in a category auction (else the auction's product).
     pub(crate) fn submit_bid(
         &mut self,
         actor: Actor,
         auction: DealId,
+        product: Option<ProductId>,
         price: UnitPrice,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
@@ -31,7 +33,11 @@ impl State {
         if !open {
             return Err(Reason::AuctionNotOpen);
         }
-        if !self.may_bid(bidder, &a.spec.eligibility, a.spec.product, &a.region, ctx.now) {
+        let product = product.unwrap_or(a.spec.product);
+        if !self.offered_in(a, product) {
+            return Err(Reason::ProductNotInAuction);
+        }
+        if !self.may_bid(bidder, &a.spec.eligibility, product, &a.region, ctx.now) {
             return Err(Reason::NotEligible);
         }
         if a.standings.iter().any(|s| s.bidder != bidder && self.affiliated(s.bidder, bidder)) {
@@ -45,7 +51,7 @@ impl State {
         }
         // a holder bids within its own agreement's current ceiling too.
         if a.spec.eligibility == Eligibility::AgreementHolders
-            && let Some(own) = self.holder_agreement(bidder, a.spec.product, &a.region, ctx.now)
+            && let Some(own) = self.holder_agreement(bidder, product, &a.region, ctx.now)
             && price > own.ceiling
         {
             return Err(Reason::BidAboveOwnCeiling { ceiling: own.ceiling });
@@ -64,7 +70,7 @@ impl State {
             }
         }
 
-        let standing = Standing { bidder, price, receipt: ctx.seq, at: ctx.now };
+        let standing = Standing { bidder, product, price, receipt: ctx.seq, at: ctx.now };
         let a = self.auctions.at_mut(ix);
         match own {
             Some(i) => a.standings[i] = standing,
@@ -115,6 +121,38 @@ impl State {
             Eligibility::AgreementHolders => {
                 self.holder_agreement(supplier, product, region, now).is_some()
             }
+        }
+    }
+
+    /// the auction's own product, or in a category auction any product of the category.
+    pub(crate) fn offered_in(&self, a: &super::Auction, product: ProductId) -> bool {
+        match a.category {
+            None => product == a.spec.product,
+            Some(category) => {
+                self.products.get(product).is_some_and(|p| p.category.codes().contains(&category))
+            }
+        }
+    }
+
+    /// Whether a supplier may bid in `a` with some product: invited, or holding a valid agreement
+    /// covering the purchaser's region for the auction's product, or in a category auction for
+    /// any product of the category.
+    pub(crate) fn may_bid_in(
+        &self,
+        a: &super::Auction,
+        supplier: ParticipantId,
+        now: Timestamp,
+    ) -> bool {
+        match (&a.spec.eligibility, a.category) {
+            (Eligibility::Invited(_), _) | (_, None) => {
+                self.may_bid(supplier, &a.spec.eligibility, a.spec.product, &a.region, now)
+            }
+            (Eligibility::AgreementHolders, Some(_)) => self.agreements.iter().any(|(_, ag)| {
+                ag.supplier == supplier
+                    && ag.is_valid(now)
+                    && ag.covers(&a.region)
+                    && self.offered_in(a, ag.product)
+            }),
         }
     }
 

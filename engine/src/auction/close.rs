@@ -77,14 +77,7 @@ impl State {
             .copied()
             .filter(|s| {
                 let active = self.participants.get(s.bidder).is_some_and(|p| p.is_active());
-                active
-                    && self.may_bid(
-                        s.bidder,
-                        &a.spec.eligibility,
-                        a.spec.product,
-                        &a.region,
-                        ctx.now,
-                    )
+                active && self.may_bid(s.bidder, &a.spec.eligibility, s.product, &a.region, ctx.now)
             })
             .collect();
         let bidders = u32::try_from(counted.len()).unwrap_or(u32::MAX);
@@ -112,10 +105,11 @@ impl State {
             .iter()
             .map(|s| Candidate {
                 supplier: s.bidder,
+                product: Some(s.product),
                 prices: vec![s.price],
                 amount: s.price.times(quantity).unwrap_or(hold).min(hold),
                 agreement: holders
-                    .then(|| self.holder_agreement(s.bidder, product, &a.region, ctx.now))
+                    .then(|| self.holder_agreement(s.bidder, s.product, &a.region, ctx.now))
                     .flatten()
                     .map(|ag| ag.id),
                 passed: false,
@@ -133,7 +127,7 @@ impl State {
             deal: id,
             purchaser,
             supplier: winner.bidder,
-            product,
+            product: winner.product,
             agreement,
             quantity,
             unit_price: winner.price,

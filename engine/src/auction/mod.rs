@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::RegionChain;
 use crate::types::{
-    Amount, BudgetLineId, DealId, ParticipantId, ProductId, Quantity, Seq, Timestamp, UnitPrice,
+    Amount, BudgetLineId, CategoryCode, DealId, ParticipantId, ProductId, Quantity, Seq, Timestamp,
+    UnitPrice,
 };
 
 /// The minimum step by which a bid must undercut.
@@ -128,6 +129,8 @@ impl AuctionState {
 pub struct Standing {
     /// The supplier.
     pub bidder: ParticipantId,
+    /// The product it offers: the auction's, or in a category auction the one its bid names.
+    pub product: ProductId,
     /// Its bid.
     pub price: UnitPrice,
     /// Sequence of the command that placed it: its receipt order.
@@ -164,8 +167,11 @@ pub struct Auction {
     pub purchaser: ParticipantId,
     /// Its region, for eligibility.
     pub region: RegionChain,
-    /// What was opened.
+    /// What was opened. In a category auction its product is the one the specification
+    /// describes; bids may name any product of the category.
     pub spec: AuctionSpec,
+    /// The category, for an auction over a category.
+    pub category: Option<CategoryCode>,
     /// The minimum step in money.
     pub step: UnitPrice,
     /// Budget held at opening: ceiling x quantity.

@@ -8,22 +8,33 @@ use crate::event::Event;
 use crate::jurisdiction::Reach;
 use crate::reject::{Entity, Field, Reason};
 use crate::state::State;
-use crate::types::{Actor, DealId, UnitPrice};
+use crate::types::{Actor, CategoryCode, DealId, UnitPrice};
 
 /// Basis points in a whole.
 const BASIS: i64 = 10_000;
 
 impl State {
+    /// an auction of a product or, with `category`, of any product of that category (the
+    /// spec's product is the one its specification describes, and must be of the category).
     pub(crate) fn open_auction(
         &mut self,
         actor: Actor,
         mut spec: AuctionSpec,
+        category: Option<CategoryCode>,
         ctx: &mut Ctx<'_>,
     ) -> Result<(), Reason> {
         let purchaser_ix = self.require_kind(actor, ParticipantKind::Purchaser)?;
         let region = self.participants.at(purchaser_ix).region.unwrap_or_default();
         let product =
             self.products.get(spec.product).ok_or(Reason::NotFound { what: Entity::Product })?;
+        if let Some(category) = category {
+            if !self.categories.contains_key(&category) {
+                return Err(Reason::NotFound { what: Entity::Category });
+            }
+            if !product.category.codes().contains(&category) {
+                return Err(Reason::ProductNotInAuction);
+            }
+        }
         if !spec.quantity.is_positive() {
             return Err(Reason::Invalid { field: Field::Quantity });
         }
@@ -81,6 +92,7 @@ impl State {
             region,
             end: spec.ends,
             spec: spec.clone(),
+            category,
             step,
             hold,
             state: if started { AuctionState::Open } else { AuctionState::Scheduled },

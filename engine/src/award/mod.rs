@@ -92,6 +92,8 @@ impl AwardState {
 pub struct Candidate {
     /// The supplier.
     pub supplier: ParticipantId,
+    /// The product it offers where that is its own choice: a category auction's bid.
+    pub product: Option<ProductId>,
     /// Its unit price per line of the deal, in line order.
     pub prices: Vec<UnitPrice>,
     /// Its total: the sum over lines of price x quantity, each rounded to the fen.

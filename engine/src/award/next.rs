@@ -173,7 +173,7 @@ impl State {
                 deal,
                 purchaser,
                 supplier: candidate.supplier,
-                product: l.product,
+                product: candidate.product.unwrap_or(l.product),
                 agreement: candidate.agreement,
                 quantity: l.quantity,
                 unit_price: *price,

@@ -282,6 +282,7 @@ impl State {
             .into_iter()
             .map(|(total, _, supplier, content)| Candidate {
                 supplier,
+                product: None,
                 prices: content.prices.clone(),
                 amount: total,
                 agreement: agreement_of(supplier),

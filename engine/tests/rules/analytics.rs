@@ -201,6 +201,7 @@ fn closed(auction: u64, ring: &[(u64, &str)], winner: Option<u64>, bidders: u32)
             .enumerate()
             .map(|(i, (b, p))| Standing {
                 bidder: ParticipantId(*b),
+                product: engine::types::ProductId(1),
                 price: price(p),
                 receipt: Seq(auction * 10 + i as u64),
                 at: at(0),

@@ -357,3 +357,53 @@ fn a2_a_holder_may_not_bid_above_its_own_agreements_ceiling() {
     let events = s.market.ok(Actor::SYSTEM, Action::Tick);
     assert_eq!(trades(&events)[0].agreement, Some(s.dell_fa));
 }
+
+#[test]
+fn a1_a_category_auction_takes_bids_naming_products_and_awards_across_two_products() {
+    let mut s = Scene::new();
+    let hp = s.market.supplier("惠普贸易（上海）有限公司");
+    s.market.offering(hp, s.desktop, &[PROVINCE], "5000", "4950", None);
+    let optiplex = s.market.product("DELL-OPTIPLEX-7010", DESKTOPS, 0);
+    let optiplex_fa = s.market.offering(s.dell, optiplex, &[PROVINCE], "5000", "4900", None);
+    let server = s.market.product("INSPUR-NF5280", SERVERS, 0);
+    let school = as_user(s.school);
+    let terms = spec(&s, 3);
+    let open = |product| Action::OpenCategoryAuction {
+        category: category(DESKTOPS),
+        spec: AuctionSpec { product, ..terms.clone() },
+    };
+    let wrong = s.market.refused(school, open(server));
+    assert_eq!((wrong, wrong.rule()), (Reason::ProductNotInAuction, "A-1"));
+    s.market.ok(school, open(s.desktop));
+    let auction = DealId(s.market.last_seq_id());
+    let bid = |product, at: &str| Action::SubmitProductBid { auction, product, price: price(at) };
+    let refused = s.market.refused(as_user(s.dell), bid(server, "4000"));
+    assert_eq!(refused, Reason::ProductNotInAuction);
+    // Lenovo holds no agreement for the OptiPlex: eligibility is per product.
+    assert_eq!(s.market.refused(as_user(s.lenovo), bid(optiplex, "4600")), Reason::NotEligible);
+    s.market.ok(as_user(s.lenovo), Action::SubmitBid { auction, price: price("4700") });
+    s.market.ok(as_user(s.dell), bid(optiplex, "4650"));
+    s.market.ok(as_user(hp), bid(s.desktop, "4800"));
+    s.market.now = s.market.now.plus_ms(30 * MINUTE);
+    let events = s.market.ok(Actor::SYSTEM, Action::Tick);
+    let first = trades(&events);
+    assert_eq!((first[0].supplier, first[0].product), (s.dell, optiplex));
+    assert_eq!(first[0].agreement, Some(optiplex_fa));
+    // Upheld on challenge: the next-ranked takes it with its own product at its own price.
+    let file = Action::FileChallenge { deal: auction, grounds: "型号不符".into() };
+    s.market.ok(as_user(s.lenovo), file);
+    let uphold = Action::AnswerChallenge {
+        deal: auction,
+        challenger: s.lenovo,
+        upheld: true,
+        reply: "质疑成立".into(),
+    };
+    s.market.ok(school, uphold);
+    let events = s.market.ok(school, Action::AwardNextRanked { deal: auction });
+    let next = trades(&events);
+    assert_eq!(
+        (next[0].supplier, next[0].product, next[0].unit_price),
+        (s.lenovo, s.desktop, price("4700"))
+    );
+    assert_eq!(next[0].agreement, Some(s.lenovo_fa));
+}

@@ -119,6 +119,7 @@ fn every_reason() -> Vec<Reason> {
         Reason::NoComplaintPending,
         Reason::AwardStep { state: AwardState::Final },
         Reason::NoNextRanked,
+        Reason::ProductNotInAuction,
     ];
     for reason in &reasons {
         match reason {
@@ -166,7 +167,8 @@ fn every_reason() -> Vec<Reason> {
             | Reason::ComplaintPeriodOver { .. }
             | Reason::NoComplaintPending
             | Reason::AwardStep { .. }
-            | Reason::NoNextRanked => {}
+            | Reason::NoNextRanked
+            | Reason::ProductNotInAuction => {}
         }
     }
     reasons

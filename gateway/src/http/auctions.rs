@@ -59,6 +59,9 @@ pub struct OpenAuction {
     must_beat_best: bool,
     /// Only these suppliers may bid; agreement holders covering the purchaser's region when absent.
     invited: Option<Vec<u64>>,
+    /// An auction over this catalog category: each bid names its product of the category, and
+    /// `product` is the one the specification describes.
+    category: Option<String>,
 }
 
 fn seconds(field: &str, value: Option<i64>, default: i64) -> Result<i64, ApiError> {
@@ -203,8 +206,17 @@ pub async fn open(
     Body(body): Body<OpenAuction>,
 ) -> Result<(StatusCode, Json<AuctionShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
+    let category = body
+        .category
+        .as_deref()
+        .map(|c| c.parse().map_err(|_| ApiError::invalid("category: not a catalog code")))
+        .transpose()?;
     let spec = body.spec(state.clock.now())?;
-    match submit(&state, &session, &headers, Action::OpenAuction(spec)).await? {
+    let action = match category {
+        Some(category) => Action::OpenCategoryAuction { category, spec },
+        None => Action::OpenAuction(spec),
+    };
+    match submit(&state, &session, &headers, action).await? {
         Done::Retried { original } => Ok((StatusCode::OK, Json(AuctionShown::retried(original.0)))),
         Done::Applied { seq, events } => {
             let id = events.iter().find_map(|e| match &e.event {
@@ -330,6 +342,8 @@ pub async fn results(
 pub struct PlaceBid {
     /// Unit price, yuan.
     price: String,
+    /// In a category auction, the product offered; the auction's product when absent.
+    product: Option<u64>,
 }
 
 /// `POST /api/v1/auctions/{id}/bids`: a supplier bids; the answer is its own standing.
@@ -349,7 +363,11 @@ pub async fn bid(
     let auction = parse_id(&id)?;
     let price =
         UnitPrice::parse(&body.price).map_err(|e| ApiError::invalid(format!("price: {e}")))?;
-    match submit(&state, &session, &headers, Action::SubmitBid { auction, price }).await? {
+    let action = match body.product {
+        Some(product) => Action::SubmitProductBid { auction, product: ProductId(product), price },
+        None => Action::SubmitBid { auction, price },
+    };
+    match submit(&state, &session, &headers, action).await? {
         Done::Retried { original } => Ok((
             StatusCode::OK,
             Json(BidPlaced {

@@ -40,6 +40,8 @@ pub struct PublicView {
     /// scheduled, open, awarded, failed or cancelled.
     pub state: &'static str,
     pub product: u64,
+    /// For an auction over a category: its code; bids name their product of it.
+    pub category: Option<String>,
     pub quantity: String,
     pub ceiling: String,
     /// The least a bid must improve by, a decimal string.
@@ -107,6 +109,8 @@ pub struct NamedBid {
     pub name: String,
     /// Unified social credit code.
     pub credit_code: String,
+    /// The product it offered: the auction's, or in a category auction its own choice.
+    pub product: u64,
     pub price: String,
     pub receipt_seq: u64,
 }
@@ -160,6 +164,7 @@ pub fn public_view(a: &Auction, now: Timestamp) -> PublicView {
         auction: a.id.0,
         state: a.state.name(),
         product: spec.product.0,
+        category: a.category.map(|c| c.to_string()),
         quantity: spec.quantity.to_string(),
         ceiling: spec.ceiling.to_string(),
         step: a.step.to_string(),
@@ -227,6 +232,7 @@ pub fn results(a: &Auction, names: Names<'_>) -> ResultsView {
             supplier: s.bidder.0,
             name,
             credit_code,
+            product: s.product.0,
             price: s.price.to_string(),
             receipt_seq: s.receipt.0,
         }
