@@ -21,6 +21,7 @@ function openForm(me) {
         product: Number(data.product), quantity: data.quantity, budget_line: Number(data.budget_line),
         ceiling: data.ceiling, duration_seconds: Number(data.minutes) * 60, disclosure: data.disclosure,
       };
+      if (data.category) body.category = data.category.trim();
       if (data.step.endsWith('%')) body.min_step_percent = data.step.slice(0, -1);
       else body.min_step = data.step;
       try {
@@ -32,6 +33,7 @@ function openForm(me) {
     },
   },
   field('商品编号', 'product', { required: true, inputmode: 'numeric' }),
+  field('按品目竞价（品目编码，可空）', 'category', { placeholder: '如 A02010105' }),
   field('数量', 'quantity', { value: '1' }),
   h('label', {}, '预算指标', h('select', { name: 'budget_line', id: 'auction-line' }), h('span', { class: 'error', 'data-for': 'budget_line' })),
   field('最高限价（单价）', 'ceiling', { required: true, inputmode: 'decimal' }),
@@ -111,13 +113,17 @@ export async function auctionRoom(me, id) {
     }
   };
   const price = h('input', { name: 'price', inputmode: 'decimal', size: 12 });
+  // In an auction over a category each bid names its product of the category (A-1).
+  const product = h('input', { name: 'product', inputmode: 'numeric', size: 8, value: view.product });
   const bidForm = h('form', {
     class: 'inline', id: 'bid-form',
     onsubmit: async (event) => {
       event.preventDefault();
       el.feedback.textContent = '';
       try {
-        const placed = await post(`/auctions/${id}/bids`, { price: price.value.trim() });
+        const bid = { price: price.value.trim() };
+        if (view.category && product.value.trim()) bid.product = Number(product.value.trim());
+        const placed = await post(`/auctions/${id}/bids`, bid);
         showError(bidForm, { message: '' });
         apply(placed.auction);
         el.feedback.textContent = `出价 ${show(placed.bid.price)} 已受理，当前排名第 ${placed.auction.mine.rank}`;
@@ -125,10 +131,11 @@ export async function auctionRoom(me, id) {
         showError(bidForm, failure);
       }
     },
-  }, h('label', {}, '我的报价（单价，元）', price, h('span', { class: 'error', 'data-for': 'price' })),
+  }, view.category ? h('label', {}, `投标商品编号（品目 ${view.category}）`, product, h('span', { class: 'error', 'data-for': 'product' })) : null,
+  h('label', {}, '我的报价（单价，元）', price, h('span', { class: 'error', 'data-for': 'price' })),
   h('button', { type: 'submit' }, '出价'), h('span', { class: 'error', 'data-for': 'form' }));
   mount(h('h1', {}, `网上竞价 ${id} `, el.state),
-    h('p', { class: 'muted' }, `商品 ${view.product} · 数量 ${view.quantity} · 最高限价 ${show(view.ceiling)} · 降价幅度 ${show(view.step)} · 至少 ${view.min_bidders} 家`),
+    h('p', { class: 'muted' }, `${view.category ? `品目 ${view.category}（参考商品 ${view.product}）` : `商品 ${view.product}`} · 数量 ${view.quantity} · 最高限价 ${show(view.ceiling)} · 降价幅度 ${show(view.step)} · 至少 ${view.min_bidders} 家`),
     h('div', { class: 'card stats' },
       h('div', {}, h('span', { class: 'muted' }, '剩余时间'), el.countdown, el.extended),
       h('div', {}, h('span', { class: 'muted' }, '竞价人数'), el.bidders),

@@ -27,6 +27,7 @@ export function mount(...children) {
 const FIELD_OF = {
   quantity_scale: 'quantity', invalid_input: null, budget_short: 'budget_line', above_limit: 'quantity',
   stock_short: 'quantity', above_ceiling: 'price', step_too_small: 'price', not_eligible: null,
+  product_not_in_auction: 'product', above_own_ceiling: 'price',
 };
 
 /** Shows `failure` in the form: under its field when known, else under the form. */
