@@ -329,15 +329,7 @@ fn c4_a_replay_of_challenge_annulment_and_next_award_gives_the_same_state_hash()
     h.answer(h.s.dell, true);
     h.s.market.ok(as_user(h.s.school), Action::AwardNextRanked { deal: h.auction });
     h.at(SEVEN_WORKING_DAYS_LATER.plus_ms(7 * DAY));
-    let mut replayed = Engine::new();
-    let mut out = Vec::new();
-    for (command, at) in h.s.market.commands.clone() {
-        replayed.apply(command, at, &mut out);
-    }
-    assert_eq!(replayed.state_hash(), h.s.market.engine.state_hash());
-    assert_eq!(out, h.s.market.log);
-    let restored = Engine::restore(&h.s.market.engine.snapshot()).expect("restores");
-    assert_eq!(restored.state_hash(), h.s.market.engine.state_hash());
+    assert_replays(&h.s.market);
 }
 
 #[test]
@@ -406,4 +398,19 @@ fn a1_a_category_auction_takes_bids_naming_products_and_awards_across_two_produc
         (s.lenovo, s.desktop, price("4700"))
     );
     assert_eq!(next[0].agreement, Some(s.lenovo_fa));
+    assert_replays(&s.market);
+}
+
+/// Replaying the market's commands gives the same events and the same state hash, and a snapshot
+/// restores it.
+fn assert_replays(market: &Market) {
+    let mut replayed = Engine::new();
+    let mut out = Vec::new();
+    for (command, at) in market.commands.clone() {
+        replayed.apply(command, at, &mut out);
+    }
+    assert_eq!(replayed.state_hash(), market.engine.state_hash());
+    assert_eq!(out, market.log);
+    let restored = Engine::restore(&market.engine.snapshot()).expect("restores");
+    assert_eq!(restored.state_hash(), market.engine.state_hash());
 }
