@@ -415,6 +415,15 @@ pub enum Action {
         /// Days from acceptance to payment.
         days: u32,
     },
+    /// Purchaser: rate an accepted trade, once, within 30 days (E-1).
+    RateTrade {
+        /// The trade.
+        trade: TradeId,
+        /// Delivery, quality and service, 1 to 5 each.
+        marks: crate::evaluation::Marks,
+        /// An optional comment.
+        comment: String,
+    },
 }
 
 impl Action {

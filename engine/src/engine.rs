@@ -244,6 +244,9 @@ impl Engine {
             Action::SubmitProductBid { auction, product, price } => {
                 state.submit_bid(actor, auction, Some(product), price, ctx)
             }
+            Action::RateTrade { trade, marks, comment } => {
+                state.rate_trade(actor, trade, marks, comment, ctx)
+            }
             Action::SetPaymentTerm { agreement, days } => {
                 state.set_payment_term(actor, agreement, days, ctx)
             }
@@ -268,6 +271,16 @@ impl Engine {
     /// A user account.
     pub fn user(&self, id: crate::types::UserId) -> Option<&crate::catalog::UserAccount> {
         self.state.users.get(id)
+    }
+
+    /// A supplier's score over the 12 months to the engine's clock (E-1).
+    pub fn supplier_score(&self, supplier: ParticipantId) -> Option<crate::evaluation::Score> {
+        self.state.score(supplier, self.clock())
+    }
+
+    /// The purchaser's rating of a trade, once given (E-1).
+    pub fn rating(&self, trade: TradeId) -> Option<&crate::evaluation::Rating> {
+        self.state.ratings.get(&trade)
     }
 
     /// The award of an auction or inquiry, and what followed it (C-1 to C-5).

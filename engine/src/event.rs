@@ -250,4 +250,11 @@ pub enum Event {
     },
     /// An agreement's payment term was set (P-6).
     PaymentTermSet { agreement: AgreementId, days: u32 },
+    /// A purchaser rated a trade (E-1).
+    TradeRated {
+        trade: TradeId,
+        supplier: ParticipantId,
+        marks: crate::evaluation::Marks,
+        comment: String,
+    },
 }

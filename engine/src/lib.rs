@@ -38,6 +38,7 @@ pub mod catalog;
 mod command;
 pub mod direct;
 mod engine;
+pub mod evaluation;
 mod event;
 pub mod idempotency;
 pub mod inquiry;

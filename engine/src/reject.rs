@@ -48,6 +48,8 @@ pub enum Entity {
     Award,
     /// A challenge.
     Challenge,
+    /// A rating.
+    Rating,
 }
 
 /// A field of a command that fails its own rule of form.
@@ -101,6 +103,8 @@ pub enum Field {
     Grounds,
     /// A payment term is 1 to 60 days.
     PaymentTerm,
+    /// Marks are 1 to 5 each; a comment at most 500 characters.
+    Marks,
 }
 
 impl Field {
@@ -136,6 +140,7 @@ impl Field {
             Field::Password => "a password must be given as its hash, at most 512 characters",
             Field::Grounds => "grounds, answers and rulings are text of 1 to 2,000 characters",
             Field::PaymentTerm => "a payment term is 1 to 60 days",
+            Field::Marks => "marks are 1 to 5 each, and a comment at most 500 characters of text",
             Field::Calendar => {
                 "calendar dates must lie in the year given, and the notice period is at most 60 working days"
             }
@@ -336,6 +341,13 @@ pub enum Reason {
     NoNextRanked,
     /// the product is not the auction's, nor of its category.
     ProductNotInAuction,
+    /// E-1: a trade is rated once its delivery has been accepted.
+    NotYetAccepted,
+    /// E-1: the 30 days to rate the trade have passed.
+    RatingWindowOver {
+        /// When they ended.
+        ended: Timestamp,
+    },
 }
 
 impl Reason {
@@ -389,6 +401,7 @@ impl Reason {
             Reason::ComplaintPeriodOver { .. } | Reason::NoComplaintPending => "C-3",
             Reason::AwardStep { .. } | Reason::NoNextRanked => "C-4",
             Reason::ProductNotInAuction => "A-1",
+            Reason::NotYetAccepted | Reason::RatingWindowOver { .. } => "E-1",
         }
     }
 
@@ -440,6 +453,8 @@ impl Reason {
             Reason::AwardStep { .. } => "award_state",
             Reason::NoNextRanked => "no_next_ranked",
             Reason::ProductNotInAuction => "product_not_in_auction",
+            Reason::NotYetAccepted => "not_yet_accepted",
+            Reason::RatingWindowOver { .. } => "rating_window_over",
         }
     }
 }
@@ -568,6 +583,12 @@ impl fmt::Display for Reason {
             ),
             Reason::ProductNotInAuction => {
                 f.write_str("the product is not the auction's, nor of the category it is held for")
+            }
+            Reason::NotYetAccepted => {
+                f.write_str("a trade is rated once its delivery has been accepted")
+            }
+            Reason::RatingWindowOver { ended } => {
+                write!(f, "the 30 days to rate this trade ended at {}", ended.0)
             }
         }
     }

@@ -58,6 +58,8 @@ pub(crate) struct State {
     pub awards: BTreeMap<DealId, Award>,
     /// Timers of awards, challenges and payments, beside the deals' deadlines.
     pub timers: BTreeSet<Timer>,
+    /// Purchasers' ratings of trades (E-1).
+    pub ratings: BTreeMap<crate::types::TradeId, crate::evaluation::Rating>,
 }
 
 impl State {

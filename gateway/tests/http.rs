@@ -1247,3 +1247,58 @@ async fn a_rotation_hands_three_orders_to_three_suppliers_in_turn() {
     assert_eq!(list["items"][0]["up_next"]["id"], order[0]);
     app.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e1_a_purchaser_rates_an_accepted_trade_once_and_the_score_shows_beside_the_offers() {
+    let app = app().await;
+    let token = app.token(app.purchaser());
+    let order = app.order_body(&token).await;
+    let product = order["product"].clone();
+    let (status, placed) = app.call("POST", "/api/v1/orders", Some(&token), Some(order)).await;
+    assert_eq!(status, StatusCode::CREATED, "{placed}");
+    let trade = placed["trades"][0]["id"].as_str().expect("trade").to_string();
+    let seller =
+        app.token(ParticipantId(placed["trades"][0]["supplier"].as_u64().expect("supplier")));
+    let rating =
+        json!({ "trade": trade, "delivery": 5, "quality": 4, "service": 4, "comment": "按时送达" });
+    let (status, early) =
+        app.call("POST", "/api/v1/ratings", Some(&token), Some(rating.clone())).await;
+    assert_eq!(
+        (status, early["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_yet_accepted"))
+    );
+    let (status, _) =
+        app.call("POST", &format!("/api/v1/trades/{trade}/deliver"), Some(&seller), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) =
+        app.call("POST", &format!("/api/v1/trades/{trade}/accept"), Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, rated) =
+        app.call("POST", "/api/v1/ratings", Some(&token), Some(rating.clone())).await;
+    assert_eq!(status, StatusCode::CREATED, "{rated}");
+    assert_eq!(rated["supplier_score"], "4.33");
+    let (status, again) = app.call("POST", "/api/v1/ratings", Some(&token), Some(rating)).await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_exists"))
+    );
+    let seq = rated["seq"].as_u64().expect("seq");
+    let (_, offers) = app
+        .call(
+            "GET",
+            &format!("/api/v1/catalog/products/{product}/offers?min_seq={seq}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let supplier = placed["trades"][0]["supplier"].clone();
+    let offer = offers["offers"]
+        .as_array()
+        .expect("offers")
+        .iter()
+        .find(|o| o["supplier"] == supplier)
+        .expect("the supplier's offer")
+        .clone();
+    assert_eq!(offer["supplier_score"], "4.33", "{offer}");
+    app.runtime.shutdown().await.expect("shutdown");
+}

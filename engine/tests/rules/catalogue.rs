@@ -120,6 +120,8 @@ fn every_reason() -> Vec<Reason> {
         Reason::AwardStep { state: AwardState::Final },
         Reason::NoNextRanked,
         Reason::ProductNotInAuction,
+        Reason::NotYetAccepted,
+        Reason::RatingWindowOver { ended: Timestamp(0) },
     ];
     for reason in &reasons {
         match reason {
@@ -168,7 +170,9 @@ fn every_reason() -> Vec<Reason> {
             | Reason::NoComplaintPending
             | Reason::AwardStep { .. }
             | Reason::NoNextRanked
-            | Reason::ProductNotInAuction => {}
+            | Reason::ProductNotInAuction
+            | Reason::NotYetAccepted
+            | Reason::RatingWindowOver { .. } => {}
         }
     }
     reasons

@@ -7,6 +7,7 @@ mod awards;
 mod budget;
 mod catalogue;
 mod direct;
+mod evaluation;
 mod idempotency;
 mod inquiries;
 mod market;

@@ -280,3 +280,85 @@ pub async fn settle(
         }
     }
 }
+
+/// Body of `POST /api/v1/ratings`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateTrade {
+    /// The trade, such as `T1234-0`.
+    trade: String,
+    /// On time and as ordered, 1 to 5.
+    delivery: u8,
+    /// The goods or service, 1 to 5.
+    quality: u8,
+    /// After-sales service, 1 to 5.
+    service: u8,
+    /// An optional comment, at most 500 characters.
+    #[serde(default)]
+    comment: String,
+}
+
+/// A rating given, and the supplier's score now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Rated {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trade: Option<String>,
+    /// The supplier's mean mark over the last 12 months, such as `4.67`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier_score: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    already_applied: Option<u64>,
+}
+
+/// `POST /api/v1/ratings`: the purchaser rates an accepted trade, once, within 30 days (E-1).
+#[utoipa::path(post, path = "/api/v1/ratings", request_body = RateTrade, tag = "trades",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key answer with the first result")),
+    responses((status = 201, description = "Rated", body = Rated),
+              (status = 409, description = "Already rated"),
+              (status = 422, description = "Not accepted yet, or the 30 days have passed (E-1)")))]
+pub async fn rate(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(body): Body<RateTrade>,
+) -> Result<(StatusCode, Json<Rated>), ApiError> {
+    session.require(&[ParticipantKind::Purchaser])?;
+    let trade = parse_trade(&body.trade)
+        .ok_or_else(|| ApiError::invalid("a trade id looks like T1234-0"))?;
+    let marks = engine::evaluation::Marks {
+        delivery: body.delivery,
+        quality: body.quality,
+        service: body.service,
+    };
+    let action = Action::RateTrade { trade, marks, comment: body.comment };
+    match submit(&state, &session, &headers, action).await? {
+        Done::Retried { original } => Ok((
+            StatusCode::OK,
+            Json(Rated {
+                trade: None,
+                supplier_score: None,
+                seq: None,
+                already_applied: Some(original.0),
+            }),
+        )),
+        Done::Applied { seq, events } => {
+            let supplier = events.iter().find_map(|e| match &e.event {
+                Event::TradeRated { supplier, .. } => Some(*supplier),
+                _ => None,
+            });
+            read_after(&state, Some(seq.0)).await?;
+            let (score, _) = state
+                .replica
+                .read(|e| supplier.and_then(|s| e.supplier_score(s)).map(crate::views::score_text));
+            let rated = Rated {
+                trade: Some(trade.to_string()),
+                supplier_score: score,
+                seq: Some(seq.0),
+                already_applied: None,
+            };
+            Ok((StatusCode::CREATED, Json(rated)))
+        }
+    }
+}

@@ -68,6 +68,8 @@ pub struct OfferView {
     since_seq: u64,
     /// True when it can fill the caller's orders now (D-2).
     eligible: bool,
+    /// The supplier's mean mark over the last 12 months, such as `4.67`, once rated (E-1).
+    supplier_score: Option<String>,
 }
 
 /// A product and its live offers, best first.
@@ -211,6 +213,7 @@ pub async fn offers(
                     stock: a.stock.map(|s| s.to_string()),
                     since_seq: key.since.0,
                     eligible: eligible(engine, a, key.price, region.as_ref(), now),
+                    supplier_score: engine.supplier_score(a.supplier).map(crate::views::score_text),
                 })
                 .collect::<Vec<_>>(),
         ))

@@ -119,6 +119,7 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(deals::place_order))
         .routes(routes!(deals::trades))
         .routes(routes!(deals::settle))
+        .routes(routes!(deals::rate))
         .routes(routes!(auctions::open, auctions::list))
         .routes(routes!(auctions::get))
         .routes(routes!(auctions::results))

@@ -26,6 +26,11 @@ pub struct Viewer {
     pub region: Option<RegionChain>,
 }
 
+/// A supplier's 12-month score (E-1) as text: the mean mark to two decimals, such as `4.67`.
+pub fn score_text(score: engine::evaluation::Score) -> String {
+    format!("{}.{:02}", score.hundredths / 100, score.hundredths % 100)
+}
+
 /// The name and credit code of a participant, for the published results.
 pub type Names<'a> = &'a dyn Fn(ParticipantId) -> Option<(String, String)>;
 
