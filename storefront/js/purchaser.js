@@ -54,7 +54,7 @@ export async function product(me, id) {
   const best = () => ladderOffers.find((o) => o.eligible);
   let ladderOffers = offers;
   const drawLadder = () => ladder.replaceChildren(...ladderOffers.map((o, i) => h('tr', { class: o.eligible ? null : 'muted' },
-    h('td', {}, i + 1), h('td', {}, o.supplier_name), h('td', { class: 'num' }, show(o.price)),
+    h('td', {}, i + 1), h('td', {}, o.supplier_name, o.supplier_score ? h('span', { class: 'muted', title: '近 12 个月考核评价均分' }, ` ★${o.supplier_score}`) : null), h('td', { class: 'num' }, show(o.price)),
     h('td', { class: 'num' }, show(o.ceiling)), h('td', { class: 'num' }, o.stock ?? '不限'),
     h('td', {}, o.eligible ? '可订购' : '本地区不可用'))));
   drawLadder();
@@ -129,13 +129,34 @@ export async function orders(me, arg) {
       h('td', {}, STATE_NAMES[t.state] ?? t.state),
       h('td', {},
         t.state === 'delivered' ? h('button', { onclick: () => step(t.id, 'accept') }, '验收') : null,
-        t.state === 'accepted' ? h('button', { onclick: () => step(t.id, 'pay') }, '支付') : null)));
+        t.state === 'accepted' ? h('button', { onclick: () => step(t.id, 'pay') }, '支付') : null,
+        t.state === 'accepted' || t.state === 'paid' ? ratingForm(t) : null)));
     card.replaceChildren(
       h('table', {}, h('thead', {}, h('tr', {}, ['成交号', '时间', '方式', '数量', '单价', '金额', '状态', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
       pager(list, (p) => { page = p; draw(); }));
   };
   await draw();
   await follow(`orders:${me.participant}`, (message) => draw(message.seq));
+}
+
+/** E-1: rate an accepted trade once, within 30 days: delivery, quality, service, 1 to 5 each. */
+function ratingForm(t) {
+  const mark = (name, label) => h('label', {}, label, h('select', { name }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, n))));
+  const form = h('form', {
+    class: 'inline rating',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const data = Object.fromEntries(new FormData(form));
+      try {
+        const rated = await post('/ratings', { trade: t.id, delivery: Number(data.delivery), quality: Number(data.quality), service: Number(data.service) });
+        form.replaceChildren(h('span', { class: 'ok' }, `已评价（供应商均分 ${rated.supplier_score}）`));
+      } catch (failure) {
+        showError(form, failure);
+      }
+    },
+  }, mark('delivery', '履约'), mark('quality', '质量'), mark('service', '服务'), h('button', { type: 'submit' }, '评价'),
+  h('span', { class: 'error', 'data-for': 'form' }));
+  return form;
 }
 
 export async function budgets(me) {
