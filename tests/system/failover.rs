@@ -92,15 +92,20 @@ impl Market {
 }
 
 impl Process {
-    /// Waits until the node answers `/ready` with 200.
+    /// Waits until the node answers `/ready` with 200; if it never does, fails with the end of
+    /// its log, which says why.
     async fn ready(&self, client: &HttpClient) {
-        let what = format!("{} becoming ready (log {})", self.base, self.log.display());
-        within(Duration::from_secs(180), &what, async {
+        let waiting = async {
             while status(client, &format!("{}/ready", self.base)).await != Some(200) {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-        })
-        .await;
+        };
+        if tokio::time::timeout(Duration::from_secs(180), waiting).await.is_err() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: String =
+                log.chars().rev().take(4000).collect::<Vec<_>>().into_iter().rev().collect();
+            panic!("{} did not become ready within 180 s; its log ends:\n{tail}", self.base);
+        }
     }
 
     /// Waits until the node's log says `words`.
