@@ -336,6 +336,11 @@ async fn serve(
             let socket = std::net::TcpListener::bind(listen)
                 .with_context(|| format!("listening on {listen}"))?;
             socket.set_nonblocking(true)?;
+            // Said at once, so that whoever started it on port 0 learns where it answers.
+            eprintln!(
+                "Listening at http://{}/ (standing by until this node owns the market)",
+                socket.local_addr()?
+            );
             let standing = tokio::net::TcpListener::from_std(socket.try_clone()?)?;
             let (owned, until) = tokio::sync::oneshot::channel::<()>();
             let task = tokio::spawn(crate::http::standby::serve(standing, waiting, async {

@@ -39,18 +39,15 @@ impl Market {
         Self { nats, name: market_name(), db, dir }
     }
 
-    /// Starts `gateway <role>` with a data folder of its own.
+    /// Starts `gateway <role>` with a data folder of its own, on a port the node picks itself
+    /// (a port picked here and let go could be taken by a test beside it before the node binds
+    /// it), read back from its log.
     fn spawn(&self, role: &str, node: &str, env: &[(&str, &str)]) -> Process {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("port")
-            .local_addr()
-            .expect("addr")
-            .port();
         let log = self.dir.path().join(format!("{node}.log"));
         let mut command = Command::new(node_binary());
         command
             .args(["--data-dir", self.path(node).to_str().expect("utf-8")])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--listen", "127.0.0.1:0"])
             .arg(role)
             .env("NATS_URL", self.nats.url())
             .env("APP_MARKET", &self.name)
@@ -69,8 +66,9 @@ impl Market {
         for (key, value) in env {
             command.env(key, value);
         }
-        let child = command.spawn().expect("the node starts");
-        Process { child, base: format!("http://127.0.0.1:{port}"), log }
+        let mut child = command.spawn().expect("the node starts");
+        let base = address_in(&log, &mut child);
+        Process { child, base, log }
     }
 
     /// An owner serving the demo province, and a standby following it warm.
@@ -88,6 +86,27 @@ impl Market {
 
     async fn finish(self) {
         self.db.drop_now().await;
+    }
+}
+
+/// The address a node started on port 0 says it listens at, as soon as it says so (a guard of 180
+/// s against a node that never does; a node that exits first fails the test with its log).
+fn address_in(log: &std::path::Path, child: &mut Child) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(at) = text.find(" at http://") {
+            let rest = &text[at + " at ".len()..];
+            let end = rest.find('/').and_then(|i| rest[i + 2..].find('/').map(|j| i + 2 + j));
+            if let Some(end) = end {
+                return rest[..end].to_string();
+            }
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the node exited ({status}) before listening; its log:\n{text}");
+        }
+        assert!(started.elapsed() < Duration::from_secs(180), "the node never listened:\n{text}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
