@@ -37,9 +37,17 @@ impl State {
         if !self.offered_in(a, product) {
             return Err(Reason::ProductNotInAuction);
         }
-        if !self.may_bid(bidder, &a.spec.eligibility, product, &a.region, ctx.now) {
-            return Err(Reason::NotEligible);
-        }
+        // Eligible as a holder through this agreement, whose ceiling then holds the bid, or
+        // as one invited: one look-up serves both.
+        let own_ceiling = match &a.spec.eligibility {
+            Eligibility::AgreementHolders => Some(
+                self.holder_agreement(bidder, product, &a.region, ctx.now)
+                    .ok_or(Reason::NotEligible)?
+                    .ceiling,
+            ),
+            Eligibility::Invited(list) if list.binary_search(&bidder).is_ok() => None,
+            Eligibility::Invited(_) => return Err(Reason::NotEligible),
+        };
         if a.standings.iter().any(|s| s.bidder != bidder && self.affiliated(s.bidder, bidder)) {
             return Err(Reason::AffiliateBidding);
         }
@@ -50,11 +58,8 @@ impl State {
             return Err(Reason::BidAboveCeiling { ceiling: a.spec.ceiling });
         }
         // a holder bids within its own agreement's current ceiling too.
-        if a.spec.eligibility == Eligibility::AgreementHolders
-            && let Some(own) = self.holder_agreement(bidder, product, &a.region, ctx.now)
-            && price > own.ceiling
-        {
-            return Err(Reason::BidAboveOwnCeiling { ceiling: own.ceiling });
+        if let Some(ceiling) = own_ceiling.filter(|c| price > *c) {
+            return Err(Reason::BidAboveOwnCeiling { ceiling });
         }
         let own = a.standings.iter().position(|s| s.bidder == bidder);
         let mut to_beat = own.map(|i| a.standings[i].price);
