@@ -101,3 +101,38 @@ async fn a_second_node_on_the_same_data_folder_refuses_to_start() {
     assert!(format!("{error:#}").contains("another process owns"), "{error:#}");
     node.shutdown().await.expect("shutdown");
 }
+
+/// A previous owner paused in the middle of a batch holds the persister's offset row locked: a
+/// node opening the same database does not wait for it, and PostgreSQL ends the paused session
+/// once it has sat idle in its transaction past the limit the marketplace sets on its sessions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_held_open_by_a_paused_node_keeps_no_other_node_from_opening_the_database() {
+    let db = fresh_database().await;
+    let first = gateway::persist::Database::connect(&db.url).await.expect("first node");
+    let gateway::persist::Database::Postgres(pool) = &first else { panic!("PostgreSQL expected") };
+    let mut paused = pool.begin().await.expect("begin");
+    let sql = "SELECT seq FROM journal_offsets WHERE consumer = 'persister' FOR UPDATE";
+    let _: i64 = sqlx::query_scalar(sql).fetch_one(&mut *paused).await.expect("lock");
+    sqlx::query("UPDATE journal_offsets SET seq = seq WHERE consumer = 'persister'")
+        .execute(&mut *paused)
+        .await
+        .expect("update");
+    // The guard is far beyond a connection's few milliseconds, far below the session limit.
+    let second = within(
+        Duration::from_secs(30),
+        "opening the database beside a paused batch",
+        gateway::persist::Database::connect(&db.url),
+    )
+    .await
+    .expect("second node");
+    let gateway::persist::Database::Postgres(other) = &second else { panic!("PostgreSQL") };
+    let limit: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(other)
+        .await
+        .expect("show");
+    assert_eq!(limit, "1min", "a paused node's locks are let go within a minute");
+    drop(paused);
+    second.close().await;
+    first.close().await;
+    db.drop_now().await;
+}

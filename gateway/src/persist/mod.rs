@@ -92,6 +92,10 @@ impl Database {
                     .with_context(|| format!("making the schema {schema}"))?;
                 options = options.options([("search_path", schema)]);
             }
+            // A session left idle inside a transaction for a minute is ended by the server: a
+            // node paused mid-batch (SIGSTOP, a frozen VM) would otherwise hold the persister's
+            // offset row, and with it the next owner's persister, for as long as it stays paused.
+            options = options.options([("idle_in_transaction_session_timeout", "60s")]);
             // A pool that waits 30 s for a connection (the default) makes every caller hang through
             // an outage; five seconds tells the persister and reconciliation soon enough.
             let pool = PgPoolOptions::new()
@@ -124,16 +128,25 @@ impl Database {
         Ok(db)
     }
 
+    /// Makes the consumer's offset row when it is missing. Read first, and inserted only when
+    /// absent: an `INSERT ... ON CONFLICT` on the existing row waits for any transaction updating
+    /// it, and a previous owner paused in the middle of a batch (SIGSTOP, a VM frozen) holds that
+    /// row until PostgreSQL ends its session; a node taking over must not wait on it to serve.
     async fn ensure_offset(&self, consumer: &str) -> anyhow::Result<()> {
-        let sql =
+        let insert =
             "INSERT INTO journal_offsets (consumer, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING";
         match self {
-            Database::Postgres(pool) => sqlx::query(sql).bind(consumer).execute(pool).await?,
-            Database::Sqlite(pool) => {
-                sqlx::query(sql).bind(consumer).execute(pool).await?;
-                return Ok(());
+            Database::Postgres(pool) => {
+                let found: Option<i64> =
+                    sqlx::query_scalar(OFFSET_SQL).bind(consumer).fetch_optional(pool).await?;
+                if found.is_none() {
+                    sqlx::query(insert).bind(consumer).execute(pool).await?;
+                }
             }
-        };
+            Database::Sqlite(pool) => {
+                sqlx::query(insert).bind(consumer).execute(pool).await?;
+            }
+        }
         Ok(())
     }
 
