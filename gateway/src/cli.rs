@@ -112,6 +112,19 @@ enum Command {
     },
     /// Reconciles budgets as of the persister's watermark: engine, ledger and database side by side.
     Reconcile,
+    /// Writes every published OCDS release (or, with `--records`, every record) as JSON Lines,
+    /// from the database, to `--out` or standard output.
+    ExportOcds {
+        /// Records (linked releases and the compiled release) instead of releases.
+        #[arg(long)]
+        records: bool,
+        /// The file to write; standard output when not given.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Where the releases are served, for the records' links.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        base_url: String,
+    },
     /// Registers an operator with an account and a one-time password, printed once: how a
     /// production marketplace (`run --no-demo`) gets its first operator. Run with the node stopped.
     Operator {
@@ -239,6 +252,28 @@ async fn async_main() -> anyhow::Result<()> {
             println!("operator account {} created", created.login);
             println!("one-time password (shown once; it must be replaced at the first login):");
             println!("{}", created.password);
+            Ok(())
+        }
+        Command::ExportOcds { records, out, base_url } => {
+            let db = crate::persist::Database::connect_in(
+                &settings.database_url(),
+                settings.schema().as_deref(),
+            )
+            .await?;
+            let mut sink: Box<dyn std::io::Write> = match &out {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .with_context(|| format!("creating {}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let written = if records {
+                crate::publish::export::records(&db, base_url.trim_end_matches('/'), &mut sink).await?
+            } else {
+                crate::publish::export::releases(&db, &mut sink).await?
+            };
+            sink.flush()?;
+            eprintln!("{written} {} written", if records { "records" } else { "releases" });
             Ok(())
         }
         Command::Reconcile => {

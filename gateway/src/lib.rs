@@ -41,6 +41,7 @@ pub mod journal;
 pub mod metrics;
 pub mod node;
 pub mod persist;
+pub mod publish;
 pub mod prices;
 pub mod read;
 pub mod reconcile;

@@ -102,6 +102,8 @@ pub struct Node {
     pub db: Database,
     /// The persister.
     pub persister: Persister,
+    /// The publisher of notices and OCDS releases.
+    pub publisher: crate::publish::publisher::Publisher,
     /// The read replica.
     pub replica: crate::read::Replica,
     /// The live feed hub.
@@ -235,11 +237,17 @@ impl Node {
             clock.clone(),
             sealer.clone(),
         );
-        let persister = Persister::start(
+        let marks = crate::journal::marks::Marks::new(
+            runtime.consumers_passed(),
+            &[crate::persist::PERSISTER, crate::publish::PUBLISHER],
+        );
+        let persister =
+            Persister::start(db.clone(), journal.clone(), runtime.durable(), marks.clone());
+        let publisher = crate::publish::publisher::Publisher::start(
             db.clone(),
             journal.clone(),
             runtime.durable(),
-            runtime.consumers_passed(),
+            marks,
         );
         let security = crate::audit::SecurityLog::start(crate::audit::Store::Database(db.clone()));
         let mut shared_bus = None;
@@ -266,6 +274,7 @@ impl Node {
             runtime,
             db,
             persister,
+            publisher,
             replica,
             hub,
             storage,
@@ -474,6 +483,11 @@ impl Node {
     /// Waits until the database holds everything durable now.
     pub async fn persisted(&self) {
         self.persister.caught_up(self.durable()).await;
+    }
+
+    /// Waits until everything durable now is published.
+    pub async fn published(&self) {
+        self.publisher.caught_up(self.durable()).await;
     }
 
     /// Stops the engine task (with a final snapshot) and the persister, once it has caught up.

@@ -22,6 +22,7 @@
 //! - `rotations`: rotation of agreement suppliers for services.
 //! - `books`: budgets and reconciliation.
 //! - `prices`: candles, reference prices and alerts.
+//! - `public`: notices and OCDS releases and records, without login (O-1, O-2).
 //! - `reference`, `directory`: reference data written by the operator, and read back.
 //! - `system`: health, readiness, the caller.
 //! - `storefront`: the browser storefront's static files, compiled in.
@@ -42,6 +43,7 @@ mod market;
 mod negotiations;
 pub mod openapi;
 mod prices;
+mod public;
 mod reference;
 mod rotations;
 mod security;
@@ -52,6 +54,7 @@ mod system;
 mod terms;
 
 pub use accounts::{hash as hash_password, one_time_password};
+pub use public::record_of as public_record;
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
 pub use state::{AppState, Books};
 
@@ -172,6 +175,14 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(prices::alerts))
         .routes(routes!(live::ticket))
         .routes(routes!(live::connect))
+        .routes(routes!(public::notices))
+        .routes(routes!(public::notice))
+        .routes(routes!(public::atom))
+        .routes(routes!(public::direct_orders))
+        .routes(routes!(public::releases))
+        .routes(routes!(public::releases_of))
+        .routes(routes!(public::record))
+        .routes(routes!(public::records))
 }
 
 /// The span over one request, naming its id, method and path, so each log line of the request

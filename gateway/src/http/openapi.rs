@@ -30,7 +30,7 @@ use crate::error::{ErrorBody, ErrorDetail};
 pub struct ApiDoc;
 
 /// Operations anyone may call, without a session.
-const PUBLIC: [&str; 7] = [
+const PUBLIC: [&str; 15] = [
     "/health",
     "/ready",
     "/metrics",
@@ -38,6 +38,14 @@ const PUBLIC: [&str; 7] = [
     "/api/v1/logout",
     "/api/v1/about",
     "/api/v1/ws",
+    "/api/v1/public/notices",
+    "/api/v1/public/notices/{id}",
+    "/api/v1/public/notices.atom",
+    "/api/v1/public/direct-orders",
+    "/api/v1/ocds/releases",
+    "/api/v1/ocds/releases/{ocid}",
+    "/api/v1/ocds/records",
+    "/api/v1/ocds/records/{ocid}",
 ];
 
 #[derive(Debug)]

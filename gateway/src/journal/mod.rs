@@ -19,6 +19,7 @@
 pub mod access;
 pub mod cursor;
 mod file;
+pub mod marks;
 pub mod reader;
 pub mod record;
 pub mod recovery;

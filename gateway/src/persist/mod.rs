@@ -125,6 +125,7 @@ impl Database {
             Database::Sqlite(pool)
         };
         db.ensure_offset(PERSISTER).await?;
+        db.ensure_offset(crate::publish::PUBLISHER).await?;
         Ok(db)
     }
 

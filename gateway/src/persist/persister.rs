@@ -9,7 +9,6 @@
 //! on a quiet market.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use engine::types::Seq;
@@ -19,6 +18,7 @@ use tokio::task::JoinHandle;
 use super::rows::RowBatch;
 use super::{Database, PERSISTER};
 use crate::journal::access::{JournalAccess, Reader};
+use crate::journal::marks::Marks;
 
 /// Records per database transaction.
 pub const BATCH_RECORDS: usize = 2_000;
@@ -102,7 +102,7 @@ impl Persister {
         db: Database,
         journal: JournalAccess,
         durable: watch::Receiver<Seq>,
-        passed: Arc<AtomicU64>,
+        passed: Marks,
     ) -> Self {
         let (persisted_tx, persisted) = watch::channel(Seq(0));
         let (stop, stop_rx) = watch::channel(false);
@@ -139,14 +139,14 @@ impl Persister {
 struct Follower {
     db: Database,
     journal: JournalAccess,
-    passed: Arc<AtomicU64>,
+    passed: Marks,
     persisted: watch::Sender<Seq>,
     status: PersisterStatus,
 }
 
 impl Follower {
     fn committed(&self, offset: Seq) {
-        self.passed.store(offset.0, Ordering::Release);
+        self.passed.report(PERSISTER, offset);
         self.persisted.send_replace(offset);
     }
 
@@ -245,7 +245,7 @@ impl Follower {
 
 /// Exponential backoff between 50 ms and 5 s, cut short by a stop.
 #[derive(Debug)]
-struct Backoff(Duration);
+pub(crate) struct Backoff(Duration);
 
 impl Default for Backoff {
     fn default() -> Self {
@@ -255,7 +255,7 @@ impl Default for Backoff {
 
 impl Backoff {
     /// Waits; true when asked to stop meanwhile.
-    async fn wait(&mut self, stop: &mut watch::Receiver<bool>) -> bool {
+    pub(crate) async fn wait(&mut self, stop: &mut watch::Receiver<bool>) -> bool {
         let delay = self.0;
         self.0 = (self.0 * 2).min(Duration::from_secs(5));
         tokio::select! {

@@ -218,7 +218,8 @@ pub fn view(
     }
 }
 
-fn challenge_view(c: &Challenge, name: String) -> ChallengeView {
+/// A challenge as shown: to its parties at once, to everyone once the deal has ended (C-5).
+pub fn challenge_view(c: &Challenge, name: String) -> ChallengeView {
     let ms = |t: Option<engine::types::Timestamp>| t.map(|t| t.ms());
     ChallengeView {
         challenger: c.challenger.0,
