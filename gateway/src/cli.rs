@@ -268,7 +268,8 @@ async fn async_main() -> anyhow::Result<()> {
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
             let written = if records {
-                crate::publish::export::records(&db, base_url.trim_end_matches('/'), &mut sink).await?
+                crate::publish::export::records(&db, base_url.trim_end_matches('/'), &mut sink)
+                    .await?
             } else {
                 crate::publish::export::releases(&db, &mut sink).await?
             };

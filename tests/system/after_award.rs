@@ -17,16 +17,16 @@ use crate::helpers::*;
 const DAY: i64 = 86_400_000;
 
 /// A node on its embedded database with the engine's clock set by hand, served over HTTP.
-struct Court {
-    node: Node,
-    base: String,
-    http: HttpClient,
-    clock: ManualClock,
+pub struct Court {
+    pub node: Node,
+    pub base: String,
+    pub http: HttpClient,
+    pub clock: ManualClock,
     _dir: tempfile::TempDir,
 }
 
 impl Court {
-    async fn open() -> Self {
+    pub async fn open() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let clock = ManualClock::at(SystemClock.now());
         let (node, _) =
@@ -42,7 +42,7 @@ impl Court {
         self.node.tokens.issue(actor.user, actor.participant).0
     }
 
-    async fn call(
+    pub async fn call(
         &self,
         who: ParticipantId,
         method: &str,
@@ -53,14 +53,20 @@ impl Court {
         call(&self.http, method, &format!("{}{path}", self.base), Some(&token), body).await
     }
 
-    async fn ok(&self, who: ParticipantId, method: &str, path: &str, body: Option<Value>) -> Value {
+    pub async fn ok(
+        &self,
+        who: ParticipantId,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let (status, reply) = self.call(who, method, path, body).await;
         assert!((200..300).contains(&status), "{method} {path}: {status} {reply}");
         reply
     }
 
     /// Waits until `deal` has an award in `state`, read by `who`.
-    async fn award(&self, who: ParticipantId, deal: u64, state: &str) -> Value {
+    pub async fn award(&self, who: ParticipantId, deal: u64, state: &str) -> Value {
         within(Duration::from_secs(60), "the award's next state", async {
             loop {
                 let (status, view) =
@@ -74,7 +80,7 @@ impl Court {
         .await
     }
 
-    fn operator(&self) -> ParticipantId {
+    pub fn operator(&self) -> ParticipantId {
         self.node
             .replica
             .read(|e| {

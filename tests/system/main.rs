@@ -16,4 +16,5 @@ mod outage;
 mod persistence;
 mod prices_restart;
 mod production;
+mod publication;
 mod security_log;

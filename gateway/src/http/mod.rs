@@ -54,8 +54,8 @@ mod system;
 mod terms;
 
 pub use accounts::{hash as hash_password, one_time_password};
-pub use public::record_of as public_record;
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
+pub use public::record_of as public_record;
 pub use state::{AppState, Books};
 
 use std::time::Duration;

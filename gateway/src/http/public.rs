@@ -28,11 +28,14 @@ const READ_WITHIN: Duration = Duration::from_secs(5);
 const PUBLISHER_NAME: &str = "政府采购网上商城";
 
 /// The bid extension, whose `bids` every release with bids uses.
-const BID_EXTENSION: &str =
-    "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json";
+const BID_EXTENSION: &str = "https://raw.githubusercontent.com/open-contracting-extensions/ocds_bid_extension/v1.1.5/extension.json";
 
 fn db(state: &AppState) -> Result<&Database, ApiError> {
-    state.books.as_ref().map(|b| &b.db).ok_or_else(|| ApiError::not_found("publication on this node"))
+    state
+        .books
+        .as_ref()
+        .map(|b| &b.db)
+        .ok_or_else(|| ApiError::not_found("publication on this node"))
 }
 
 fn unavailable(e: &anyhow::Error) -> ApiError {
@@ -97,7 +100,9 @@ impl NoticeSearch {
         let category = match &self.category {
             Some(c) => Some(
                 c.parse::<CategoryCode>()
-                    .map_err(|_| ApiError::invalid("category must be a catalogue code such as A02"))?
+                    .map_err(|_| {
+                        ApiError::invalid("category must be a catalogue code such as A02")
+                    })?
                     .to_string(),
             ),
             None => None,
@@ -127,7 +132,10 @@ impl NoticeSearch {
             None => None,
         };
         let to_ms = match &self.to {
-            Some(d) => Some(Timestamp::shanghai_midnight(day(d, "to")?.next_day().unwrap_or(time::Date::MAX)).ms()),
+            Some(d) => Some(
+                Timestamp::shanghai_midnight(day(d, "to")?.next_day().unwrap_or(time::Date::MAX))
+                    .ms(),
+            ),
             None => None,
         };
         let text = match &self.q {
@@ -265,11 +273,8 @@ pub async fn direct_orders(
     let rows = read(db(&state)?.notices(&query)).await?;
     let next_offset =
         (i64::try_from(rows.len()).unwrap_or(0) == query.limit).then(|| query.offset + query.limit);
-    let orders = rows
-        .iter()
-        .rev()
-        .map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null))
-        .collect();
+    let orders =
+        rows.iter().rev().map(|r| serde_json::from_str(&r.body).unwrap_or(Value::Null)).collect();
     Ok(Json(DailyList { date: q.date, orders, next_offset }))
 }
 
@@ -291,7 +296,10 @@ pub async fn atom(
     xml.push_str(&format!("  <id>urn:{OCID_PREFIX}:notices</id>\n"));
     xml.push_str(&format!("  <title>{}</title>\n", escape(&format!("{PUBLISHER_NAME} 采购公告"))));
     xml.push_str(&format!("  <updated>{}</updated>\n", iso(Timestamp(updated))));
-    xml.push_str(&format!("  <link rel=\"alternate\" href=\"{}\"/>\n", escape(&format!("{base}/#/public"))));
+    xml.push_str(&format!(
+        "  <link rel=\"alternate\" href=\"{}\"/>\n",
+        escape(&format!("{base}/#/public"))
+    ));
     xml.push_str(&format!("  <author><name>{}</name></author>\n", escape(PUBLISHER_NAME)));
     for row in &rows {
         let kind = NoticeKind::parse(&row.kind).map_or("公告", NoticeKind::title);
@@ -299,12 +307,19 @@ pub async fn atom(
         xml.push_str(&format!("    <id>urn:{OCID_PREFIX}:notice:{}</id>\n", escape(&row.id)));
         xml.push_str(&format!("    <title>{}</title>\n", escape(&row.title)));
         xml.push_str(&format!("    <updated>{}</updated>\n", iso(Timestamp(row.published_ms))));
-        xml.push_str(&format!("    <category term=\"{}\" label=\"{}\"/>\n", escape(&row.kind), escape(kind)));
+        xml.push_str(&format!(
+            "    <category term=\"{}\" label=\"{}\"/>\n",
+            escape(&row.kind),
+            escape(kind)
+        ));
         xml.push_str(&format!(
             "    <link rel=\"alternate\" href=\"{}\"/>\n",
             escape(&format!("{base}/#/public/notice/{}", row.id))
         ));
-        xml.push_str(&format!("    <summary>{}</summary>\n", escape(&format!("{kind}：{}", row.title))));
+        xml.push_str(&format!(
+            "    <summary>{}</summary>\n",
+            escape(&format!("{kind}：{}", row.title))
+        ));
         xml.push_str("  </entry>\n");
     }
     xml.push_str("</feed>\n");
@@ -405,7 +420,8 @@ pub async fn releases(
     let newest = rows.iter().map(|r| r.date_ms).max().unwrap_or(0);
     let mut package = package(format!("{base}/api/v1/ocds/releases"), newest);
     if let (Some(last), true) = (rows.last(), i64::try_from(rows.len()).unwrap_or(0) == limit) {
-        let mut next = format!("{base}/api/v1/ocds/releases?limit={limit}&cursor={}.{}", last.seq, last.idx);
+        let mut next =
+            format!("{base}/api/v1/ocds/releases?limit={limit}&cursor={}.{}", last.seq, last.idx);
         if let Some(since) = &q.since {
             next.push_str(&format!("&since={}", urlencode(since)));
         }
@@ -431,11 +447,15 @@ fn urlencode(text: &str) -> String {
 }
 
 fn check_ocid(ocid: &str) -> Result<(), ApiError> {
-    let ok = ocid
-        .strip_prefix(OCID_PREFIX)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|id| !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit()));
-    if ok { Ok(()) } else { Err(ApiError::invalid(format!("an ocid here is {OCID_PREFIX}-<deal>"))) }
+    let ok =
+        ocid.strip_prefix(OCID_PREFIX).and_then(|rest| rest.strip_prefix('-')).is_some_and(|id| {
+            !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit())
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(format!("an ocid here is {OCID_PREFIX}-<deal>")))
+    }
 }
 
 /// `GET /api/v1/ocds/releases/{ocid}`: a release package of one contracting process; no login.
@@ -548,9 +568,16 @@ pub async fn records(
     let mut package = package(format!("{base}/api/v1/ocds/records"), newest);
     package.insert(
         "packages".into(),
-        Value::Array(changed.iter().map(|(o, _)| json!(format!("{base}/api/v1/ocds/releases/{o}"))).collect()),
+        Value::Array(
+            changed
+                .iter()
+                .map(|(o, _)| json!(format!("{base}/api/v1/ocds/releases/{o}")))
+                .collect(),
+        ),
     );
-    if let (Some((ocid, last)), true) = (changed.last(), i64::try_from(changed.len()).unwrap_or(0) == limit) {
+    if let (Some((ocid, last)), true) =
+        (changed.last(), i64::try_from(changed.len()).unwrap_or(0) == limit)
+    {
         package.insert(
             "links".into(),
             json!({ "next": format!("{base}/api/v1/ocds/records?limit={limit}&cursor={last}.{ocid}") }),

@@ -148,7 +148,11 @@ impl Deal {
                 .spec
                 .lines
                 .iter()
-                .map(|l| Line { product: l.product, quantity: l.quantity, ceiling: Some(l.ceiling) })
+                .map(|l| Line {
+                    product: l.product,
+                    quantity: l.quantity,
+                    ceiling: Some(l.ceiling),
+                })
                 .collect::<Vec<_>>();
             let first = q.spec.lines.first().map(|l| l.product);
             return Some(Self {
@@ -188,7 +192,10 @@ impl Deal {
             id: first.deal,
             mode: Mode::DirectOrder,
             purchaser: first.purchaser,
-            regions: engine.region(first.region).map(|r| r.chain.codes().to_vec()).unwrap_or_default(),
+            regions: engine
+                .region(first.region)
+                .map(|r| r.chain.codes().to_vec())
+                .unwrap_or_default(),
             categories: product_categories(engine, first.product),
             lines: trades
                 .iter()

@@ -32,7 +32,8 @@ pub async fn records(db: &Database, base: &str, out: &mut impl Write) -> anyhow:
     let mut after = (0_i64, String::new());
     let mut written = 0;
     loop {
-        let changed = db.ocids_changed((after.0, &after.1), 100).await.context("reading records")?;
+        let changed =
+            db.ocids_changed((after.0, &after.1), 100).await.context("reading records")?;
         let Some((ocid, last)) = changed.last().cloned() else { return Ok(written) };
         for (ocid, _) in &changed {
             let rows = db.releases_of(ocid).await.context("reading a record's releases")?;

@@ -2,9 +2,9 @@
 //! appear only where the law publishes them: bidders and quoters in the result, once the deal has
 //! closed or opened; invitees never (O-3); challenges once the deal has ended (C-5).
 
+use engine::EventEnvelope;
 use engine::auction::{Auction, Eligibility, MinStep};
 use engine::award::AwardState;
-use engine::EventEnvelope;
 use engine::inquiry::RoundOutcome;
 use engine::settlement::Trade;
 use engine::types::{DealId, Quantity};
@@ -56,17 +56,25 @@ pub fn of_event(
             let detail = json!({ "what": "new_round", "round": round, "closes_ms": deadline.ms(), "reason": reason });
             (*inquiry, NoticeKind::Correction, detail)
         }
-        Event::AuctionCancelled { auction: d, reason } | Event::InquiryCancelled { inquiry: d, reason } => {
+        Event::AuctionCancelled { auction: d, reason }
+        | Event::InquiryCancelled { inquiry: d, reason } => {
             (*d, NoticeKind::Cancellation, json!({ "reason": reason }))
         }
         Event::AuctionFailed { auction, bidders } => {
             let minimum = engine.auction(*auction).map_or(3, |a| a.spec.min_bidders);
-            let reason = format!("参与竞价的供应商不足{minimum}家（{bidders}家），竞价失败（流标）");
-            (*auction, NoticeKind::Failure, json!({ "reason": reason, "bidders": bidders, "bids": auction_bids(engine, *auction) }))
+            let reason =
+                format!("参与竞价的供应商不足{minimum}家（{bidders}家），竞价失败（流标）");
+            (
+                *auction,
+                NoticeKind::Failure,
+                json!({ "reason": reason, "bidders": bidders, "bids": auction_bids(engine, *auction) }),
+            )
         }
-        Event::InquiryFailed { inquiry, reason } => {
-            (*inquiry, NoticeKind::Failure, json!({ "reason": reason, "quotes": inquiry_quotes(engine, *inquiry) }))
-        }
+        Event::InquiryFailed { inquiry, reason } => (
+            *inquiry,
+            NoticeKind::Failure,
+            json!({ "reason": reason, "quotes": inquiry_quotes(engine, *inquiry) }),
+        ),
         Event::AwardFailed { deal, reason } => {
             (*deal, NoticeKind::Failure, json!({ "reason": reason }))
         }
@@ -129,7 +137,11 @@ pub fn of_event(
                 .collect();
             let winner = award.winner().map(|w| named(engine, w.supplier));
             let amount = award.winner().map(|w| w.amount.to_string());
-            (*deal, NoticeKind::Contract, json!({ "supplier": winner, "amount": amount, "trades": trades }))
+            (
+                *deal,
+                NoticeKind::Contract,
+                json!({ "supplier": winner, "amount": amount, "trades": trades }),
+            )
         }
         Event::OrderFilled { order, filled, amount, .. } if *filled > Quantity::ZERO => {
             let struck: Vec<Trade> = events

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use engine::award::{Award, AwardState};
-use engine::auction::{Auction, AuctionState};
-use engine::types::CategoryKind;
 use engine::EventEnvelope;
+use engine::auction::{Auction, AuctionState};
+use engine::award::{Award, AwardState};
 use engine::inquiry::{Inquiry, InquiryState};
 use engine::settlement::{SettlementStep, TradeRecord, TradeState};
+use engine::types::CategoryKind;
 use engine::types::{DealId, ParticipantId, Quantity, TradeId};
 use engine::{Engine, Event};
 use serde_json::{Value, json};
@@ -181,11 +181,7 @@ fn tender(engine: &Engine, deal: &Deal) -> Value {
         CategoryKind::Works => "works",
         CategoryKind::Services => "services",
     });
-    let title = deal
-        .lines
-        .first()
-        .map(|l| product_text(engine, l.product).0)
-        .unwrap_or_default();
+    let title = deal.lines.first().map(|l| product_text(engine, l.product).0).unwrap_or_default();
     let mut tender = json!({
         "id": deal.id.0.to_string(),
         "title": format!("{}：{}", deal.mode.chinese(), title),
@@ -268,10 +264,8 @@ fn awarded(
         "suppliers": [parties.reference(engine, winner.supplier)],
         "items": award_items(engine, &trades),
     });
-    let contracts = trades
-        .iter()
-        .map(|r| contract(engine, r, &award_id, Some(award.state), parties))
-        .collect();
+    let contracts =
+        trades.iter().map(|r| contract(engine, r, &award_id, Some(award.state), parties)).collect();
     (vec![object], contracts)
 }
 
@@ -361,9 +355,15 @@ fn contract(
 
 /// The bids section and the tenderers, once they may be published (O-3): an auction's after it
 /// closed with bids counted, an inquiry's quotes once a round has opened them.
-fn bids(engine: &Engine, deal: &Deal, parties: &mut Parties) -> (Option<Value>, Option<Vec<Value>>) {
+fn bids(
+    engine: &Engine,
+    deal: &Deal,
+    parties: &mut Parties,
+) -> (Option<Value>, Option<Vec<Value>>) {
     let details = match deal.mode {
-        Mode::Auction => engine.auction(deal.id).and_then(|a| auction_bids(engine, deal, a, parties)),
+        Mode::Auction => {
+            engine.auction(deal.id).and_then(|a| auction_bids(engine, deal, a, parties))
+        }
         Mode::Inquiry | Mode::Competition => {
             engine.inquiry(deal.id).and_then(|q| inquiry_bids(engine, q, parties))
         }
@@ -499,7 +499,8 @@ impl Parties {
                     "legalName": found.map(|f| f.name.clone()).unwrap_or_default(),
                 });
             }
-            let region = found.and_then(|f| f.region).map(|r| r.codes().to_vec()).unwrap_or_default();
+            let region =
+                found.and_then(|f| f.region).map(|r| r.codes().to_vec()).unwrap_or_default();
             if let Some(name) = region_name(engine, region.first()) {
                 party["address"] = json!({ "region": name, "countryName": "中国" });
             }

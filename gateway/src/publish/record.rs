@@ -30,8 +30,13 @@ fn merge(into: &mut Value, from: &Value) {
                     Some(existing) if existing.is_object() && value.is_object() => {
                         merge(existing, value);
                     }
-                    Some(Value::Array(existing)) if identified(value) && identified_all(existing) => {
-                        merge_by_id(existing, value.as_array().map(Vec::as_slice).unwrap_or_default());
+                    Some(Value::Array(existing))
+                        if identified(value) && identified_all(existing) =>
+                    {
+                        merge_by_id(
+                            existing,
+                            value.as_array().map(Vec::as_slice).unwrap_or_default(),
+                        );
                     }
                     _ => {
                         into.insert(key.clone(), value.clone());
@@ -82,7 +87,10 @@ mod tests {
         let compiled = compile("ocds-gpzj-1", &[first, second]);
         assert_eq!(compiled["tag"], json!(["compiled"]));
         assert_eq!(compiled["id"], json!("ocds-gpzj-1-2026-01-03T00:00:00.000+08:00"));
-        assert_eq!(compiled["tender"], json!({ "status": "complete", "items": [{ "id": "1", "quantity": 2.0 }] }));
+        assert_eq!(
+            compiled["tender"],
+            json!({ "status": "complete", "items": [{ "id": "1", "quantity": 2.0 }] })
+        );
         assert_eq!(
             compiled["awards"],
             json!([

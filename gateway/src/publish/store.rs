@@ -4,7 +4,7 @@
 
 use engine::types::Seq;
 
-use super::{Published, PUBLISHER};
+use super::{PUBLISHER, Published};
 use crate::persist::Database;
 
 /// A notice as stored.
@@ -272,6 +272,18 @@ impl Database {
             .bind(limit)
             .fetch_all(pool)
             .await?))
+    }
+
+    /// Everything published, in journal order: what an audit, or a test of a restart, compares.
+    pub async fn publication(&self) -> anyhow::Result<(Vec<NoticeRow>, Vec<ReleaseRow>)> {
+        let notices = "SELECT id, seq, deal, kind, mode, regions, categories, published_ms, title, body \
+                       FROM notices ORDER BY seq, id";
+        let releases =
+            "SELECT id, ocid, seq, idx, date_ms, release FROM ocds_releases ORDER BY seq, idx";
+        on_pool!(self, pool => Ok((
+            sqlx::query_as::<_, NoticeRow>(notices).fetch_all(pool).await?,
+            sqlx::query_as::<_, ReleaseRow>(releases).fetch_all(pool).await?,
+        )))
     }
 
     /// How many notices and releases are stored: what a restart test compares.
