@@ -66,6 +66,18 @@ fi
 nats_info | grep -q '"jetstream":true' || fail "NATS on 127.0.0.1:4222 does not answer with JetStream enabled"
 echo "NATS with JetStream is up on 127.0.0.1:4222"
 
+step "OCDS validator's tools (python3 with jsonschema)"
+# The publication tests validate every release and record package against the OCDS schemas kept
+# in ops/ocds/schema (ops/ocds/validate.py); nothing is fetched while they run.
+command -v python3 >/dev/null || fail "python3 is needed to validate OCDS packages"
+if ! python3 -c 'import jsonschema, referencing' 2>/dev/null; then
+  echo "installing jsonschema for the OCDS validator"
+  python3 -m pip install -q 'jsonschema>=4.18' || fail "pip could not install jsonschema"
+fi
+python3 -c 'import jsonschema, referencing' || fail "jsonschema is not importable"
+python3 ops/ocds/validate.py 2>/dev/null && fail "the OCDS validator accepted no arguments"
+echo "OCDS validator ready ($(python3 -c 'import importlib.metadata as m; print("jsonschema", m.version("jsonschema"))'))"
+
 step "browser tests' tools (Chromium, CJK fonts, playwright-core)"
 command -v node >/dev/null && command -v npm >/dev/null || fail "Node.js and npm are needed for the storefront's browser tests"
 missing=()

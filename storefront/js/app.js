@@ -11,6 +11,7 @@ import { auctionRoom, auctionList } from './auction.js';
 import { inquiryList, inquiryRoom } from './inquiry.js';
 import { negotiations } from './negotiation.js';
 import { awardList, awardPage, overduePayments } from './award.js';
+import { directOrders, noticeList, noticePage } from './public.js';
 
 const ROLE_NAMES = { purchaser: '采购单位', supplier: '供应商', analyst: '监管 / 价格分析', operator: '采购中心' };
 
@@ -89,10 +90,35 @@ function loginPage(message) {
   h('label', {}, '密码', h('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true })),
   error,
   h('button', { type: 'submit' }, '登录'));
-  document.getElementById('nav').replaceChildren();
-  document.getElementById('who').replaceChildren();
+  visitorMenu();
   mount(h('div', { class: 'card login' }, h('h1', {}, '登录'), form,
+    h('p', {}, h('a', { href: '#/public' }, '采购公告公示（无需登录）')),
     h('p', { class: 'accounts' }, '演示账号（密码 demo）：unit1 … unit2000 采购单位，supplier1 … supplier200 供应商，supervisor 监管，centre 采购中心。')));
+}
+
+/** The public pages (O-1), for anyone, logged in or not: route name -> render(me, arg). */
+const PUBLIC = {
+  '': noticeList,
+  notice: noticePage,
+  'direct-orders': directOrders,
+};
+
+/** Renders the public page the address names, when it names one; true if it did. */
+async function publicPage(path, query) {
+  const [name, sub, ...rest] = path.split('/');
+  if (name !== 'public') return false;
+  const render = PUBLIC[sub ?? ''] ?? PUBLIC[''];
+  await render(me, rest.join('/') || query);
+  return true;
+}
+
+/** The menu of a visitor who has not logged in. */
+function visitorMenu() {
+  const current = location.hash.replace(/^#\/?/, '').split('?')[0];
+  document.getElementById('nav').replaceChildren(
+    h('a', { href: '#/public', class: current === 'public' ? 'active' : null }, '公告公示'),
+    h('a', { href: '#/public/direct-orders', class: current === 'public/direct-orders' ? 'active' : null }, '直购成交'));
+  document.getElementById('who').replaceChildren(h('a', { href: '#/login' }, '登录'));
 }
 
 function menu() {
@@ -101,6 +127,7 @@ function menu() {
   const links = Object.entries(pages)
     .filter(([, [label]]) => label)
     .map(([route, [label]]) => h('a', { href: `#/${route}`, class: route === current ? 'active' : null }, label));
+  links.push(h('a', { href: '#/public', class: current === 'public' ? 'active' : null }, '公告公示'));
   document.getElementById('nav').replaceChildren(...links);
   document.getElementById('who').replaceChildren(
     h('span', {}, `${me.name}（${ROLE_NAMES[me.role] ?? me.role}）`),
@@ -108,14 +135,22 @@ function menu() {
 }
 
 async function route() {
-  if (!me) return;
   leaveAll();
-  menu();
   const [path, query = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  if (!me) {
+    if (path.startsWith('public')) {
+      visitorMenu();
+      return publicPage(path, query).catch((failure) => {
+        mount(h('div', { class: 'card' }, h('p', { class: 'error' }, failure.message)));
+      });
+    }
+    return loginPage();
+  }
+  menu();
   const [name, ...rest] = path.split('/');
   const page = (PAGES[me.role] ?? {})[name] ?? (PAGES[me.role] ?? {})[''];
   try {
-    await page[1](me, rest.join('/') || query);
+    if (!(await publicPage(path, query))) await page[1](me, rest.join('/') || query);
   } catch (failure) {
     if (failure instanceof ApiFailure && failure.status === 401) return loginPage('会话已过期，请重新登录');
     mount(h('div', { class: 'card' }, h('p', { class: 'error' }, failure.message)));
@@ -154,8 +189,8 @@ async function start() {
   try {
     me = await get('/me');
   } catch (failure) {
-    if (failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403)) return loginPage();
-    throw failure;
+    if (!(failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403))) throw failure;
+    me = null;
   }
   await navigate();
 }

@@ -9,7 +9,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === 'class') el.className = value;
     else el.setAttribute(key, value === true ? '' : value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
@@ -19,7 +19,7 @@ export function h(tag, attrs = {}, ...children) {
 /** Replaces the page body. */
 export function mount(...children) {
   const app = document.getElementById('app');
-  app.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false && c !== ''));
+  app.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false && c !== ''));
   return app;
 }
 
@@ -62,7 +62,7 @@ export function pager(list, onPage) {
 }
 
 export function time(ms) {
-  return new Date(ms).toLocaleString('zh-CN', { hour12: false });
+  return new Date(ms).toLocaleString('zh-CN', { hour12: false, timeZone: 'Asia/Shanghai' });
 }
 
 /** The non-empty fields of a form as a query string, for the address of the page it filters. */

@@ -341,6 +341,63 @@ const tests = {
     await operator.waitForSelector('text=三方一致', { timeout: GUARD });
     await operator.screenshot({ path: join(artifacts, 'operator-home.png'), fullPage: true });
   },
+  async 'a citizen reads notices without logging in: an opening that names no bidder, then the result with every bid, printable'({ browser, base }) {
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit5', password: 'demo' });
+    const suppliers = {};
+    for (const who of ['supplier7', 'supplier8', 'supplier9']) {
+      suppliers[who] = await api(base, null, 'POST', '/login', { login: who, password: 'demo' });
+    }
+    const budgets = await api(base, unit.token, 'GET', '/budgets');
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=100');
+    const product = catalog.items.find((p) => p.best_offer) ?? catalog.items[0];
+    await api(base, unit.token, 'POST', '/orders', { product: product.id, quantity: '1', budget_line: budgets.lines[0].id });
+    const opened = await api(base, unit.token, 'POST', '/auctions', {
+      product: catalog.items[0].id, quantity: '1', budget_line: budgets.lines[0].id, ceiling: '1000.00',
+      duration_seconds: 8, min_step: '1.00', soft_close_seconds: 0, extension_seconds: 0, max_extension_seconds: 0,
+      invited: Object.values(suppliers).map((s) => s.participant),
+    });
+    const id = opened.auction.auction;
+    for (const [who, price] of [['supplier7', '991.00'], ['supplier8', '981.00'], ['supplier9', '971.00']]) {
+      await api(base, suppliers[who].token, 'POST', `/auctions/${id}/bids`, { price });
+    }
+    const names = Object.values(suppliers).map((s) => s.name);
+    // A visitor with no session: the public pages, not the login form.
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/#/public?mode=auction`);
+    await page.waitForSelector('table.notices tbody tr', { timeout: GUARD });
+    assert(await page.locator('input[name=password]').count() === 0, 'no login is asked for');
+    const opening = await api(base, null, 'GET', `/public/notices?deal=${id}&kind=opening`);
+    assert(opening.notices.length === 1, `the auction's opening is public: ${JSON.stringify(opening)}`);
+    await page.goto(`${base}/#/public/notice/${opening.notices[0].id}`);
+    await page.waitForSelector('h2:has-text("采购标的")', { timeout: GUARD });
+    const openingText = await page.locator('main').innerText();
+    assert(openingText.includes('采购公告') && openingText.includes('最高限价'), `the opening reads as one: ${openingText}`);
+    for (const name of names) assert(!openingText.includes(name), `no bidder is named before the close: ${name}`);
+    // Once the auction has closed, its result notice names every bid.
+    let result = null;
+    const deadline = Date.now() + GUARD;
+    while (!result && Date.now() < deadline) {
+      const found = await api(base, null, 'GET', `/public/notices?deal=${id}&kind=result`);
+      result = found.notices[0] ?? null;
+      if (!result) await page.waitForTimeout(250);
+    }
+    assert(result, 'the result notice is published after the close');
+    await page.goto(`${base}/#/public?kind=result`);
+    await page.click(`a[href="#/public/notice/${result.id}"]`);
+    await page.waitForSelector('h2:has-text("全部竞价记录")', { timeout: GUARD });
+    const resultText = await page.locator('main').innerText();
+    for (const name of names) assert(resultText.includes(name), `every bidder is named in the result: ${name}`);
+    assert(resultText.includes('971.00'), 'the winning price is shown');
+    // Printed, the page leaves out the header and the buttons.
+    await page.emulateMedia({ media: 'print' });
+    assert(!(await page.locator('.topbar').isVisible()), 'the header is not printed');
+    await page.screenshot({ path: join(artifacts, 'public-notice.png'), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+    // The day's direct orders, with the one just placed.
+    await page.goto(`${base}/#/public/direct-orders`);
+    await page.waitForSelector('main table tbody tr', { timeout: GUARD });
+    assert((await page.locator('main').innerText()).includes(unit.name), 'the order is in the daily list');
+  },
 };
 
 const dataDir = mkdtempSync(join(tmpdir(), 'storefront-e2e-'));

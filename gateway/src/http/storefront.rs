@@ -22,6 +22,7 @@ const FILES: &[(&str, &str, &str)] = &[
     ("js/inquiry.js", JS, include_str!("../../../storefront/js/inquiry.js")),
     ("js/negotiation.js", JS, include_str!("../../../storefront/js/negotiation.js")),
     ("js/award.js", JS, include_str!("../../../storefront/js/award.js")),
+    ("js/public.js", JS, include_str!("../../../storefront/js/public.js")),
 ];
 
 const JS: &str = "text/javascript; charset=utf-8";
