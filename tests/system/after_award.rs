@@ -94,7 +94,7 @@ impl Court {
 
     /// Challenge by `challenger`, dismissed; complaint; suspension; the ruling upholds it; the
     /// purchaser awards the next-ranked. Returns the new award.
-    async fn challenge_to_next_ranked(
+    pub async fn challenge_to_next_ranked(
         &self,
         deal: u64,
         purchaser: ParticipantId,
@@ -134,7 +134,7 @@ impl Court {
     }
 
     /// C-1: the next award's trades wait for its period; then the supplier delivers.
-    async fn settle_once_final(&self, award: &Value, deal: u64) {
+    pub async fn settle_once_final(&self, award: &Value, deal: u64) {
         let trade = award["trades"][0]["id"].as_str().expect("a trade").to_string();
         let supplier = ParticipantId(award["trades"][0]["supplier"].as_u64().expect("supplier"));
         let deliver = format!("/api/v1/trades/{trade}/deliver");

@@ -516,3 +516,83 @@ async fn wait_for(court: &Court, inquiry: u64, done: impl Fn(&Value) -> bool) {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c5_challenges_are_published_without_login_once_the_deal_has_ended() {
+    let court = Court::open().await;
+    let (found, _) = court.node.replica.read(|e| {
+        contests(e, 4, Amount::from_minor(10_000_000)).next().map(|c| {
+            let ceiling = e
+                .agreements()
+                .filter(|a| a.product == c.product && c.bidders.contains(&a.supplier))
+                .map(|a| a.ceiling)
+                .min()
+                .expect("a ceiling");
+            (c, ceiling)
+        })
+    });
+    let (Contest { purchaser, line, product, bidders }, ceiling) = found.expect("a contest");
+    let terms = json!({ "product": product.0, "quantity": "1", "budget_line": line.0,
+        "ceiling": ceiling.to_string(), "duration_seconds": 600, "min_step": "0.01", "min_bidders": 3 });
+    let opened = court.ok(purchaser, "POST", "/api/v1/auctions", Some(terms)).await;
+    let deal = opened["auction"]["auction"].as_u64().expect("id");
+    let below = |cents: i64| UnitPrice::from_minor(ceiling.minor() - cents * 100).to_string();
+    for (bidder, cents) in bidders.iter().take(3).zip([30, 20, 10]) {
+        let bid = json!({ "price": below(cents) });
+        court.ok(*bidder, "POST", &format!("/api/v1/auctions/{deal}/bids"), Some(bid)).await;
+    }
+    court.clock.advance_ms(601_000);
+    court.award(purchaser, deal, "provisional").await;
+    let next = court.challenge_to_next_ranked(deal, purchaser, bidders[1], bidders[3]).await;
+
+    // Annulled and awarded to the next-ranked: a correction says so, with why; the challenge
+    // itself is not public while the deal goes on (C-5).
+    within(Duration::from_secs(60), "the publisher catching up", court.node.published()).await;
+    assert_eq!(notice_kinds(&court, deal).await, ["opening", "result", "correction"]);
+    let seen = everything_public(&court).await;
+    assert!(
+        !seen.contains("中标供应商不满足资格条件"),
+        "the challenge's grounds are not public yet"
+    );
+    assert!(!seen.contains("投诉成立，中标结果无效"), "nor the ruling");
+
+    court.settle_once_final(&next, deal).await;
+    within(Duration::from_secs(60), "the publisher catching up", court.node.published()).await;
+    assert_eq!(
+        notice_kinds(&court, deal).await,
+        ["opening", "result", "correction", "contract", "challenges"]
+    );
+    let found =
+        public_ok(&court, &format!("/api/v1/public/notices?deal={deal}&kind=challenges")).await;
+    let id = found["notices"][0]["id"].as_str().expect("id");
+    let notice = public_ok(&court, &format!("/api/v1/public/notices/{id}")).await;
+    let challenge = &notice["body"]["challenges"][0];
+    assert_eq!(challenge["challenger"], bidders[1].0, "{notice}");
+    assert_eq!(challenge["grounds"], "中标供应商不满足资格条件");
+    assert_eq!(challenge["ruling"], "投诉成立，中标结果无效");
+    assert_eq!(challenge["state"], "complaint_upheld");
+    // The record keeps both awards: the first cancelled, the next-ranked's active.
+    let (tags, compiled) = record(&court, deal).await;
+    assert_eq!(
+        tags,
+        [
+            json!(["tender"]),
+            json!(["award"]),
+            json!(["awardUpdate", "contractUpdate"]),
+            json!(["award"]),
+            json!(["contract"])
+        ]
+    );
+    let awards = compiled["awards"].as_array().expect("awards");
+    assert_eq!(awards.len(), 2, "{compiled}");
+    assert_eq!(awards[0]["status"], "cancelled");
+    assert_eq!(awards[0]["suppliers"][0]["id"], json!(code_of(&court, bidders[0])));
+    assert_eq!(awards[1]["status"], "active");
+    assert_eq!(awards[1]["suppliers"][0]["id"], json!(code_of(&court, bidders[1])));
+    let contracts = compiled["contracts"].as_array().expect("contracts");
+    assert_eq!(
+        contracts.iter().map(|c| c["status"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+        ["cancelled", "active"]
+    );
+    court.node.shutdown().await.expect("shutdown");
+}

@@ -281,7 +281,7 @@ pub async fn direct_orders(
 /// `GET /api/v1/public/notices.atom`: the latest notices as an Atom feed, with the same search as
 /// the list; no login.
 #[utoipa::path(get, path = "/api/v1/public/notices.atom", params(NoticeSearch), tag = "publication",
-    responses((status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml")))]
+    responses((status = 200, description = "An Atom 1.0 feed", content_type = "application/atom+xml", body = String)))]
 pub async fn atom(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -354,6 +354,11 @@ fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
+/// An OCDS 1.1 release or record package, as the standard's package schemas define it.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = Object)]
+pub struct OcdsPackage(Value);
+
 /// Query of `GET /api/v1/ocds/releases`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ReleaseQuery {
@@ -403,7 +408,7 @@ fn package_response(package: serde_json::Map<String, Value>) -> Response {
 /// `GET /api/v1/ocds/releases`: a release package of every release in journal order, paged; no
 /// login.
 #[utoipa::path(get, path = "/api/v1/ocds/releases", params(ReleaseQuery), tag = "publication",
-    responses((status = 200, description = "An OCDS 1.1 release package; `links.next` pages on"), (status = 400, description = "A malformed since or cursor")))]
+    responses((status = 200, description = "An OCDS 1.1 release package; `links.next` pages on", body = OcdsPackage), (status = 400, description = "A malformed since or cursor")))]
 pub async fn releases(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -461,7 +466,7 @@ fn check_ocid(ocid: &str) -> Result<(), ApiError> {
 /// `GET /api/v1/ocds/releases/{ocid}`: a release package of one contracting process; no login.
 #[utoipa::path(get, path = "/api/v1/ocds/releases/{ocid}", tag = "publication",
     params(("ocid" = String, Path, description = "The contracting process, `ocds-gpzj-<deal>`")),
-    responses((status = 200, description = "An OCDS 1.1 release package"), (status = 404, description = "Nothing published of it")))]
+    responses((status = 200, description = "An OCDS 1.1 release package", body = OcdsPackage), (status = 404, description = "Nothing published of it")))]
 pub async fn releases_of(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -504,7 +509,7 @@ pub fn record_of(base: &str, ocid: &str, rows: &[ReleaseRow]) -> Value {
 /// and compiled; no login.
 #[utoipa::path(get, path = "/api/v1/ocds/records/{ocid}", tag = "publication",
     params(("ocid" = String, Path, description = "The contracting process, `ocds-gpzj-<deal>`")),
-    responses((status = 200, description = "An OCDS 1.1 record package"), (status = 404, description = "Nothing published of it")))]
+    responses((status = 200, description = "An OCDS 1.1 record package", body = OcdsPackage), (status = 404, description = "Nothing published of it")))]
 pub async fn record(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -534,7 +539,7 @@ pub struct RecordQuery {
 
 /// `GET /api/v1/ocds/records`: records of the processes changed most lately last, paged; no login.
 #[utoipa::path(get, path = "/api/v1/ocds/records", params(RecordQuery), tag = "publication",
-    responses((status = 200, description = "An OCDS 1.1 record package; `links.next` pages on"), (status = 400, description = "A malformed cursor")))]
+    responses((status = 200, description = "An OCDS 1.1 record package; `links.next` pages on", body = OcdsPackage), (status = 400, description = "A malformed cursor")))]
 pub async fn records(
     State(state): State<AppState>,
     headers: HeaderMap,
