@@ -355,7 +355,8 @@ fn base_url(headers: &HeaderMap) -> String {
 }
 
 /// An OCDS 1.1 release or record package, as the standard's package schemas define it.
-#[derive(Debug, utoipa::ToSchema)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(transparent)]
 #[schema(value_type = Object)]
 pub struct OcdsPackage(Value);
 
@@ -402,7 +403,7 @@ fn package(uri: String, newest_ms: i64) -> serde_json::Map<String, Value> {
 }
 
 fn package_response(package: serde_json::Map<String, Value>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], Json(Value::Object(package))).into_response()
+    Json(OcdsPackage(Value::Object(package))).into_response()
 }
 
 /// `GET /api/v1/ocds/releases`: a release package of every release in journal order, paged; no
