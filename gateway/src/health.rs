@@ -59,6 +59,8 @@ pub struct DatabaseHealth {
     pub kind: &'static str,
     /// The persister's status.
     pub persister: PersisterStatus,
+    /// The offset the publisher of notices and releases has committed.
+    pub published: watch::Receiver<Seq>,
 }
 
 impl JournalHealth {
@@ -78,6 +80,12 @@ impl Health {
     pub fn persister_lag(&self) -> Option<u64> {
         let (journal, database) = (self.journal.as_ref()?, self.database.as_ref()?);
         Some(journal.durable().0.saturating_sub(database.persister.persisted().0))
+    }
+
+    /// Records durable in the journal and not yet published (notices and OCDS releases).
+    pub fn publication_lag(&self) -> Option<u64> {
+        let (journal, database) = (self.journal.as_ref()?, self.database.as_ref()?);
+        Some(journal.durable().0.saturating_sub(database.published.borrow().0))
     }
 
     /// The journal's part of readiness: ready unless it has failed.
@@ -137,6 +145,8 @@ impl Health {
             "kind": database.kind,
             "persisted_seq": database.persister.persisted().0,
             "lag": self.persister_lag(),
+            "published_seq": database.published.borrow().0,
+            "publication_lag": self.publication_lag(),
             "last_error": problem,
         }))
     }

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub replica_seq: IntGauge,
     /// Records durable in the journal but not yet in the database.
     pub persister_lag: IntGauge,
+    /// Records durable in the journal but not yet published as notices and releases.
+    pub publication_lag: IntGauge,
     /// Open WebSocket connections.
     pub websocket_clients: IntGauge,
     /// 1 while the journal takes records, 0 once it has failed.
@@ -72,6 +74,10 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
             "marketplace_persister_lag",
             "Durable records not yet in the database",
         ),
+        publication_lag: gauge(
+            "marketplace_publication_lag",
+            "Durable records not yet published as notices and OCDS releases",
+        ),
         websocket_clients: gauge("marketplace_websocket_clients", "Open WebSocket connections"),
         journal_up: gauge("marketplace_journal_up", "1 while the journal takes records"),
         database_up: gauge("marketplace_database_up", "1 while the database answers the persister"),
@@ -81,13 +87,14 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         ),
     };
     let r = &metrics.registry;
-    let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+    let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
         Box::new(metrics.commands.clone()),
         Box::new(metrics.command_seconds.clone()),
         Box::new(metrics.fsync_seconds.clone()),
         Box::new(metrics.queue_depth.clone()),
         Box::new(metrics.replica_seq.clone()),
         Box::new(metrics.persister_lag.clone()),
+        Box::new(metrics.publication_lag.clone()),
         Box::new(metrics.websocket_clients.clone()),
         Box::new(metrics.journal_up.clone()),
         Box::new(metrics.database_up.clone()),

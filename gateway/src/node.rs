@@ -446,6 +446,7 @@ impl Node {
             database: Some(crate::health::DatabaseHealth {
                 kind: self.db.kind(),
                 persister: self.persister.status(),
+                published: self.publisher.watch(),
             }),
             redis: self.bus.clone(),
             cluster: self.ownership.as_ref().map(|o| crate::health::ClusterHealth {

@@ -459,11 +459,11 @@ async fn o1_o2_o3_a_scripted_day_is_published_in_time_and_nothing_before_its_tim
     validate("release-package", &releases);
     validate("record-package", &records);
 
-    // A second publisher over the same journal into a database of its own, stopped and started
-    // again twice part way, writes exactly what the node's publisher wrote, row for row.
+    // A second publisher over the same journal into a PostgreSQL database of its own, stopped and
+    // started again twice part way, writes exactly what the node's publisher wrote, row for row.
     let end = court.node.durable();
-    let copy =
-        Database::connect(&format!("sqlite://{}/copy.db", dir.path().display())).await.expect("db");
+    let postgres = fresh_database().await;
+    let copy = Database::connect(&postgres.url).await.expect("db");
     for upto in [Seq(end.0 / 3), Seq(2 * end.0 / 3), end] {
         let (durable, watching) = tokio::sync::watch::channel(upto);
         let marks = Marks::new(Arc::new(AtomicU64::new(0)), &["publisher"]);
@@ -484,7 +484,61 @@ async fn o1_o2_o3_a_scripted_day_is_published_in_time_and_nothing_before_its_tim
     };
     assert_eq!(by_id(&ours.1), by_id(&theirs.1));
     assert_eq!(ours.0, theirs.0);
+
+    // Searches read the same on PostgreSQL as on the node's SQLite: by region with the regions
+    // beneath it, by category likewise, by mode and kind.
+    // The province: the purchaser's region or one above it.
+    let (region, _) = court.node.replica.read(|e| {
+        e.participant(purchaser).and_then(|p| p.region).and_then(|r| r.codes().last().copied())
+    });
+    for query in [
+        gateway::publish::store::NoticeQuery {
+            region: region.map(|r| r.to_string()),
+            limit: 100,
+            ..Default::default()
+        },
+        gateway::publish::store::NoticeQuery {
+            mode: Some("auction".into()),
+            kinds: vec!["result".into(), "opening".into()],
+            limit: 100,
+            ..Default::default()
+        },
+        gateway::publish::store::NoticeQuery {
+            text: Some("竞价".into()),
+            limit: 3,
+            offset: 1,
+            ..Default::default()
+        },
+    ] {
+        let ids = |rows: Vec<gateway::publish::store::NoticeRow>| {
+            rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        };
+        let (a, b) = (
+            court.node.db.notices(&query).await.expect("sqlite"),
+            copy.notices(&query).await.expect("postgres"),
+        );
+        assert!(!a.is_empty(), "{query:?} finds notices");
+        assert_eq!(ids(a), ids(b), "{query:?}");
+    }
+    let mut records = Vec::new();
+    let count = gateway::publish::export::records(&copy, "http://example.org", &mut records)
+        .await
+        .expect("records");
+    let processes = ours.1.iter().map(|r| &r.ocid).collect::<std::collections::BTreeSet<_>>().len();
+    assert_eq!(count, u64::try_from(processes).unwrap_or(0), "one record per contracting process");
+    assert_eq!(String::from_utf8(records).expect("utf-8").lines().count(), processes);
+
+    // The bulk export: every release once, one per line, each valid.
+    let mut lines = Vec::new();
+    let written = gateway::publish::export::releases(&copy, &mut lines).await.expect("export");
+    assert_eq!(written, u64::try_from(theirs.1.len()).unwrap_or(0));
+    let text = String::from_utf8(lines).expect("utf-8");
+    assert_eq!(text.lines().count(), theirs.1.len());
+    let exported = dir.path().join("releases.jsonl");
+    std::fs::write(&exported, &text).expect("write");
+    validate("releases", &[exported]);
     copy.close().await;
+    postgres.drop_now().await;
     court.node.shutdown().await.expect("shutdown");
 }
 

@@ -23,7 +23,7 @@ CREATE TABLE ocds_releases (
     id TEXT PRIMARY KEY,
     ocid TEXT NOT NULL,
     seq BIGINT NOT NULL,
-    idx INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
     date_ms BIGINT NOT NULL,
     release TEXT NOT NULL
 );

@@ -68,6 +68,9 @@ pub async fn metrics(State(state): State<AppState>) -> String {
     if let Some(lag) = state.health.persister_lag() {
         m.persister_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
+    if let Some(lag) = state.health.publication_lag() {
+        m.publication_lag.set(i64::try_from(lag).unwrap_or(i64::MAX));
+    }
     if let Some(database) = &state.health.database {
         m.database_up.set(i64::from(database.persister.problem().is_none()));
     }

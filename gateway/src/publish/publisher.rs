@@ -48,6 +48,11 @@ impl Publisher {
         *self.published.borrow()
     }
 
+    /// The committed offset, as it moves.
+    pub fn watch(&self) -> watch::Receiver<Seq> {
+        self.published.clone()
+    }
+
     /// Waits until everything up to `seq` is published.
     pub async fn caught_up(&self, seq: Seq) {
         let mut published = self.published.clone();
