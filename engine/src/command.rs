@@ -424,6 +424,31 @@ pub enum Action {
         /// An optional comment.
         comment: String,
     },
+    /// A supplier declares its enterprise size once, at registration; an operator of the
+    /// province changes it (S-1).
+    DeclareSize {
+        /// The supplier.
+        supplier: ParticipantId,
+        /// Its size.
+        size: crate::catalog::EnterpriseSize,
+    },
+    /// Purchaser: open an auction reserved for small and medium enterprises (S-2), over its
+    /// product or, with `category`, a category.
+    OpenReservedAuction {
+        /// The category, for an auction over a category.
+        category: Option<CategoryCode>,
+        /// The terms.
+        spec: AuctionSpec,
+    },
+    /// Purchaser: open an inquiry reserved for small and medium enterprises; every invitee must be
+    /// one (S-2).
+    OpenReservedInquiry(InquirySpec),
+    /// Operator: set the price deduction small and micro enterprises' quotes are ranked after, in
+    /// basis points, 1000 to 2000 (S-2).
+    SetSmeDeduction {
+        /// The deduction.
+        basis_points: u32,
+    },
 }
 
 impl Action {

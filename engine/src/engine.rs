@@ -250,6 +250,16 @@ impl Engine {
             Action::SetPaymentTerm { agreement, days } => {
                 state.set_payment_term(actor, agreement, days, ctx)
             }
+            Action::DeclareSize { supplier, size } => {
+                state.declare_size(actor, supplier, size, ctx)
+            }
+            Action::OpenReservedAuction { category, spec } => {
+                state.open_reserved_auction(actor, spec, category, ctx)
+            }
+            Action::OpenReservedInquiry(spec) => state.open_reserved_inquiry(actor, spec, ctx),
+            Action::SetSmeDeduction { basis_points } => {
+                state.set_sme_deduction(actor, basis_points, ctx)
+            }
         }
     }
 

@@ -257,4 +257,18 @@ pub enum Event {
         marks: crate::evaluation::Marks,
         comment: String,
     },
+    /// A supplier's size was declared, or changed by an operator, by the user named (S-1).
+    SizeDeclared { supplier: ParticipantId, size: crate::catalog::EnterpriseSize, by: UserId },
+    /// The deal just opened is reserved for small and medium enterprises (S-2).
+    DealReserved { deal: DealId },
+    /// The small-enterprise deduction was set (S-2).
+    SmeDeductionSet { basis_points: u32 },
+    /// The opened quotes as ranked: each valid total after the small-enterprise deduction where it
+    /// applies (S-2); the trade is at the quoted total.
+    QuotesEvaluated {
+        inquiry: DealId,
+        round: u32,
+        basis_points: u32,
+        evaluated: Vec<(ParticipantId, Amount)>,
+    },
 }

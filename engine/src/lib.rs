@@ -48,6 +48,7 @@ pub mod negotiation;
 mod reject;
 pub mod rotation;
 pub mod settlement;
+pub mod sme;
 mod snapshot;
 mod state;
 pub mod types;

@@ -105,6 +105,8 @@ pub enum Field {
     PaymentTerm,
     /// Marks are 1 to 5 each; a comment at most 500 characters.
     Marks,
+    /// The small-enterprise deduction is 10 % to 20 % (1000 to 2000 basis points).
+    Deduction,
 }
 
 impl Field {
@@ -141,6 +143,9 @@ impl Field {
             Field::Grounds => "grounds, answers and rulings are text of 1 to 2,000 characters",
             Field::PaymentTerm => "a payment term is 1 to 60 days",
             Field::Marks => "marks are 1 to 5 each, and a comment at most 500 characters of text",
+            Field::Deduction => {
+                "the small-enterprise deduction is 1000 to 2000 basis points (10 % to 20 %)"
+            }
             Field::Calendar => {
                 "calendar dates must lie in the year given, and the notice period is at most 60 working days"
             }
@@ -348,6 +353,10 @@ pub enum Reason {
         /// When they ended.
         ended: Timestamp,
     },
+    /// S-1: a declared size is changed only by an operator of the province.
+    SizeDeclared,
+    /// S-2: the deal is reserved for small and medium enterprises.
+    NotSme,
 }
 
 impl Reason {
@@ -402,6 +411,8 @@ impl Reason {
             Reason::AwardStep { .. } | Reason::NoNextRanked => "C-4",
             Reason::ProductNotInAuction => "A-1",
             Reason::NotYetAccepted | Reason::RatingWindowOver { .. } => "E-1",
+            Reason::SizeDeclared => "S-1",
+            Reason::NotSme => "S-2",
         }
     }
 
@@ -455,6 +466,8 @@ impl Reason {
             Reason::ProductNotInAuction => "product_not_in_auction",
             Reason::NotYetAccepted => "not_yet_accepted",
             Reason::RatingWindowOver { .. } => "rating_window_over",
+            Reason::SizeDeclared => "size_declared",
+            Reason::NotSme => "not_sme",
         }
     }
 }
@@ -590,6 +603,12 @@ impl fmt::Display for Reason {
             Reason::RatingWindowOver { ended } => {
                 write!(f, "the 30 days to rate this trade ended at {}", ended.0)
             }
+            Reason::SizeDeclared => f.write_str(
+                "a supplier declares its size once; afterwards only an operator of the province changes it",
+            ),
+            Reason::NotSme => f.write_str(
+                "this deal is reserved for small and medium enterprises (a supplier without a declared size is not one)",
+            ),
         }
     }
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::engine::Engine;
 use crate::state::State;
 
-const MAGIC: &[u8; 8] = b"GPSNAP05";
+const MAGIC: &[u8; 8] = b"GPSNAP06";
 
 /// Why a snapshot could not be restored.
 #[derive(Debug, thiserror::Error)]

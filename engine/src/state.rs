@@ -60,6 +60,8 @@ pub(crate) struct State {
     pub timers: BTreeSet<Timer>,
     /// Purchasers' ratings of trades (E-1).
     pub ratings: BTreeMap<crate::types::TradeId, crate::evaluation::Rating>,
+    /// The small-enterprise deduction (S-2).
+    pub sme_deduction: crate::sme::Deduction,
 }
 
 impl State {

@@ -48,6 +48,10 @@ impl State {
             Eligibility::Invited(list) if list.binary_search(&bidder).is_ok() => None,
             Eligibility::Invited(_) => return Err(Reason::NotEligible),
         };
+        // S-2: a reserved auction takes bids from small and medium enterprises only.
+        if a.reserved && !self.is_sme(bidder) {
+            return Err(Reason::NotSme);
+        }
         if a.standings.iter().any(|s| s.bidder != bidder && self.affiliated(s.bidder, bidder)) {
             return Err(Reason::AffiliateBidding);
         }

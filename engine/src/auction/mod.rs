@@ -186,6 +186,8 @@ pub struct Auction {
     pub bids: Vec<Standing>,
     /// How it ended, once it has.
     pub closed: Option<Closure>,
+    /// Reserved for small and medium enterprises (S-2).
+    pub reserved: bool,
 }
 
 impl Auction {

@@ -99,6 +99,7 @@ impl State {
             standings: Vec::new(),
             bids: Vec::new(),
             closed: None,
+            reserved: false,
         };
         if let Some(deadline) = auction.deadline() {
             self.deadlines.insert(deadline);

@@ -14,8 +14,8 @@ pub use agreements::{Agreement, Grant, Offer};
 pub use categories::{Category, CategoryChain};
 pub use limits::DirectOrderLimits;
 pub use participants::{
-    AffiliationBasis, AffiliationGroup, Participant, ParticipantKind, ParticipantStatus,
-    Registration,
+    AffiliationBasis, AffiliationGroup, EnterpriseSize, Participant, ParticipantKind,
+    ParticipantStatus, Registration,
 };
 pub use products::{Product, ProductSpec};
 pub use regions::{MAX_REGIONS, Region, RegionChain, RegionLevel, RegionSet};

@@ -52,6 +52,47 @@ pub struct Participant {
     pub status: ParticipantStatus,
     /// Affiliation groups it belongs to.
     pub groups: Vec<GroupId>,
+    /// A supplier's enterprise size, as declared (S-1).
+    pub size: Option<EnterpriseSize>,
+}
+
+/// An enterprise's size by the classification standard for small and medium enterprises
+/// (中小企业划型标准): what reserved deals and the small-enterprise deduction go by (S-1, S-2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EnterpriseSize {
+    /// 微型企业.
+    Micro,
+    /// 小型企业.
+    Small,
+    /// 中型企业.
+    Medium,
+    /// 大型企业.
+    Large,
+}
+
+impl EnterpriseSize {
+    /// Every size, smallest first.
+    pub const ALL: [Self; 4] = [Self::Micro, Self::Small, Self::Medium, Self::Large];
+
+    /// Its name in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Micro => "micro",
+            Self::Small => "small",
+            Self::Medium => "medium",
+            Self::Large => "large",
+        }
+    }
+
+    /// A small, medium or micro enterprise: who may take part in a reserved deal (S-2).
+    pub fn is_sme(self) -> bool {
+        self != Self::Large
+    }
+
+    /// A small or micro enterprise: whose prices are ranked after the deduction (S-2).
+    pub fn is_small_or_micro(self) -> bool {
+        matches!(self, Self::Micro | Self::Small)
+    }
 }
 
 impl Participant {
@@ -143,9 +184,30 @@ impl State {
                 region: chain,
                 status: ParticipantStatus::Active,
                 groups: Vec::new(),
+                size: None,
             },
         );
         ctx.emit(Event::ParticipantRegistered { participant: id, registration });
+        Ok(())
+    }
+
+    /// S-1: a supplier declares its size once, at registration; afterwards only an operator of
+    /// the province changes it. The declaration is recorded with the acting user.
+    pub(crate) fn declare_size(
+        &mut self,
+        actor: Actor,
+        supplier: ParticipantId,
+        size: EnterpriseSize,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<(), Reason> {
+        let ix = self.supplier_ix(supplier)?;
+        let declared = self.participants.at(ix).size;
+        let own_first = actor.participant == supplier && declared.is_none();
+        if !own_first {
+            self.require_operator(actor, Reach::Province).map_err(|_| Reason::SizeDeclared)?;
+        }
+        self.participants.at_mut(ix).size = Some(size);
+        ctx.emit(Event::SizeDeclared { supplier, size, by: actor.user });
         Ok(())
     }
 

@@ -277,6 +277,8 @@ pub struct Round {
     pub quoters: Vec<Quoter>,
     /// The quotes, once the prices opened.
     pub opened: Vec<OpenedQuote>,
+    /// Each valid total as ranked, after the small-enterprise deduction where it applied (S-2).
+    pub evaluated: Vec<(ParticipantId, Amount)>,
     /// How it ended, once it has.
     pub outcome: Option<RoundOutcome>,
 }
@@ -302,6 +304,8 @@ pub struct Inquiry {
     pub rounds: Vec<Round>,
     /// Sequence and time of the command that ended it, once it has.
     pub ended: Option<(Seq, Timestamp)>,
+    /// Reserved for small and medium enterprises: every invitee is one (S-2).
+    pub reserved: bool,
 }
 
 impl Inquiry {

@@ -117,6 +117,7 @@ impl State {
             hold,
             state: InquiryState::Collecting,
             ended: None,
+            reserved: false,
         };
         if let Some(deadline) = inquiry.deadline() {
             self.deadlines.insert(deadline);
@@ -150,6 +151,10 @@ impl State {
         let invited = self.invitees(invite, &before)?;
         if invited.len() == before.len() {
             return Err(Reason::Invalid { field: Field::Invitees });
+        }
+        // S-2: a reserved inquiry invites small and medium enterprises only, round after round.
+        if q.reserved && !invited.iter().all(|s| self.is_sme(*s)) {
+            return Err(Reason::NotSme);
         }
         let q = self.inquiries.at_mut(ix);
         q.state = next;
@@ -267,6 +272,7 @@ impl Round {
             keys: None,
             quoters: Vec::new(),
             opened: Vec::new(),
+            evaluated: Vec::new(),
             outcome: None,
         }
     }

@@ -117,16 +117,37 @@ impl State {
                 Some(self.judge(q, quoter.supplier, submission, key, context))
             })
             .collect();
+        // S-2: each valid total as ranked, after the small-enterprise deduction where it applies.
+        let evaluated: Vec<(ParticipantId, Amount)> = opened
+            .iter()
+            .filter(|o| o.defect.is_none())
+            .filter_map(|o| Some((o.supplier, self.evaluated(q, o.supplier, o.total?))))
+            .collect();
+        let ranked_at = |supplier| evaluated.iter().find(|(s, _)| *s == supplier).map(|(_, a)| *a);
         let winner = opened
             .iter()
             .filter(|o| o.defect.is_none())
-            .filter_map(|o| Some((o.total?, o.receipt, o.supplier)))
+            .filter_map(|o| Some((ranked_at(o.supplier)?, o.receipt, o.supplier, o.total?)))
             .min();
         let valid = opened.iter().filter(|o| o.defect.is_none()).count();
         ctx.emit(Event::QuotesOpened { inquiry, round, quotes: opened.clone() });
-        self.inquiries.at_mut(ix).round_mut().opened = opened;
+        let deducted = evaluated.iter().any(|(s, a)| {
+            opened.iter().any(|o| o.supplier == *s && o.total.is_some_and(|t| t != *a))
+        });
+        if deducted {
+            let basis_points = self.sme_deduction.0;
+            ctx.emit(Event::QuotesEvaluated {
+                inquiry,
+                round,
+                basis_points,
+                evaluated: evaluated.clone(),
+            });
+        }
+        let r = self.inquiries.at_mut(ix).round_mut();
+        r.opened = opened;
+        r.evaluated = evaluated;
         match winner.filter(|_| valid >= MIN_QUOTES) {
-            Some((amount, _, winner)) => self.award_inquiry(ix, winner, amount, valid, ctx),
+            Some((_, _, winner, amount)) => self.award_inquiry(ix, winner, amount, valid, ctx),
             None => {
                 let valid = u32::try_from(valid).unwrap_or(u32::MAX);
                 self.fail_round(
@@ -270,17 +291,25 @@ impl State {
         };
         let agreement = agreement_of(winner);
         // C-4: the valid quotes in rank order, for the next-ranked.
+        // Ranked as evaluated (S-2), each at its quoted total.
+        let ranked_at =
+            |supplier| q.round().evaluated.iter().find(|(s, _)| *s == supplier).map(|(_, a)| *a);
         let mut valid_quotes: Vec<_> = q
             .round()
             .opened
             .iter()
             .filter(|o| o.defect.is_none())
-            .filter_map(|o| Some((o.total?, o.receipt, o.supplier, o.content.as_ref()?)))
+            .filter_map(|o| {
+                let total = o.total?;
+                let ranked = ranked_at(o.supplier).unwrap_or(total);
+                Some((ranked, o.receipt, o.supplier, total, o.content.as_ref()?))
+            })
             .collect();
-        valid_quotes.sort_by_key(|(total, receipt, supplier, _)| (*total, *receipt, *supplier));
+        valid_quotes
+            .sort_by_key(|(ranked, receipt, supplier, _, _)| (*ranked, *receipt, *supplier));
         let ranking: Vec<Candidate> = valid_quotes
             .into_iter()
-            .map(|(total, _, supplier, content)| Candidate {
+            .map(|(_, _, supplier, total, content)| Candidate {
                 supplier,
                 product: None,
                 prices: content.prices.clone(),

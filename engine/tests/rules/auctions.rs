@@ -427,3 +427,57 @@ fn u3_an_auction_is_cancelled_by_an_operator_of_its_purchasers_region_only() {
     assert_eq!(r.s.market.refused(ningbo, cancel.clone()), Reason::OutsideRegion);
     r.s.market.ok(hangzhou, cancel);
 }
+
+#[test]
+fn s1_a_supplier_declares_its_size_once_and_only_an_operator_changes_it() {
+    use engine::catalog::EnterpriseSize;
+    let mut r = room();
+    let lenovo = r.s.lenovo;
+    let declare = |size| Action::DeclareSize { supplier: lenovo, size };
+    let events = r.s.market.ok(as_user(lenovo), declare(EnterpriseSize::Small));
+    assert!(
+        matches!(events.last(), Some(Event::SizeDeclared { supplier, size: EnterpriseSize::Small, by })
+            if *supplier == lenovo && *by == as_user(lenovo).user),
+        "the declaration is recorded with the acting user: {events:?}"
+    );
+    // Declared, it is the operator's to change: not the supplier's, nor another's, nor a city's.
+    let again = r.s.market.refused(as_user(lenovo), declare(EnterpriseSize::Micro));
+    assert_eq!((again, again.rule(), again.code()), (Reason::SizeDeclared, "S-1", "size_declared"));
+    let other = r.s.market.refused(as_user(r.s.dell), declare(EnterpriseSize::Large));
+    assert_eq!(other, Reason::SizeDeclared);
+    let city = operator_of(&mut r.s.market, "杭州市政府采购中心", Some(HANGZHOU));
+    assert_eq!(
+        r.s.market.refused(as_user(city), declare(EnterpriseSize::Large)),
+        Reason::SizeDeclared
+    );
+    r.s.market.operator(declare(EnterpriseSize::Large));
+    let size = r.s.market.engine.participant(lenovo).and_then(|p| p.size);
+    assert_eq!(size, Some(EnterpriseSize::Large));
+    // Only suppliers have a size.
+    let school = r.s.school;
+    let refused = r.s.market.refused(
+        Actor::SYSTEM,
+        Action::DeclareSize { supplier: school, size: EnterpriseSize::Small },
+    );
+    assert_eq!(refused.code(), "not_found");
+}
+
+#[test]
+fn s2_a_reserved_auction_refuses_a_large_supplier() {
+    use engine::catalog::EnterpriseSize;
+    let mut r = room();
+    r.s.market.operator(Action::DeclareSize { supplier: r.s.lenovo, size: EnterpriseSize::Large });
+    r.s.market.operator(Action::DeclareSize { supplier: r.hp, size: EnterpriseSize::Medium });
+    let reserved = Action::OpenReservedAuction { category: None, spec: spec(&r) };
+    let events = r.s.market.ok(as_user(r.s.school), reserved);
+    let auction = DealId(r.s.market.last_seq_id());
+    assert!(events.iter().any(|e| matches!(e, Event::DealReserved { deal } if *deal == auction)));
+    let large = refused_bid(r.s.lenovo, &mut r, auction, "4900");
+    assert_eq!((large, large.rule(), large.code()), (Reason::NotSme, "S-2", "not_sme"));
+    // A supplier that never declared its size is not a small or medium enterprise.
+    assert_eq!(refused_bid(r.s.dell, &mut r, auction, "4900"), Reason::NotSme);
+    bid_ok(r.hp, &mut r, auction, "4900");
+    // The same terms not reserved take every holder.
+    let open_to_all = open(spec(&r), &mut r);
+    bid_ok(r.s.lenovo, &mut r, open_to_all, "4900");
+}

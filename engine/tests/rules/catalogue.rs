@@ -122,6 +122,8 @@ fn every_reason() -> Vec<Reason> {
         Reason::ProductNotInAuction,
         Reason::NotYetAccepted,
         Reason::RatingWindowOver { ended: Timestamp(0) },
+        Reason::SizeDeclared,
+        Reason::NotSme,
     ];
     for reason in &reasons {
         match reason {
@@ -172,7 +174,9 @@ fn every_reason() -> Vec<Reason> {
             | Reason::NoNextRanked
             | Reason::ProductNotInAuction
             | Reason::NotYetAccepted
-            | Reason::RatingWindowOver { .. } => {}
+            | Reason::RatingWindowOver { .. }
+            | Reason::SizeDeclared
+            | Reason::NotSme => {}
         }
     }
     reasons

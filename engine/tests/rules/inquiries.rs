@@ -660,3 +660,90 @@ fn c4_an_inquiry_award_upheld_on_challenge_goes_to_the_next_quote_with_a_trade_p
     assert_eq!((next[0].unit_price, next[1].unit_price), (price("4800"), price("19000")));
     assert_eq!(d.m.available(d.line), amount("14000"));
 }
+
+/// Sizes for the desk's suppliers: Lenovo small, Dell micro, HP and Huawei large, Inspur medium.
+fn sized(d: &mut Desk) {
+    use engine::catalog::EnterpriseSize::{Large, Medium, Micro, Small};
+    for (n, size) in [Small, Micro, Large, Large, Medium].into_iter().enumerate() {
+        let supplier = d.s(n);
+        d.m.operator(Action::DeclareSize { supplier, size });
+    }
+}
+
+#[test]
+fn s2_the_deduction_changes_the_ranking_but_not_the_price() {
+    let mut d = desk();
+    sized(&mut d);
+    let id = d.open(d.spec());
+    d.quote(id, d.s(0), &["4900", "19000"]); // 87,000, small: ranked at 78,300
+    d.quote(id, d.s(2), &["4500", "18000"]); // 81,000, large: ranked as quoted
+    d.quote(id, d.s(4), &["4800", "18000"]); // 84,000, medium: no deduction
+    let events = d.close_and_open(id);
+    let evaluated = events.iter().find_map(|e| match e {
+        Event::QuotesEvaluated { basis_points, evaluated, .. } => {
+            Some((*basis_points, evaluated.clone()))
+        }
+        _ => None,
+    });
+    let (basis_points, evaluated) = evaluated.expect("the ranking is published with its deduction");
+    assert_eq!(basis_points, 1_000);
+    assert!(evaluated.contains(&(d.s(0), amount("78300"))), "{evaluated:?}");
+    assert!(evaluated.contains(&(d.s(2), amount("81000"))), "{evaluated:?}");
+    assert!(evaluated.contains(&(d.s(4), amount("84000"))), "{evaluated:?}");
+    // The small enterprise wins, and trades at what it quoted.
+    assert!(events.iter().any(|e| matches!(e,
+        Event::InquiryAwarded { winner, amount: a, .. } if *winner == d.s(0) && *a == amount("87000"))));
+    let struck = trades(&events);
+    let total = struck.iter().map(|t| t.amount.minor()).sum::<i64>();
+    assert_eq!(total, amount("87000").minor());
+    assert_eq!(struck[0].unit_price, price("4900"));
+    // An operator may set 20 %, not 25 %.
+    let refused = d.m.refused(Actor::SYSTEM, Action::SetSmeDeduction { basis_points: 2_500 });
+    assert_eq!(refused.code(), "invalid_input");
+    d.m.operator(Action::SetSmeDeduction { basis_points: 2_000 });
+}
+
+#[test]
+fn s2_a_reserved_inquiry_invites_small_and_medium_enterprises_only() {
+    let mut d = desk();
+    sized(&mut d);
+    let everyone = d.spec();
+    let refused = d.m.refused(as_user(d.school), Action::OpenReservedInquiry(everyone));
+    assert_eq!((refused, refused.rule()), (Reason::NotSme, "S-2"));
+    let mut smes = d.spec();
+    smes.invited = vec![d.s(0), d.s(1), d.s(4)];
+    smes.invited.sort_unstable();
+    let events = d.m.ok(as_user(d.school), Action::OpenReservedInquiry(smes));
+    let id = DealId(d.m.last_seq_id());
+    assert!(events.iter().any(|e| matches!(e, Event::DealReserved { deal } if *deal == id)));
+    assert!(d.m.engine.inquiry(id).expect("inquiry").reserved);
+    // Its next round may not invite a large enterprise either.
+    d.quote(id, d.s(0), &["4900", "19000"]);
+    d.close_and_open(id);
+    assert_eq!(d.state(id), InquiryState::RoundFailed);
+    let deadline = d.m.now.plus_ms(7 * DAY);
+    let large = d.s(2);
+    let next = Action::NextInquiryRound { inquiry: id, deadline, invite: vec![large] };
+    assert_eq!(d.m.refused(as_user(d.school), next), Reason::NotSme);
+}
+
+#[test]
+fn s2_a_reserved_inquiry_ranks_without_the_deduction() {
+    let mut d = desk();
+    sized(&mut d);
+    let mut smes = d.spec();
+    smes.invited = vec![d.s(0), d.s(1), d.s(4)];
+    smes.invited.sort_unstable();
+    d.m.ok(as_user(d.school), Action::OpenReservedInquiry(smes));
+    let id = DealId(d.m.last_seq_id());
+    d.quote(id, d.s(0), &["4900", "19000"]); // 87,000, small
+    d.quote(id, d.s(1), &["4950", "19000"]); // 87,500, micro
+    d.quote(id, d.s(4), &["4800", "18000"]); // 84,000, medium: lowest as quoted
+    let events = d.close_and_open(id);
+    assert!(!events.iter().any(|e| matches!(e, Event::QuotesEvaluated { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::InquiryAwarded { winner, .. } if *winner == d.s(4)))
+    );
+}
