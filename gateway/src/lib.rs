@@ -48,4 +48,5 @@ pub mod reconcile;
 pub mod runtime;
 pub mod sealing;
 pub mod settings;
+pub mod statistics;
 pub mod views;

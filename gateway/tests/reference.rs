@@ -108,7 +108,7 @@ async fn the_centre_registers_a_supplier_and_a_unit_and_the_unit_orders_from_it(
     let supplier = app
         .create(
             "/api/v1/participants",
-            json!({ "kind": "supplier", "name": "杭州浙芯科技有限公司", "credit_code": credit_code(4242) }),
+            json!({ "kind": "supplier", "name": "杭州浙芯科技有限公司", "credit_code": credit_code(4242), "size": "small" }),
             "participant",
         )
         .await;
@@ -222,6 +222,17 @@ async fn only_the_centre_writes_reference_data_and_bad_input_gets_a_clear_error(
             "invalid_input",
         ),
         ("/api/v1/participants", json!({ "kind": "wizard", "name": "某公司" }), "invalid_input"),
+        // S-1: a supplier declares its size at registration; only a supplier has one.
+        (
+            "/api/v1/participants",
+            json!({ "kind": "supplier", "name": "某公司", "credit_code": credit_code(4343) }),
+            "invalid_input",
+        ),
+        (
+            "/api/v1/participants",
+            json!({ "kind": "purchaser", "name": "某单位", "region": "330100", "size": "small" }),
+            "invalid_input",
+        ),
         (
             "/api/v1/agreements",
             json!({ "supplier": app.supplier.0, "product": 1, "regions": ["330100"], "ceiling": "1.00", "valid_from": "2026-13-01", "valid_to": "2026-12-31" }),

@@ -37,7 +37,7 @@ impl Court {
         Self { node, base, http: http_client(), clock, _dir: dir }
     }
 
-    fn token(&self, who: ParticipantId) -> String {
+    pub fn token(&self, who: ParticipantId) -> String {
         let actor = demo_user(who);
         self.node.tokens.issue(actor.user, actor.participant).0
     }

@@ -18,3 +18,4 @@ mod prices_restart;
 mod production;
 mod publication;
 mod security_log;
+mod statistics;

@@ -29,3 +29,24 @@ CREATE TABLE ocds_releases (
 );
 CREATE INDEX ocds_releases_by_position ON ocds_releases (seq, idx);
 CREATE INDEX ocds_releases_by_ocid ON ocds_releases (ocid, seq, idx);
+
+-- What statistics count of each concluded deal (T-1), rewritten by the publisher whenever an event
+-- changes the deal. Money in fen; month is the Shanghai month it concluded in, `YYYY-MM`.
+CREATE TABLE deal_facts (
+    deal BIGINT PRIMARY KEY,
+    mode TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    concluded_ms BIGINT NOT NULL,
+    month TEXT NOT NULL,
+    region INTEGER NOT NULL,
+    regions TEXT NOT NULL,
+    category TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    amount BIGINT NOT NULL,
+    ceiling BIGINT,
+    held BIGINT,
+    participants INTEGER,
+    small BIGINT NOT NULL,
+    seq BIGINT NOT NULL
+);
+CREATE INDEX deal_facts_by_month ON deal_facts (month);

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
 use engine::budget::Allocation;
-use engine::catalog::{Grant, ParticipantKind, ProductSpec, Registration};
+use engine::catalog::{EnterpriseSize, Grant, ParticipantKind, ProductSpec, Registration};
 use engine::types::{
     Actor, AgreementId, Amount, BudgetLineId, CategoryCode, ParticipantId, ProductId, RegionCode,
     Seq, Timestamp, UnitPrice, UserId,
@@ -391,6 +391,14 @@ pub fn load(
             },
             format!("supplier{}", n + 1),
         )?;
+        // S-1: each declares its size; three in ten are micro, three small, two medium, two large.
+        let size = match n % 10 {
+            0..=2 => EnterpriseSize::Micro,
+            3..=5 => EnterpriseSize::Small,
+            6 | 7 => EnterpriseSize::Medium,
+            _ => EnterpriseSize::Large,
+        };
+        submit(system(Action::DeclareSize { supplier: id, size }))?;
         suppliers.push(id);
     }
 

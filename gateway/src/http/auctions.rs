@@ -62,6 +62,9 @@ pub struct OpenAuction {
     /// An auction over this catalog category: each bid names its product of the category, and
     /// `product` is the one the specification describes.
     category: Option<String>,
+    /// Reserved for small and medium enterprises: only they may bid (S-2).
+    #[serde(default)]
+    reserved: bool,
 }
 
 fn seconds(field: &str, value: Option<i64>, default: i64) -> Result<i64, ApiError> {
@@ -211,10 +214,12 @@ pub async fn open(
         .as_deref()
         .map(|c| c.parse().map_err(|_| ApiError::invalid("category: not a catalog code")))
         .transpose()?;
+    let reserved = body.reserved;
     let spec = body.spec(state.clock.now())?;
-    let action = match category {
-        Some(category) => Action::OpenCategoryAuction { category, spec },
-        None => Action::OpenAuction(spec),
+    let action = match (category, reserved) {
+        (category, true) => Action::OpenReservedAuction { category, spec },
+        (Some(category), false) => Action::OpenCategoryAuction { category, spec },
+        (None, false) => Action::OpenAuction(spec),
     };
     match submit(&state, &session, &headers, action).await? {
         Done::Retried { original } => Ok((StatusCode::OK, Json(AuctionShown::retried(original.0)))),

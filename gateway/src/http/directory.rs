@@ -50,6 +50,8 @@ pub struct ParticipantView {
     region: Option<String>,
     /// active or suspended.
     status: &'static str,
+    /// A supplier's enterprise size, once declared: micro, small, medium or large (S-1).
+    size: Option<&'static str>,
 }
 
 /// A framework agreement with its live offer.
@@ -146,6 +148,7 @@ pub async fn participants(
                 credit_code: p.credit_code.map(|c| c.to_string()),
                 region: p.region.map(|r| r.region().to_string()),
                 status: if p.is_active() { "active" } else { "suspended" },
+                size: p.size.map(|s| s.name()),
             })
             .collect()
     });

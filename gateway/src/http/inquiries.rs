@@ -55,6 +55,9 @@ pub struct OpenInquiry {
     invited: Vec<u64>,
     /// Rounds it may run, 1 to 5 (default 2).
     max_rounds: Option<u32>,
+    /// Reserved for small and medium enterprises: every invitee must be one (S-2).
+    #[serde(default)]
+    reserved: bool,
 }
 
 impl OpenInquiry {
@@ -116,7 +119,11 @@ pub async fn open(
     Body(body): Body<OpenInquiry>,
 ) -> Result<(StatusCode, Json<InquiryShown>), ApiError> {
     session.require(&[ParticipantKind::Purchaser])?;
-    opened(&state, &session, &headers, Action::OpenInquiry(body.spec(state.clock.now())?)).await
+    let reserved = body.reserved;
+    let spec = body.spec(state.clock.now())?;
+    let action =
+        if reserved { Action::OpenReservedInquiry(spec) } else { Action::OpenInquiry(spec) };
+    opened(&state, &session, &headers, action).await
 }
 
 /// Body of `POST /api/v1/competitions`.

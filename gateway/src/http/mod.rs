@@ -22,6 +22,7 @@
 //! - `rotations`: rotation of agreement suppliers for services.
 //! - `books`: budgets and reconciliation.
 //! - `prices`: candles, reference prices and alerts.
+//! - `statistics`: procurement statistics by period, region, category and mode (T-1).
 //! - `public`: notices and OCDS releases and records, without login (O-1, O-2).
 //! - `reference`, `directory`: reference data written by the operator, and read back.
 //! - `system`: health, readiness, the caller.
@@ -49,6 +50,7 @@ mod rotations;
 mod security;
 pub mod standby;
 mod state;
+mod statistics;
 mod storefront;
 mod system;
 mod terms;
@@ -159,6 +161,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reference::define_product))
         .routes(routes!(directory::participants, reference::register_participant))
         .routes(routes!(reference::supplier_status))
+        .routes(routes!(reference::declare_size))
+        .routes(routes!(reference::set_sme_deduction))
         .routes(routes!(reference::define_group))
         .routes(routes!(directory::agreements, reference::grant_agreement))
         .routes(routes!(reference::change_agreement))
@@ -183,6 +187,8 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(public::releases_of))
         .routes(routes!(public::record))
         .routes(routes!(public::records))
+        .routes(routes!(statistics::statistics))
+        .routes(routes!(statistics::statistics_csv))
 }
 
 /// The span over one request, naming its id, method and path, so each log line of the request

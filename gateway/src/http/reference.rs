@@ -8,7 +8,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use engine::budget::Allocation;
-use engine::catalog::{AffiliationBasis, Grant, ParticipantKind, ProductSpec, Registration};
+use engine::catalog::{
+    AffiliationBasis, EnterpriseSize, Grant, ParticipantKind, ProductSpec, Registration,
+};
 use engine::types::{
     AgreementId, Amount, BudgetLineId, CategoryCode, CreditCode, ParticipantId, ProductId,
     Quantity, RegionCode, UnitPrice,
@@ -49,6 +51,12 @@ pub struct Changed {
     /// A participant registered, or the participant of an account.
     #[serde(skip_serializing_if = "Option::is_none")]
     participant: Option<u64>,
+    /// A supplier's enterprise size declared (S-1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size: Option<&'static str>,
+    /// The small-enterprise deduction set, in basis points (S-2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    basis_points: Option<u32>,
     /// A supplier suspended or reinstated.
     #[serde(skip_serializing_if = "Option::is_none")]
     supplier: Option<u64>,
@@ -241,6 +249,17 @@ pub struct RegisterParticipant {
     credit_code: Option<String>,
     /// Required of purchasers and analysts.
     region: Option<String>,
+    /// A supplier's enterprise size, declared at registration (S-1): micro, small, medium or
+    /// large.
+    size: Option<String>,
+}
+
+/// An enterprise size by its name.
+fn size(text: &str) -> Result<EnterpriseSize, ApiError> {
+    EnterpriseSize::ALL
+        .into_iter()
+        .find(|s| s.name() == text)
+        .ok_or_else(|| ApiError::invalid("size is micro, small, medium or large"))
 }
 
 fn kind(text: &str) -> Result<ParticipantKind, ApiError> {
@@ -256,8 +275,21 @@ pub async fn register_participant(
     headers: HeaderMap,
     Body(b): Body<RegisterParticipant>,
 ) -> Result<(StatusCode, Json<Operated>), ApiError> {
+    let declared = b.size.as_deref().map(size).transpose()?;
+    let registering = kind(&b.kind)?;
+    match (registering, declared) {
+        (ParticipantKind::Supplier, None) => {
+            return Err(ApiError::invalid(
+                "size: a supplier declares its size at registration (micro, small, medium or large)",
+            ));
+        }
+        (kind, Some(_)) if kind != ParticipantKind::Supplier => {
+            return Err(ApiError::invalid("size: only a supplier has an enterprise size"));
+        }
+        _ => {}
+    }
     let registration = Registration {
-        kind: kind(&b.kind)?,
+        kind: registering,
         name: b.name,
         credit_code: b
             .credit_code
@@ -267,9 +299,80 @@ pub async fn register_participant(
         region: b.region.as_deref().map(|r| parsed::<RegionCode>("region", r)).transpose()?,
     };
     let action = Action::RegisterParticipant(registration);
+    let (status, Json(mut answer)) =
+        operate(&state, &session, &headers, OPERATOR, action, |e| match e {
+            Event::ParticipantRegistered { participant, .. } => {
+                Some(Changed { participant: Some(participant.0), ..Changed::default() })
+            }
+            _ => None,
+        })
+        .await?;
+    // S-1: the size the supplier declared, recorded with the registering operator's account.
+    if let (Some(size), Some(created)) = (declared, answer.created.as_mut())
+        && let Some(id) = created.participant
+    {
+        let declare = Action::DeclareSize { supplier: ParticipantId(id), size };
+        super::submit_command(&state, engine::Command::new(session.actor, declare)).await?;
+        created.size = Some(size.name());
+    }
+    Ok((status, Json(answer)))
+}
+
+/// Body of `POST /api/v1/participants/{id}/size`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareSize {
+    /// micro, small, medium or large.
+    size: String,
+}
+
+/// `POST /api/v1/participants/{id}/size`: a supplier declares its size if it has none yet; an
+/// operator of the province changes it (S-1).
+#[utoipa::path(post, path = "/api/v1/participants/{id}/size", request_body = DeclareSize, tag = "reference",
+    params(("id" = u64, Path, description = "The supplier")),
+    responses((status = 201, description = "Declared", body = Operated), (status = 422, description = "Declared already: only an operator of the province changes it (S-1)")))]
+pub async fn declare_size(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Body(b): Body<DeclareSize>,
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
+    let action = Action::DeclareSize { supplier: ParticipantId(id), size: size(&b.size)? };
+    let roles = &[ParticipantKind::Operator, ParticipantKind::Supplier];
+    operate(&state, &session, &headers, roles, action, |e| match e {
+        Event::SizeDeclared { supplier, size, .. } => Some(Changed {
+            participant: Some(supplier.0),
+            size: Some(size.name()),
+            ..Changed::default()
+        }),
+        _ => None,
+    })
+    .await
+}
+
+/// Body of `POST /api/v1/sme-deduction`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDeduction {
+    /// Basis points of the quoted total, 1000 to 2000 (10 % to 20 %).
+    basis_points: u32,
+}
+
+/// `POST /api/v1/sme-deduction`: the deduction small and micro enterprises' quotes are ranked
+/// after in deals not reserved (S-2); operators of the province.
+#[utoipa::path(post, path = "/api/v1/sme-deduction", request_body = SetDeduction, tag = "reference",
+    responses((status = 201, description = "Set", body = Operated), (status = 400, description = "Outside 1000 to 2000")))]
+pub async fn set_sme_deduction(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Body(b): Body<SetDeduction>,
+) -> Result<(StatusCode, Json<Operated>), ApiError> {
+    let action = Action::SetSmeDeduction { basis_points: b.basis_points };
     operate(&state, &session, &headers, OPERATOR, action, |e| match e {
-        Event::ParticipantRegistered { participant, .. } => {
-            Some(Changed { participant: Some(participant.0), ..Changed::default() })
+        Event::SmeDeductionSet { basis_points } => {
+            Some(Changed { basis_points: Some(*basis_points), ..Changed::default() })
         }
         _ => None,
     })

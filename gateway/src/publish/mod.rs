@@ -11,6 +11,7 @@
 
 pub mod deal;
 pub mod export;
+pub mod facts;
 pub mod notices;
 pub mod ocds;
 pub mod publisher;
@@ -32,6 +33,8 @@ pub struct Published {
     pub notices: Vec<Notice>,
     /// OCDS releases, in event order.
     pub releases: Vec<Release>,
+    /// The facts of each deal the record changed, for statistics (T-1).
+    pub facts: Vec<facts::DealFacts>,
 }
 
 /// What a notice announces.
@@ -162,5 +165,6 @@ pub fn publish(engine: &Engine, record: &JournalRecord) -> Published {
         notices::of_event(engine, &envelope.event, at, &record.events, &mut out.notices);
         ocds::of_event(engine, &envelope.event, at, &record.events, &mut out.releases);
     }
+    out.facts = facts::of_record(engine, &record.events);
     out
 }

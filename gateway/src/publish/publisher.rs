@@ -196,7 +196,10 @@ fn apply(
             record.seq
         );
         let published = publish(&engine, &record);
-        if !(published.notices.is_empty() && published.releases.is_empty()) {
+        if !(published.notices.is_empty()
+            && published.releases.is_empty()
+            && published.facts.is_empty())
+        {
             out.push(published);
         }
     }

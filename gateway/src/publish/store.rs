@@ -33,6 +33,39 @@ pub struct ReleaseRow {
     pub release: String,
 }
 
+/// Deal facts summed by month, region, category, mode and outcome (T-1); money in fen.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct FactSums {
+    pub month: String,
+    pub region: i32,
+    pub category: String,
+    pub mode: String,
+    pub outcome: String,
+    pub deals: i64,
+    pub amount: i64,
+    /// Ceilings of the deals that have one, and those deals' amount.
+    pub ceiling: i64,
+    pub ceiling_amount: i64,
+    /// Budget held by the deals that held one, and those deals' amount.
+    pub held: i64,
+    pub held_amount: i64,
+    /// Suppliers that took part, over the deals that count them.
+    pub participants: i64,
+    pub counted: i64,
+    pub small: i64,
+}
+
+/// Which deal facts to sum: months `from` to `to` (`YYYY-MM`, inclusive), within a region and a
+/// category (each with what lies beneath), of one mode.
+#[derive(Clone, Debug, Default)]
+pub struct FactQuery {
+    pub from: String,
+    pub to: String,
+    pub region: Option<String>,
+    pub category: Option<String>,
+    pub mode: Option<String>,
+}
+
 /// What a search of the notices asks for; every part optional.
 #[derive(Clone, Debug, Default)]
 pub struct NoticeQuery {
@@ -83,6 +116,15 @@ const NOTICE_INSERT: &str = "INSERT INTO notices
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING";
 const RELEASE_INSERT: &str = "INSERT INTO ocds_releases (id, ocid, seq, idx, date_ms, release)
     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
+const FACTS_UPSERT: &str = "INSERT INTO deal_facts
+    (deal, mode, outcome, concluded_ms, month, region, regions, category, categories, amount,
+     ceiling, held, participants, small, seq)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+    ON CONFLICT (deal) DO UPDATE SET mode = excluded.mode, outcome = excluded.outcome,
+    concluded_ms = excluded.concluded_ms, month = excluded.month, region = excluded.region,
+    regions = excluded.regions, category = excluded.category, categories = excluded.categories,
+    amount = excluded.amount, ceiling = excluded.ceiling, held = excluded.held,
+    participants = excluded.participants, small = excluded.small, seq = excluded.seq";
 const MOVE_OFFSET: &str = "UPDATE journal_offsets SET seq = $2 WHERE consumer = $1 AND seq = $3";
 
 fn int(value: u64) -> i64 {
@@ -126,6 +168,27 @@ impl Database {
                         .bind(n.published.ms())
                         .bind(&n.title)
                         .bind(n.body.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for f in &published.facts {
+                    let leaf = |codes: &[_]| codes.first().map(ToString::to_string).unwrap_or_default();
+                    sqlx::query(FACTS_UPSERT)
+                        .bind(int(f.deal.0))
+                        .bind(f.mode.name())
+                        .bind(f.outcome.name())
+                        .bind(f.concluded.ms())
+                        .bind(super::facts::month(f.concluded))
+                        .bind(f.regions.first().map_or(0, |r| i32::try_from(r.get()).unwrap_or(0)))
+                        .bind(chain(&f.regions))
+                        .bind(leaf(&f.categories))
+                        .bind(chain(&f.categories))
+                        .bind(f.amount.minor())
+                        .bind(f.ceiling.map(|c| c.minor()))
+                        .bind(f.held.map(|h| h.minor()))
+                        .bind(f.participants.map(|p| i32::try_from(p).unwrap_or(i32::MAX)))
+                        .bind(f.small.minor())
+                        .bind(int(last.0))
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -284,6 +347,34 @@ impl Database {
             sqlx::query_as::<_, NoticeRow>(notices).fetch_all(pool).await?,
             sqlx::query_as::<_, ReleaseRow>(releases).fetch_all(pool).await?,
         )))
+    }
+
+    /// The deal facts of `query`, summed by month, region, category, mode and outcome.
+    pub async fn fact_sums(&self, query: &FactQuery) -> anyhow::Result<Vec<FactSums>> {
+        let sql = "SELECT month, region, category, mode, outcome, COUNT(*) AS deals, \
+            CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS amount, \
+            CAST(COALESCE(SUM(ceiling), 0) AS BIGINT) AS ceiling, \
+            CAST(COALESCE(SUM(CASE WHEN ceiling IS NULL THEN 0 ELSE amount END), 0) AS BIGINT) AS ceiling_amount, \
+            CAST(COALESCE(SUM(held), 0) AS BIGINT) AS held, \
+            CAST(COALESCE(SUM(CASE WHEN held IS NULL THEN 0 ELSE amount END), 0) AS BIGINT) AS held_amount, \
+            CAST(COALESCE(SUM(participants), 0) AS BIGINT) AS participants, \
+            COUNT(participants) AS counted, \
+            CAST(COALESCE(SUM(small), 0) AS BIGINT) AS small \
+            FROM deal_facts WHERE month >= $1 AND month <= $2 AND regions LIKE $3 \
+            AND categories LIKE $4 AND ($5 = '' OR mode = $5) \
+            GROUP BY month, region, category, mode, outcome ORDER BY month, region, category, mode, outcome";
+        let like = |code: &Option<String>| {
+            code.as_ref().map_or_else(|| "%".to_string(), |c| format!("%,{c},%"))
+        };
+        let mode = query.mode.clone().unwrap_or_default();
+        on_pool!(self, pool => Ok(sqlx::query_as::<_, FactSums>(sql)
+            .bind(&query.from)
+            .bind(&query.to)
+            .bind(like(&query.region))
+            .bind(like(&query.category))
+            .bind(&mode)
+            .fetch_all(pool)
+            .await?))
     }
 
     /// How many notices and releases are stored: what a restart test compares.

@@ -42,6 +42,8 @@ pub struct PublicView {
     pub product: u64,
     /// For an auction over a category: its code; bids name their product of it.
     pub category: Option<String>,
+    /// Reserved for small and medium enterprises (S-2).
+    pub reserved: bool,
     pub quantity: String,
     pub ceiling: String,
     /// The least a bid must improve by, a decimal string.
@@ -165,6 +167,7 @@ pub fn public_view(a: &Auction, now: Timestamp) -> PublicView {
         state: a.state.name(),
         product: spec.product.0,
         category: a.category.map(|c| c.to_string()),
+        reserved: a.reserved,
         quantity: spec.quantity.to_string(),
         ceiling: spec.ceiling.to_string(),
         step: a.step.to_string(),

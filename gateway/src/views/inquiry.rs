@@ -114,6 +114,8 @@ pub struct RoundView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct InquiryView {
     pub id: u64,
+    /// Reserved for small and medium enterprises: every invitee is one (S-2).
+    pub reserved: bool,
     /// The Open Contracting id.
     pub ocid: String,
     /// inquiry or secondary_competition.
@@ -157,7 +159,8 @@ pub fn view(
     let collecting = q.state == InquiryState::Collecting;
     let mut view = InquiryView {
         id: q.id.0,
-        ocid: format!("ocds-gpzj-{}", q.id.0),
+        ocid: crate::publish::ocid(q.id),
+        reserved: q.reserved,
         kind: match q.kind {
             InquiryKind::Inquiry => "inquiry",
             InquiryKind::SecondaryCompetition => "secondary_competition",
@@ -411,6 +414,17 @@ pub struct RoundResults {
     pub receipts: Vec<ReceiptView>,
     pub quoters: Vec<QuoterView>,
     pub quotes: Vec<OpenedView>,
+    /// Each valid total as ranked: after the small-enterprise deduction for a small or micro
+    /// enterprise in a deal not reserved, as quoted otherwise (S-2). The trade is at the total.
+    pub ranked_at: Vec<RankedAt>,
+}
+
+/// A valid quote's total as ranked (S-2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RankedAt {
+    pub supplier: u64,
+    pub total: String,
+    pub ranked_at: String,
 }
 
 /// The published results.
@@ -452,6 +466,18 @@ pub fn results(q: &Inquiry, names: Names<'_>) -> InquiryResults {
                     .collect(),
                 quoters: r.quoters.iter().map(|x| quoter(x, r, names)).collect(),
                 quotes: r.opened.iter().map(|o| opened(o, names)).collect(),
+                ranked_at: r
+                    .evaluated
+                    .iter()
+                    .filter_map(|(supplier, ranked)| {
+                        let total = r.opened.iter().find(|o| o.supplier == *supplier)?.total?;
+                        Some(RankedAt {
+                            supplier: supplier.0,
+                            total: total.to_string(),
+                            ranked_at: ranked.to_string(),
+                        })
+                    })
+                    .collect(),
             })
             .collect(),
     }
