@@ -22,6 +22,7 @@ function openForm(me) {
         ceiling: data.ceiling, duration_seconds: Number(data.minutes) * 60, disclosure: data.disclosure,
       };
       if (data.category) body.category = data.category.trim();
+      if (data.reserved) body.reserved = true;
       if (data.step.endsWith('%')) body.min_step_percent = data.step.slice(0, -1);
       else body.min_step = data.step;
       try {
@@ -40,6 +41,7 @@ function openForm(me) {
   field('降价幅度（元或 %）', 'step', { value: '0.5%' }),
   field('时长（分钟）', 'minutes', { value: '30', inputmode: 'numeric' }),
   h('label', {}, '信息披露', h('select', { name: 'disclosure' }, h('option', { value: 'rank_only' }, '仅排名'), h('option', { value: 'best_price' }, '显示最低价'))),
+  h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'reserved', value: '1' }), '专门面向中小企业'),
   h('button', { type: 'submit' }, '发起竞价'),
   h('span', { class: 'error', 'data-for': 'form' }), result);
   get('/budgets').then((b) => form.querySelector('#auction-line').replaceChildren(
@@ -135,7 +137,7 @@ export async function auctionRoom(me, id) {
   h('label', {}, '我的报价（单价，元）', price, h('span', { class: 'error', 'data-for': 'price' })),
   h('button', { type: 'submit' }, '出价'), h('span', { class: 'error', 'data-for': 'form' }));
   mount(h('h1', {}, `网上竞价 ${id} `, el.state),
-    h('p', { class: 'muted' }, `${view.category ? `品目 ${view.category}（参考商品 ${view.product}）` : `商品 ${view.product}`} · 数量 ${view.quantity} · 最高限价 ${show(view.ceiling)} · 降价幅度 ${show(view.step)} · 至少 ${view.min_bidders} 家`),
+    h('p', { class: 'muted' }, `${view.category ? `品目 ${view.category}（参考商品 ${view.product}）` : `商品 ${view.product}`} · 数量 ${view.quantity} · 最高限价 ${show(view.ceiling)} · 降价幅度 ${show(view.step)} · 至少 ${view.min_bidders} 家${view.reserved ? ' · 专门面向中小企业' : ''}`),
     h('div', { class: 'card stats' },
       h('div', {}, h('span', { class: 'muted' }, '剩余时间'), el.countdown, el.extended),
       h('div', {}, h('span', { class: 'muted' }, '竞价人数'), el.bidders),

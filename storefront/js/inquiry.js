@@ -57,6 +57,7 @@ function openForm() {
         deadline_ms: new Date(data.get('deadline')).getTime(),
         invited: ids(data.get('invited')),
         max_rounds: Number(data.get('max_rounds')),
+        reserved: data.get('reserved') === '1',
       };
       try {
         const opened = await post('/inquiries', body);
@@ -72,7 +73,8 @@ function openForm() {
     h('label', {}, '预算指标', h('select', { name: 'budget_line', id: 'inquiry-line' }), h('span', { class: 'error', 'data-for': 'budget_line' })),
     field('报价截止时间', 'deadline', { type: 'datetime-local', value: aWeekOut(), required: true }),
     field('邀请供应商编号（至少 3 家，逗号分隔）', 'invited', { required: true, size: 30 }),
-    field('最多轮次', 'max_rounds', { value: '2', inputmode: 'numeric', size: 4 })),
+    field('最多轮次', 'max_rounds', { value: '2', inputmode: 'numeric', size: 4 }),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'reserved', value: '1' }), '专门面向中小企业（仅邀请中小企业）')),
   h('p', { class: 'muted' }, '报价截止前，任何人（包括采购单位和采购中心）都无法得知报价的内容、报价人或报价数量；截止后自动开启。'),
   h('button', { type: 'submit' }, '发起询价'),
   h('span', { class: 'error', 'data-for': 'form' }));
@@ -244,10 +246,11 @@ async function resultsCard(view, me) {
   }
   const rounds = results.rounds.map((r) => h('div', {},
     h('h2', {}, `第 ${r.number} 轮 · ${outcomeText(r.outcome)}`),
-    r.quotes.length ? h('table', {}, h('thead', {}, h('tr', {}, ['供应商', '统一社会信用代码', '单价', '合计', '承诺值', '结果'].map((t) => h('th', {}, t)))),
+    r.quotes.length ? h('table', {}, h('thead', {}, h('tr', {}, ['供应商', '统一社会信用代码', '单价', '合计', '评审价（小微企业扣除后）', '承诺值', '结果'].map((t) => h('th', {}, t)))),
       h('tbody', {}, r.quotes.map((q) => h('tr', { class: q.supplier.id === me.participant ? 'mine' : null },
         h('td', {}, q.supplier.name), h('td', {}, q.supplier.credit_code),
         h('td', { class: 'num' }, (q.prices ?? []).map(show).join('；')), h('td', { class: 'num' }, show(q.total)),
+        h('td', { class: 'num' }, show((r.ranked_at ?? []).find((x) => x.supplier === q.supplier.id)?.ranked_at ?? q.total)),
         h('td', { class: 'mono' }, `${q.commitment.slice(0, 16)}…`), h('td', {}, q.defect ? `无效（${q.defect.reason}）` : '有效'))))) : h('p', { class: 'muted' }, '本轮报价未开启。'),
     h('p', { class: 'muted' }, `公布回执 ${r.receipts.length} 份`)));
   const award = view.state === 'awarded' ? h('p', {}, h('a', { href: `#/award/${view.id}`, id: 'award-link' }, '采购结果公示、质疑与投诉')) : null;

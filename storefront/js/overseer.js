@@ -119,3 +119,91 @@ export async function alerts(me, arg) {
     body.prepend(r);
   });
 }
+
+const MODE_NAMES = { auction: '网上竞价', inquiry: '网上询价', competition: '二次竞价', negotiation: '协商采购', direct_order: '直接订购' };
+
+/** Amounts per row as horizontal bars, drawn on `canvas` (labels left, values right). */
+function drawBars(canvas, bars) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 600;
+  const rowHeight = 22;
+  const height = Math.max(40, bars.length * rowHeight + 12);
+  canvas.style.height = `${height}px`;
+  canvas.width = width * ratio;
+  canvas.height = height * ratio;
+  canvas.dataset.bars = String(bars.length);
+  const g = canvas.getContext('2d');
+  g.scale(ratio, ratio);
+  g.clearRect(0, 0, width, height);
+  g.font = '12px sans-serif';
+  g.textBaseline = 'middle';
+  if (bars.length === 0) {
+    g.fillStyle = '#6b7785';
+    g.fillText('暂无数据', 12, 20);
+    return;
+  }
+  // Amounts arrive as decimal strings: whole yuan are plenty for the bars' lengths.
+  const values = bars.map((b) => Number(String(b.amount).split('.')[0]));
+  const most = Math.max(1, ...values);
+  const labelWidth = 180;
+  const valueWidth = 120;
+  const span = Math.max(20, width - labelWidth - valueWidth);
+  bars.forEach((b, i) => {
+    const y = 6 + i * rowHeight;
+    g.fillStyle = '#1d2733';
+    g.fillText(b.label.slice(0, 18), 4, y + rowHeight / 2);
+    g.fillStyle = '#b3261e';
+    g.fillRect(labelWidth, y + 4, Math.max(1, (values[i] / most) * span), rowHeight - 8);
+    g.fillStyle = '#6b7785';
+    g.fillText(show(b.amount), labelWidth + span + 6, y + rowHeight / 2);
+  });
+}
+
+/** `#/statistics?...`: procurement statistics of the region the caller oversees (T-1). */
+export async function statistics(me, arg) {
+  const params = new URLSearchParams(arg ?? '');
+  const now = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
+  if (!params.get('from')) params.set('from', `${now.slice(0, 4)}-01`);
+  if (!params.get('to')) params.set('to', now);
+  if (!params.has('by')) params.set('by', 'region');
+  const query = new URLSearchParams();
+  for (const [key, value] of params) if (value) query.set(key, value);
+  const figures = await get(`/statistics?${query}`);
+  const select = (name, label, options) => h('label', {}, label, h('select', { name },
+    Object.entries(options).map(([value, text]) => h('option', { value, selected: (params.get(name) ?? '') === value }, text))));
+  const form = h('form', {
+    class: 'inline',
+    onsubmit: (event) => { event.preventDefault(); location.hash = `#/statistics?${formQuery(form)}`; },
+  },
+  select('period', '统计周期', { month: '月', quarter: '季度', year: '年' }),
+  h('label', {}, '起始月份', h('input', { name: 'from', type: 'month', value: params.get('from') })),
+  h('label', {}, '截止月份', h('input', { name: 'to', type: 'month', value: params.get('to') })),
+  h('label', {}, '地区代码', h('input', { name: 'region', value: params.get('region') ?? '', placeholder: '本级', size: 8 })),
+  h('label', {}, '品目代码', h('input', { name: 'category', value: params.get('category') ?? '', placeholder: '全部', size: 10 })),
+  select('mode', '采购方式', { '': '全部', ...MODE_NAMES }),
+  select('by', '分组', { region: '按下级地区', category: '按品目', mode: '按采购方式', '': '不分组' }),
+  h('button', { type: 'submit' }, '统计'));
+  const label = (r) => [r.period, r.region?.name, r.category?.name, r.mode ? MODE_NAMES[r.mode] ?? r.mode : null].filter(Boolean).join(' ');
+  const rate = (v) => (v === null || v === undefined ? '—' : `${v}%`);
+  const rows = figures.rows.map((r) => h('tr', {},
+    h('td', {}, label(r)),
+    h('td', { class: 'num' }, r.deals), h('td', { class: 'num' }, r.failed), h('td', { class: 'num' }, r.cancelled),
+    h('td', { class: 'num' }, rate(r.failure_rate)),
+    h('td', { class: 'num' }, show(r.amount)),
+    h('td', { class: 'num' }, show(r.saved_against_ceiling)), h('td', { class: 'num' }, rate(r.saving_rate_ceiling)),
+    h('td', { class: 'num' }, show(r.saved_against_budget)), h('td', { class: 'num' }, rate(r.saving_rate_budget)),
+    h('td', { class: 'num' }, r.mean_participants ?? '—'),
+    h('td', { class: 'num' }, show(r.small_amount)), h('td', { class: 'num' }, rate(r.small_share))));
+  const canvas = h('canvas', { class: 'chart bars', id: 'statistics-chart' });
+  mount(h('h1', {}, '采购信息统计'),
+    h('div', { class: 'card' }, form,
+      h('p', { class: 'muted' }, `地区 ${figures.region ?? '全省'} · ${figures.from} 至 ${figures.to} · 截至序号 ${figures.as_of_seq} · `,
+        h('a', { href: `/api/v1/statistics.csv?${query}`, id: 'statistics-csv', download: 'statistics.csv' }, '下载 CSV'))),
+    h('div', { class: 'card' }, h('h2', {}, '成交金额'), canvas),
+    h('div', { class: 'card' }, rows.length
+      ? h('table', { id: 'statistics' },
+        h('thead', {}, h('tr', {}, ['分组', '成交', '失败', '终止', '失败率', '成交金额（元）', '较限价节约（元）', '限价节资率', '较预算节约（元）', '预算节资率', '平均参与家数', '小微企业成交额（元）', '小微占比'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, rows))
+      : h('p', { class: 'muted' }, '所选范围内暂无成交')));
+  drawBars(canvas, figures.rows.map((r) => ({ label: label(r), amount: r.amount })));
+}

@@ -69,6 +69,16 @@ async function login(page, base, who) {
   await page.waitForSelector('#who button', { timeout: GUARD });
 }
 
+/** Logs in as the demo supplier whose participant id is `participant`: demo suppliers' logins are
+ * numbered in their order of registration, which the centre's directory lists. */
+async function loginAs(base, participant) {
+  const centre = await api(base, null, 'POST', '/login', { login: 'centre', password: 'demo' });
+  const suppliers = await api(base, centre.token, 'GET', '/participants?kind=supplier&per_page=500');
+  const n = suppliers.items.findIndex((p) => p.id === participant);
+  assert(n >= 0, `participant ${participant} is a demo supplier`);
+  return api(base, null, 'POST', '/login', { login: `supplier${n + 1}`, password: 'demo' });
+}
+
 function assert(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -397,6 +407,53 @@ const tests = {
     await page.goto(`${base}/#/public/direct-orders`);
     await page.waitForSelector('main table tbody tr', { timeout: GUARD });
     assert((await page.locator('main').innerText()).includes(unit.name), 'the order is in the daily list');
+  },
+  async 'a purchaser rates an accepted delivery and the score shows beside the supplier\'s offers'({ browser, base }) {
+    const unit = await api(base, null, 'POST', '/login', { login: 'unit6', password: 'demo' });
+    const budgets = await api(base, unit.token, 'GET', '/budgets');
+    const catalog = await api(base, unit.token, 'GET', '/catalog/products?per_page=100');
+    const product = catalog.items.find((p) => p.best_offer);
+    const placed = await api(base, unit.token, 'POST', '/orders', { product: product.id, quantity: '1', budget_line: budgets.lines[0].id });
+    const trade = placed.trades[0];
+    // The supplier delivers and the unit accepts, as they would on their own pages.
+    const deliverer = await loginAs(base, trade.supplier);
+    await api(base, deliverer.token, 'POST', `/trades/${trade.id}/deliver`);
+    await api(base, unit.token, 'POST', `/trades/${trade.id}/accept`);
+    const page = await (await browser.newContext()).newPage();
+    await login(page, base, 'unit6');
+    await page.goto(`${base}/#/orders`);
+    const row = page.locator(`tr[data-trade="${trade.id}"]`);
+    await row.locator('form.rating').waitFor({ timeout: GUARD });
+    await row.locator('select[name=delivery]').selectOption('4');
+    await row.locator('select[name=quality]').selectOption('5');
+    await row.locator('select[name=service]').selectOption('3');
+    await row.locator('form.rating button[type=submit]').click();
+    await row.locator('.ok:has-text("已评价")').waitFor({ timeout: GUARD });
+    // The supplier's offers now carry its score.
+    await page.goto(`${base}/#/product/${trade.product}`);
+    await page.waitForSelector('span[title="近 12 个月考核评价均分"]', { timeout: GUARD });
+    const ladder = await page.locator('main').innerText();
+    assert(/★\d\.\d\d/.test(ladder), `a score beside the offers: ${ladder}`);
+  },
+
+  async 'the centre reads the province\'s statistics by city, sees the chart and downloads the CSV'({ browser, base }) {
+    const page = await (await browser.newContext()).newPage();
+    await login(page, base, 'centre');
+    await page.goto(`${base}/#/statistics?by=region`);
+    await page.waitForSelector('table#statistics tbody tr', { timeout: GUARD });
+    const bars = Number(await page.locator('canvas#statistics-chart').getAttribute('data-bars'));
+    const rows = await page.locator('table#statistics tbody tr').count();
+    assert(bars === rows && rows >= 1, `a bar per row: ${bars} bars, ${rows} rows`);
+    const text = await page.locator('table#statistics').innerText();
+    assert(text.includes('市'), `rows by city: ${text}`);
+    // By mode, through the form.
+    await page.selectOption('select[name=by]', 'mode');
+    await page.click('form.inline button[type=submit]');
+    await page.waitForSelector('table#statistics td:has-text("直接订购")', { timeout: GUARD });
+    const href = await page.locator('a#statistics-csv').getAttribute('href');
+    const csv = await page.evaluate(async (url) => (await fetch(url, { credentials: 'same-origin' })).text(), href);
+    assert(csv.includes('成交金额(元)') && csv.includes('direct_order'), `the CSV: ${csv.slice(0, 300)}`);
+    await page.screenshot({ path: join(artifacts, 'statistics.png'), fullPage: true });
   },
 };
 
