@@ -16,6 +16,10 @@ use crate::types::{Actor, ParticipantId, Seq, Timestamp, TradeId};
 pub const RATING_DAYS: i64 = 30;
 /// The window a supplier's score is taken over: 12 months, counted as 365 days.
 pub const SCORE_DAYS: i64 = 365;
+/// A score below this (in hundredths: 3.00, "fair" on the five-mark scale) alerts the operator.
+pub const LOW_SCORE_HUNDREDTHS: u32 = 300;
+/// Declines within the score's window that alert the operator.
+pub const DECLINES_ALERTED: u32 = 2;
 const DAY_MS: i64 = 86_400_000;
 /// Longest comment kept.
 const MAX_COMMENT_CHARS: usize = 500;
@@ -118,11 +122,22 @@ impl State {
 
     /// E-1: the mean of `supplier`'s ratings given in the 12 months up to `now`.
     pub(crate) fn score(&self, supplier: ParticipantId, now: Timestamp) -> Option<Score> {
+        self.score_before(supplier, now, Seq(u64::MAX))
+    }
+
+    /// As [`Self::score`], counting only ratings given by commands up to `upto`: a score as it
+    /// stood right after one rating, at a rebuild as live.
+    pub(crate) fn score_before(
+        &self,
+        supplier: ParticipantId,
+        now: Timestamp,
+        upto: Seq,
+    ) -> Option<Score> {
         let since = now.plus_ms(-SCORE_DAYS * DAY_MS);
         let (sum, count) = self
             .ratings
             .values()
-            .filter(|r| r.supplier == supplier && r.ts > since && r.ts <= now)
+            .filter(|r| r.supplier == supplier && r.ts > since && r.ts <= now && r.seq <= upto)
             .fold((0u64, 0u32), |(sum, n), r| (sum + u64::from(r.marks.total()), n + 1));
         if count == 0 {
             return None;
@@ -131,5 +146,36 @@ impl State {
         let scale = 3 * u64::from(count);
         let hundredths = (200 * sum + scale) / (2 * scale);
         Some(Score { hundredths: u32::try_from(hundredths).unwrap_or(u32::MAX), ratings: count })
+    }
+}
+
+impl crate::Engine {
+    /// E-1: the score the rating of `trade` left its supplier with, when that took the score below
+    /// the low mark (from at or above it, or from no score at all): what alerts the operator.
+    pub fn score_fell_low(&self, trade: TradeId) -> Option<Score> {
+        let rating = self.rating(trade)?;
+        let state = &self.state;
+        let after = state.score_before(rating.supplier, rating.ts, rating.seq)?;
+        let before =
+            state.score_before(rating.supplier, rating.ts, Seq(rating.seq.0.saturating_sub(1)));
+        let low = |s: Option<Score>| s.is_some_and(|s| s.hundredths < LOW_SCORE_HUNDREDTHS);
+        (low(Some(after)) && !low(before)).then_some(after)
+    }
+
+    /// E-1: how many contracts `supplier` declined by distinct commands in the 12 months up to and
+    /// including the decline of command `seq` at `ts`.
+    pub fn declines_within_year(&self, supplier: ParticipantId, seq: Seq, ts: Timestamp) -> u32 {
+        let since = ts.plus_ms(-SCORE_DAYS * DAY_MS);
+        let mut commands: Vec<Seq> = self
+            .trades()
+            .filter(|r| r.trade.supplier == supplier)
+            .filter(|r| r.state == TradeState::Declined)
+            .filter_map(|r| r.ended)
+            .filter(|(s, t)| *s <= seq && *t > since)
+            .map(|(s, _)| s)
+            .collect();
+        commands.sort_unstable();
+        commands.dedup();
+        u32::try_from(commands.len()).unwrap_or(u32::MAX)
     }
 }

@@ -626,3 +626,50 @@ async fn a1_an_auction_over_a_category_takes_bids_naming_their_product_over_http
     assert_eq!(closed["event"]["winner"]["product"], room.product.0, "{closed}");
     room.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e1_auction_results_show_each_bidders_score() {
+    let room = room().await;
+    let id = room.open_auction(json!({ "disclosure": "best_price" })).await;
+    let [a, b, c, ..] = room.bidders[..] else { panic!("three bidders") };
+    let mut ignored = Received::default();
+    for (who, price) in [(a, "4900.00"), (b, "4890.00"), (c, "4880.00")] {
+        room.bid(&mut ignored, who, id, price).await;
+    }
+    let mut watching = enter(&room, room.purchaser, id, &mut ignored).await;
+    room.clock.advance_ms(601_000);
+    until(&mut watching, &mut ignored, |f| event_kind(f) == "results").await;
+    // Final once the challenge period has run; the winner delivers, the purchaser accepts and
+    // rates it.
+    room.clock.advance_ms(30 * 86_400_000);
+    let award_uri = format!("/api/v1/deals/{id}/award");
+    let final_award = async {
+        loop {
+            let (_, award, _) = room.call(room.purchaser, "GET", &award_uri, None).await;
+            if award["state"] == "final" {
+                break award["trades"][0]["id"].as_str().expect("trade").to_string();
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let trade = tokio::time::timeout(std::time::Duration::from_secs(60), final_award)
+        .await
+        .expect("the award becomes final");
+    let deliver = format!("/api/v1/trades/{trade}/deliver");
+    assert!(room.call(c, "POST", &deliver, None).await.0.is_success());
+    let accept = format!("/api/v1/trades/{trade}/accept");
+    assert!(room.call(room.purchaser, "POST", &accept, None).await.0.is_success());
+    let rating = json!({ "trade": trade, "delivery": 5, "quality": 4, "service": 4 });
+    let (status, rated, _) =
+        room.call(room.purchaser, "POST", "/api/v1/ratings", Some(rating)).await;
+    assert_eq!(status, StatusCode::CREATED, "{rated}");
+    let (status, results, _) =
+        room.call(room.analyst, "GET", &format!("/api/v1/auctions/{id}/results"), None).await;
+    assert_eq!(status, StatusCode::OK, "{results}");
+    assert_eq!(results["winner"]["supplier_score"], "4.33", "{results}");
+    for bid in results["bids"].as_array().expect("bids") {
+        let expected = if bid["supplier"] == c.0 { json!("4.33") } else { Value::Null };
+        assert_eq!(bid["supplier_score"], expected, "only the rated supplier has a score: {bid}");
+    }
+    room.runtime.shutdown().await.expect("shutdown");
+}

@@ -287,3 +287,68 @@ async fn p6_a_late_payment_and_c4_a_declined_contract_each_raise_one_alert_and_a
     assert_eq!(rebuilt, live);
     market.runtime.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn e1_a_rating_that_takes_the_score_below_the_low_mark_and_a_second_decline_in_a_year_alert_the_operator()
+ {
+    let market = support::market(DemoSizes { suppliers: 20, purchasers: 20, variants: 1 }).await;
+    let state = market.app_state(4);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("port");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(http::serve(listener, state.clone(), std::future::pending()));
+    let unit = market.province.purchasers[0].clone();
+    let analyst = market.province.analyst;
+    let mut alerts = socket(&state, address, analyst, "alerts:330000").await;
+
+    // A fair rating (3.00) is not low; a poor one takes the mean to 2.50: one alert.
+    let (first, seller) = one_trade(&market, &unit).await;
+    step(&market, seller, Action::RecordDelivery { trade: first }).await;
+    step(&market, unit.id, Action::AcceptDelivery { trade: first }).await;
+    let marks = |n| engine::evaluation::Marks { delivery: n, quality: n, service: n };
+    step(
+        &market,
+        unit.id,
+        Action::RateTrade { trade: first, marks: marks(3), comment: String::new() },
+    )
+    .await;
+    let (second, other) = one_trade(&market, &unit).await;
+    assert_eq!(other, seller, "the same supplier's best offer");
+    step(&market, seller, Action::RecordDelivery { trade: second }).await;
+    step(&market, unit.id, Action::AcceptDelivery { trade: second }).await;
+    let rated =
+        Action::RateTrade { trade: second, marks: marks(2), comment: "延迟交货".into() };
+    let last = step(&market, unit.id, rated).await;
+    let alert = next(&mut alerts).await;
+    assert_eq!(
+        (alert["event"]["rule"].as_str(), alert["event"]["code"].as_str()),
+        (Some("E-1"), Some("low_score")),
+        "{alert}"
+    );
+    assert_eq!(alert["event"]["figures"]["score"], "2.50");
+    assert_eq!(alert["seq"], last.0);
+
+    // The supplier declines two contracts: the first is a C-4 alert, the second also an E-1.
+    let (one, _) = one_trade(&market, &unit).await;
+    step(&market, seller, Action::DeclineContract { trade: one, reason: "无法供货".into() }).await;
+    assert_eq!(next(&mut alerts).await["event"]["code"], "contract_declined");
+    let (two, _) = one_trade(&market, &unit).await;
+    let last =
+        step(&market, seller, Action::DeclineContract { trade: two, reason: "无法供货".into() })
+            .await;
+    let mut codes = vec![
+        next(&mut alerts).await["event"]["code"].as_str().map(String::from),
+        next(&mut alerts).await["event"]["code"].as_str().map(String::from),
+    ];
+    codes.sort();
+    assert_eq!(codes, [Some("contract_declined".into()), Some("repeated_declines".into())]);
+    let (_, listed) = get(&state, analyst, &format!("/api/v1/alerts?min_seq={}", last.0)).await;
+    assert_eq!(listed["total"], 4, "one low score, two declines, one repeat: {listed}");
+
+    market.prices.caught_up(last).await;
+    let (rebuilt, _) = market
+        .replica
+        .read(|e| gateway::prices::rebuild(e, engine::analytics::Thresholds::default()));
+    let (live, _) = market.prices.read(Clone::clone);
+    assert_eq!(rebuilt, live);
+    market.runtime.shutdown().await.expect("shutdown");
+}

@@ -100,7 +100,7 @@ export async function auctionRoom(me, id) {
       el.results.replaceChildren(h('h2', {}, view.results.state === 'awarded' ? `成交：${view.results.winner?.name}，${show(view.results.winner?.price)} 元` : '流标：有效竞价人不足'),
         view.results.state === 'awarded' ? h('p', {}, h('a', { href: `#/award/${id}`, id: 'award-link' }, '采购结果公示、质疑与投诉')) : null,
         h('table', {}, h('thead', {}, h('tr', {}, ['排名', '供应商', '统一社会信用代码', '报价'].map((t) => h('th', {}, t)))),
-          h('tbody', {}, view.results.ranking.map((r, i) => h('tr', { class: r.supplier === me.participant ? 'mine' : null }, h('td', {}, i + 1), h('td', {}, r.name), h('td', {}, r.credit_code), h('td', { class: 'num' }, show(r.price)))))));
+          h('tbody', {}, view.results.ranking.map((r, i) => h('tr', { class: r.supplier === me.participant ? 'mine' : null }, h('td', {}, i + 1), h('td', {}, r.name, r.supplier_score ? h('span', { class: 'muted', title: '近 12 个月考核评价均分' }, ` ★${r.supplier_score}`) : null), h('td', {}, r.credit_code), h('td', { class: 'num' }, show(r.price)))))));
     }
     bidForm.hidden = !(me.role === 'supplier' && view.state === 'open');
   };

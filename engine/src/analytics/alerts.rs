@@ -31,6 +31,10 @@ pub enum AlertKind {
     ChallengeUnanswered,
     /// C-3: a regulator did not rule on a complaint in time.
     RulingOverdue,
+    /// E-1: a rating took a supplier's 12-month score below the low mark.
+    LowScore,
+    /// E-1: a supplier declined a second contract within 12 months.
+    RepeatedDeclines,
 }
 
 impl AlertKind {
@@ -42,6 +46,7 @@ impl AlertKind {
             AlertKind::ContractDeclined => "C-4",
             AlertKind::ChallengeUnanswered => "C-2",
             AlertKind::RulingOverdue => "C-3",
+            AlertKind::LowScore | AlertKind::RepeatedDeclines => "E-1",
             AlertKind::SplitPurchase
             | AlertKind::FewBidders
             | AlertKind::IdenticalBids
@@ -62,6 +67,8 @@ impl AlertKind {
             AlertKind::ContractDeclined => "contract_declined",
             AlertKind::ChallengeUnanswered => "challenge_unanswered",
             AlertKind::RulingOverdue => "ruling_overdue",
+            AlertKind::LowScore => "low_score",
+            AlertKind::RepeatedDeclines => "repeated_declines",
         }
     }
 }
@@ -317,6 +324,50 @@ pub fn contract_declined(trade: &crate::settlement::Trade, (seq, ts): (Seq, Time
             ("amount", trade.amount.to_string()),
         ]),
         format!("供应商拒绝签订成交 {} 的合同（{} 元），计入其考核评价", trade.id, trade.amount),
+    )
+}
+
+/// E-1: a rating took `supplier`'s 12-month score below the low mark, from `trade`'s rating.
+pub fn low_score(
+    trade: &crate::settlement::Trade,
+    score: crate::evaluation::Score,
+    (seq, ts): (Seq, Timestamp),
+) -> Alert {
+    let mean = format!("{}.{:02}", score.hundredths / 100, score.hundredths % 100);
+    let low = crate::evaluation::LOW_SCORE_HUNDREDTHS;
+    raise(
+        AlertKind::LowScore,
+        (trade.deal, trade.region, ts, seq),
+        figures([
+            ("trade", trade.id.to_string()),
+            ("supplier", trade.supplier.0.to_string()),
+            ("score", mean.clone()),
+            ("ratings", score.ratings.to_string()),
+        ]),
+        format!(
+            "供应商近 12 个月考核评价均分降至 {mean}（{} 次评价），低于 {}.{:02}",
+            score.ratings,
+            low / 100,
+            low % 100
+        ),
+    )
+}
+
+/// E-1: `trade`'s supplier declined a second contract within 12 months (`declines` in all).
+pub fn repeated_declines(
+    trade: &crate::settlement::Trade,
+    declines: u32,
+    (seq, ts): (Seq, Timestamp),
+) -> Alert {
+    raise(
+        AlertKind::RepeatedDeclines,
+        (trade.deal, trade.region, ts, seq),
+        figures([
+            ("trade", trade.id.to_string()),
+            ("supplier", trade.supplier.0.to_string()),
+            ("declines", declines.to_string()),
+        ]),
+        format!("供应商 12 个月内第 {declines} 次拒绝签订合同，请采购中心核查处理"),
     )
 }
 

@@ -14,7 +14,8 @@ mod index;
 mod reference;
 
 pub use alerts::{
-    Alert, AlertKind, challenge_unanswered, contract_declined, late_payment, ruling_overdue,
+    Alert, AlertKind, challenge_unanswered, contract_declined, late_payment, low_score,
+    repeated_declines, ruling_overdue,
 };
 pub use candles::{Candle, Interval, Series};
 pub use index::IndexPoint;

@@ -194,6 +194,8 @@ fn every_alert() -> Vec<AlertKind> {
         AlertKind::ContractDeclined,
         AlertKind::ChallengeUnanswered,
         AlertKind::RulingOverdue,
+        AlertKind::LowScore,
+        AlertKind::RepeatedDeclines,
     ];
     for kind in &kinds {
         match kind {
@@ -206,7 +208,9 @@ fn every_alert() -> Vec<AlertKind> {
             | AlertKind::LatePayment
             | AlertKind::ContractDeclined
             | AlertKind::ChallengeUnanswered
-            | AlertKind::RulingOverdue => {}
+            | AlertKind::RulingOverdue
+            | AlertKind::LowScore
+            | AlertKind::RepeatedDeclines => {}
         }
     }
     kinds

@@ -186,12 +186,14 @@ fn view_of(
         let a = engine.auction(id).ok_or_else(|| ApiError::not_found("auction"))?;
         let audience =
             room::audience(engine, &session.viewer(), a).ok_or_else(ApiError::forbidden)?;
-        Ok::<_, ApiError>(room::view(
+        let mut view = room::view(
             a,
             audience,
             state.clock.now().max(engine.clock()),
             &views::names_in(engine),
-        ))
+        );
+        view.results = view.results.take().map(|r| room::with_scores(r, engine));
+        Ok::<_, ApiError>(view)
     });
     Ok((view?, seq.0))
 }
@@ -336,7 +338,7 @@ pub async fn results(
                 "results are published once the auction has closed",
             ));
         }
-        Ok(room::results(a, &views::names_in(engine)))
+        Ok(room::with_scores(room::results(a, &views::names_in(engine)), engine))
     });
     results.map(Json)
 }

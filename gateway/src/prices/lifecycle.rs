@@ -2,10 +2,14 @@
 //! not answered in time (C-2), a ruling overdue (C-3). Raised live from the engine's events, and
 //! found again in its state at a rebuild: the same alert either way, keyed by the command that
 //! raised it. A contract of several lines declined at once raises one alert, not one a line.
+//! A rating that takes a supplier's score below the low mark, and a second decline within 12
+//! months, alert the operator too (E-1).
 
 use engine::analytics::{
-    Alert, challenge_unanswered, contract_declined, late_payment, ruling_overdue,
+    Alert, challenge_unanswered, contract_declined, late_payment, low_score, repeated_declines,
+    ruling_overdue,
 };
+use engine::evaluation::DECLINES_ALERTED;
 use engine::settlement::{SettlementStep, TradeState};
 use engine::{Engine, Event, EventEnvelope};
 
@@ -19,6 +23,10 @@ pub fn alert_of(engine: &Engine, envelope: &EventEnvelope) -> Option<Alert> {
         Event::TradeSettled { trade, step: SettlementStep::Decline, .. } => {
             Some(contract_declined(&engine.trade(*trade)?.trade, at))
         }
+        Event::TradeRated { trade, .. } => {
+            let score = engine.score_fell_low(*trade)?;
+            Some(low_score(&engine.trade(*trade)?.trade, score, at))
+        }
         Event::ChallengeUnanswered { deal, challenger, purchaser, .. } => {
             let region = engine.award(*deal)?.region.region();
             Some(challenge_unanswered(*deal, region, *challenger, *purchaser, at))
@@ -31,6 +39,17 @@ pub fn alert_of(engine: &Engine, envelope: &EventEnvelope) -> Option<Alert> {
     }
 }
 
+/// The repeated-declines alert a decline raises besides its own, if any (E-1).
+pub fn second_alert_of(engine: &Engine, envelope: &EventEnvelope) -> Option<Alert> {
+    let Event::TradeSettled { trade, step: SettlementStep::Decline, .. } = &envelope.event else {
+        return None;
+    };
+    let record = engine.trade(*trade)?;
+    let declines = engine.declines_within_year(record.trade.supplier, envelope.seq, envelope.ts);
+    (declines >= DECLINES_ALERTED)
+        .then(|| repeated_declines(&record.trade, declines, (envelope.seq, envelope.ts)))
+}
+
 /// Every such alert the engine's state holds, in the order raised.
 pub fn alerts_in(engine: &Engine) -> Vec<Alert> {
     let mut alerts = Vec::new();
@@ -40,6 +59,15 @@ pub fn alerts_in(engine: &Engine) -> Vec<Alert> {
         }
         if let Some(ended) = r.ended.filter(|_| r.state == TradeState::Declined) {
             alerts.push(contract_declined(&r.trade, ended));
+            let declines = engine.declines_within_year(r.trade.supplier, ended.0, ended.1);
+            if declines >= DECLINES_ALERTED {
+                alerts.push(repeated_declines(&r.trade, declines, ended));
+            }
+        }
+        if let (Some(rating), Some(score)) =
+            (engine.rating(r.trade.id), engine.score_fell_low(r.trade.id))
+        {
+            alerts.push(low_score(&r.trade, score, (rating.seq, rating.ts)));
         }
     }
     for award in engine.awards() {

@@ -227,6 +227,12 @@ impl Follower for Desk {
                     if let Some(changes) = changes {
                         out.push((record.seq.0, changes));
                     }
+                    // A decline may also be the supplier's second within a year (E-1).
+                    if let Some(alert) = lifecycle::second_alert_of(engine, envelope)
+                        .filter(|alert| !lifecycle::repeats(a.alerts(), alert))
+                    {
+                        out.push((record.seq.0, a.raised(alert)));
+                    }
                 }
             }
         }

@@ -115,6 +115,9 @@ pub struct NamedBid {
     pub product: u64,
     pub price: String,
     pub receipt_seq: u64,
+    /// The supplier's 12-month evaluation score (E-1), where the reader is shown it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplier_score: Option<String>,
 }
 
 /// The published results: every bid with its bidder, the ranking, the winner.
@@ -238,6 +241,7 @@ pub fn results(a: &Auction, names: Names<'_>) -> ResultsView {
             product: s.product.0,
             price: s.price.to_string(),
             receipt_seq: s.receipt.0,
+            supplier_score: None,
         }
     };
     let winner = (a.state == AuctionState::Awarded).then(|| a.best()).flatten();
@@ -250,6 +254,18 @@ pub fn results(a: &Auction, names: Names<'_>) -> ResultsView {
         ranking: a.ranking().iter().map(named).collect(),
         bids: a.bids.iter().map(named).collect(),
     }
+}
+
+/// The results with each bidder's 12-month score beside its bids (E-1), for the signed-in readers
+/// of the auction's results.
+pub fn with_scores(mut results: ResultsView, engine: &engine::Engine) -> ResultsView {
+    let score = |supplier: u64| {
+        engine.supplier_score(engine::types::ParticipantId(supplier)).map(crate::views::score_text)
+    };
+    for bid in results.winner.iter_mut().chain(&mut results.ranking).chain(&mut results.bids) {
+        bid.supplier_score = score(bid.supplier);
+    }
+    results
 }
 
 /// Everything an audience may see of an auction now, in one document: what `GET` answers.
