@@ -118,6 +118,14 @@ fn a_fresh_demo_market_trades_and_runs_an_auction_within_a_minute() {
         })
         .collect();
     assert!(bidders.len() >= 3, "several suppliers bid: {bidders:?}");
+    // A split purchase, which the early warning catches within the minute (P-4).
+    let analytics = gateway::prices::rebuild(&driver.engine, engine::analytics::Thresholds::default());
+    let splits = analytics
+        .alerts()
+        .iter()
+        .filter(|a| a.kind == engine::analytics::AlertKind::SplitPurchase && a.ts >= start)
+        .count();
+    assert!(splits >= 1, "a split purchase alert within a minute");
     // The auction's time runs out; the next command after it finds it closed and awarded.
     for second in 61..=(pace.auction_ms / 1_000 + 200) {
         run(&mut living, &mut driver, start.plus_ms(second * 1_000), &mut events);

@@ -3,7 +3,9 @@
 //! sees candles grow, auctions open, fill with bids and close, and alerts arrive, without doing
 //! anything. Orders, offer moves and settlement steps come from the scripted day; every few
 //! minutes a purchasing unit opens a reverse auction on a contested product and the suppliers
-//! holding agreements for it bid it down, one step at a time, until the deadline closes it.
+//! holding agreements for it bid it down, one step at a time, until the deadline closes it; and
+//! now and then a unit splits a purchase over the direct-order limit into orders each under it,
+//! which the price desk's early warning catches (P-4).
 //!
 //! [`Living::turn`] decides, from the engine and the time alone, what is sent at `now`; the
 //! driver ([`start`]) calls it every second and sends it. Tests call it with the engine clock.
@@ -33,6 +35,8 @@ pub struct Pace {
     pub auction_ms: i64,
     /// Milliseconds between bids in a running demo auction.
     pub bid_every_ms: i64,
+    /// Milliseconds between split purchases (the first comes 40 seconds after the start).
+    pub split_every_ms: i64,
 }
 
 impl Default for Pace {
@@ -43,6 +47,7 @@ impl Default for Pace {
             auction_every_ms: 60_000,
             auction_ms: 240_000,
             bid_every_ms: 15_000,
+            split_every_ms: 300_000,
         }
     }
 }
@@ -71,6 +76,8 @@ pub struct Living {
     /// The bidders of the auction being opened, until it has opened.
     opening: Option<Vec<ParticipantId>>,
     auction: Option<Running>,
+    next_split: Timestamp,
+    splits: usize,
 }
 
 impl Living {
@@ -85,6 +92,8 @@ impl Living {
             contests_opened: 0,
             opening: None,
             auction: None,
+            next_split: now.plus_ms(40_000),
+            splits: 0,
         }
     }
 
@@ -121,7 +130,61 @@ impl Living {
                 self.next_auction = now.plus_ms(self.pace.auction_every_ms);
             }
         }
+        if now >= self.next_split {
+            self.next_split = now.plus_ms(self.pace.split_every_ms);
+            commands.extend(self.split_purchase(engine, now));
+        }
         commands
+    }
+
+    /// Two orders of one product by one unit, each under the direct-order limit of its region and
+    /// category and together over it: what the early warning of split purchases is for (P-4).
+    fn split_purchase(&mut self, engine: &Engine, now: Timestamp) -> Vec<Command> {
+        self.splits += 1;
+        let units = engine.participants().filter(|p| p.kind == engine::catalog::ParticipantKind::Purchaser);
+        for unit in units.skip(self.splits * 7 % 50) {
+            let Some(region) = unit.region else { continue };
+            for product in engine.products().filter(|p| p.scale == 0) {
+                let Some(limit) = product
+                    .category
+                    .codes()
+                    .iter()
+                    .find_map(|c| engine.direct_order_limit(region.region(), *c))
+                else {
+                    continue;
+                };
+                let best = engine
+                    .offers(product.id)
+                    .filter(|(_, a)| a.covers(&region) && a.is_valid(now) && a.stock.is_none())
+                    .map(|(k, _)| k.price)
+                    .min();
+                let Some(price) = best.filter(|p| p.minor() > 0) else { continue };
+                // Each order about 55 % of the limit: under it alone, over it together.
+                let per_order = limit.minor() * 55 / 100;
+                let whole = per_order * 100 / price.minor();
+                if whole < 1 {
+                    continue;
+                }
+                let Ok(quantity) = Quantity::parse(&whole.to_string()) else { continue };
+                let Some(amount) = price.times(quantity) else { continue };
+                let line = engine
+                    .budget_lines()
+                    .filter(|l| l.purchaser == unit.id)
+                    .find(|l| l.balance.available().minor() >= 3 * amount.minor());
+                let Some(line) = line else { continue };
+                let order = engine::direct::OrderRequest {
+                    product: product.id,
+                    quantity,
+                    budget_line: line.id,
+                    supplier: None,
+                    limit_price: None,
+                    all_or_nothing: true,
+                };
+                let command = Command::new(demo_user(unit.id), Action::PlaceOrder(order));
+                return vec![command.clone(), command];
+            }
+        }
+        Vec::new()
     }
 
     /// Learns what a command sent came to: the demo auction's id once it has opened.
