@@ -63,6 +63,10 @@ struct Cli {
     /// In a demo market, keep it still: no demo trading in the background.
     #[arg(long, env = "APP_DEMO_STILL", global = true, value_parser = clap::builder::FalseyValueParser::new())]
     still: bool,
+    /// Days of history a fresh demo market that lives is given before today, so that its charts
+    /// and statistics are not empty at first sight (none for a still one).
+    #[arg(long, env = "APP_DEMO_HISTORY_DAYS", global = true, default_value_t = 28)]
+    demo_history_days: u32,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -215,6 +219,8 @@ async fn async_main() -> anyhow::Result<()> {
         limits: file.limits(),
         token_key_file: cli.token_key_file.clone().or(file.token_key_file.clone()),
         cluster: cli.cluster(),
+        // A still market (tests, measurements) starts today; a living one with some history.
+        demo_history_days: if cli.still { 0 } else { cli.demo_history_days },
     };
     let listen =
         cli.listen.clone().or(file.listen.clone()).unwrap_or_else(|| ServeArgs::LISTEN.into());
@@ -225,7 +231,11 @@ async fn async_main() -> anyhow::Result<()> {
             serve(&settings, &listen, ServeArgs { no_demo: true }, cli.still).await
         }
         Command::Edge => edge(&settings, &listen).await,
-        Command::Simulate(args) => run(&settings, args).await,
+        Command::Simulate(args) => {
+            // A scripted session measures itself: it starts from the province alone.
+            let settings = Settings { demo_history_days: 0, ..settings };
+            run(&settings, args).await
+        }
         Command::Verify { torn_tail_expected } => {
             let report = node::verify(&settings.data_dir).context("verifying the journal")?;
             match &report.torn {

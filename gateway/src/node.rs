@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use engine::types::Seq;
 
-use crate::demo::{self, DemoProvince, DemoSizes, JournalSink};
+use crate::demo::{self, DemoProvince, JournalSink};
 use crate::journal::access::JournalAccess;
 use crate::journal::storage::{FileStorage, Storage};
 use crate::journal::{Layout, reader};
@@ -41,6 +41,8 @@ pub struct Settings {
     pub token_key_file: Option<PathBuf>,
     /// The cluster the market's journal is replicated on; none for the local file journal.
     pub cluster: Option<crate::cluster::ClusterSettings>,
+    /// Days of history a fresh demo market is given before today (none: it starts today).
+    pub demo_history_days: u32,
 }
 
 /// The file that marks a data folder as holding the demo province.
@@ -308,14 +310,12 @@ impl Node {
         let mut province = None;
         if demo && fresh {
             let (storage, layout, now) = (storage.clone(), layout.clone(), clock.now());
+            let days = settings.demo_history_days;
             province = Some(
                 tokio::task::spawn_blocking(move || -> anyhow::Result<DemoProvince> {
-                    let mut sink = JournalSink::create(storage, layout, now)?;
-                    let province = demo::load(
-                        &mut sink,
-                        engine::types::shanghai_date(now),
-                        DemoSizes::default(),
-                    )?;
+                    let start = demo::history::start(now, days);
+                    let mut sink = JournalSink::create(storage, layout, start)?;
+                    let province = demo::load_with_history(&mut sink, start, now)?;
                     sink.finish()?;
                     Ok(province)
                 })
@@ -387,24 +387,24 @@ impl Node {
             stored,
         );
         let mut province = None;
-        let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) = if demo
-            && engine.seq() == Seq(0)
-        {
-            let now = clock.now();
-            let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
-                let mut sink = JournalSink::over(engine, Box::new(journal), now);
-                let loaded =
-                    demo::load(&mut sink, engine::types::shanghai_date(now), DemoSizes::default())?;
-                let (engine, journal) = sink.finish_into()?;
-                anyhow::Ok((engine, journal, loaded))
-            })
-            .await??;
-            cluster.mark_demo().await?;
-            province = Some(loaded);
-            (engine, journal)
-        } else {
-            (engine, Box::new(journal))
-        };
+        let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) =
+            if demo && engine.seq() == Seq(0) {
+                let now = clock.now();
+                let days = settings.demo_history_days;
+                let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
+                    let start = demo::history::start(now, days);
+                    let mut sink = JournalSink::over(engine, Box::new(journal), start);
+                    let loaded = demo::load_with_history(&mut sink, start, now)?;
+                    let (engine, journal) = sink.finish_into()?;
+                    anyhow::Ok((engine, journal, loaded))
+                })
+                .await??;
+                cluster.mark_demo().await?;
+                province = Some(loaded);
+                (engine, journal)
+            } else {
+                (engine, Box::new(journal))
+            };
         let runtime = Runtime::start_with(
             engine,
             journal,

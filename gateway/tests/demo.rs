@@ -119,7 +119,8 @@ fn a_fresh_demo_market_trades_and_runs_an_auction_within_a_minute() {
         .collect();
     assert!(bidders.len() >= 3, "several suppliers bid: {bidders:?}");
     // A split purchase, which the early warning catches within the minute (P-4).
-    let analytics = gateway::prices::rebuild(&driver.engine, engine::analytics::Thresholds::default());
+    let analytics =
+        gateway::prices::rebuild(&driver.engine, engine::analytics::Thresholds::default());
     let splits = analytics
         .alerts()
         .iter()

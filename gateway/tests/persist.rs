@@ -26,6 +26,7 @@ async fn node_with_demo(dir: &std::path::Path) -> Node {
         limits: gateway::http::LimitsConfig::default(),
         token_key_file: None,
         cluster: None,
+        demo_history_days: 0,
     };
     let (node, _) = Node::open(&settings, true).await.expect("open");
     tokio::time::timeout(Duration::from_secs(60), node.persisted()).await.expect("persisted");

@@ -39,6 +39,7 @@ pub fn settings(dir: &Path, database_url: Option<String>) -> Settings {
         // Inside the test's own folder, so that it goes with it.
         token_key_file: Some(dir.join("token.key")),
         cluster: None,
+        demo_history_days: 0,
     }
 }
 

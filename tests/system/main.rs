@@ -4,6 +4,7 @@ mod after_award;
 mod api;
 mod auction_restart;
 mod crash;
+mod demo_history;
 mod edge;
 mod failover;
 mod helpers;

@@ -163,7 +163,7 @@ pub fn trade_a_day(
         driver.now = at;
         let command = match step {
             ScriptStep::Command(command) => *command,
-            ScriptStep::Settle { pick } => match next_settlement_step(driver, pick) {
+            ScriptStep::Settle { pick } => match next_settlement_step(&driver.engine, pick) {
                 Some(command) => command,
                 None => continue,
             },
@@ -177,13 +177,13 @@ pub fn trade_a_day(
 }
 
 /// The next settlement step of the `pick`-th trade struck (modulo their number), if any.
-fn next_settlement_step(driver: &Driver, pick: u64) -> Option<Command> {
-    let count = driver.engine.trades().count();
+pub(super) fn next_settlement_step(engine: &engine::Engine, pick: u64) -> Option<Command> {
+    let count = engine.trades().count();
     if count == 0 {
         return None;
     }
     let index = usize::try_from(pick).unwrap_or(0) % count;
-    let record = driver.engine.trades().nth(index)?;
+    let record = engine.trades().nth(index)?;
     let trade = record.trade.id;
     use engine::settlement::TradeState as S;
     match record.state {

@@ -50,6 +50,27 @@ impl JournalSink {
         Self { engine, journal, pending: 0, now, events: Vec::new() }
     }
 
+    /// The engine as loaded so far.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Applies `command` at `at` (the engine's clock never goes back) and journals it, whether the
+    /// engine takes it or refuses it, as the engine task would: history has refusals too. True
+    /// when it was taken.
+    pub fn submit_at(&mut self, command: Command, at: Timestamp) -> anyhow::Result<bool> {
+        self.now = self.now.max(at);
+        self.events.clear();
+        let seq = self.engine.apply(command.clone(), self.now, &mut self.events);
+        self.journal.push(seq, self.engine.clock(), &command, &self.events)?;
+        self.pending += 1;
+        if self.pending >= COMMIT_EVERY {
+            self.journal.commit()?;
+            self.pending = 0;
+        }
+        Ok(!matches!(self.events.last().map(|e| &e.event), Some(Event::Rejected { .. })))
+    }
+
     /// Commits what is left and keeps a snapshot, so the first start does not replay the load.
     pub fn finish(self) -> anyhow::Result<Seq> {
         Ok(self.finish_into()?.0.seq())

@@ -141,7 +141,8 @@ impl Living {
     /// category and together over it: what the early warning of split purchases is for (P-4).
     fn split_purchase(&mut self, engine: &Engine, now: Timestamp) -> Vec<Command> {
         self.splits += 1;
-        let units = engine.participants().filter(|p| p.kind == engine::catalog::ParticipantKind::Purchaser);
+        let units =
+            engine.participants().filter(|p| p.kind == engine::catalog::ParticipantKind::Purchaser);
         for unit in units.skip(self.splits * 7 % 50) {
             let Some(region) = unit.region else { continue };
             for product in engine.products().filter(|p| p.scale == 0) {

@@ -7,6 +7,7 @@
 mod contests;
 mod day;
 mod goods;
+pub mod history;
 pub mod inquiry;
 mod journal_sink;
 pub mod live;
@@ -16,6 +17,27 @@ mod names;
 pub use contests::{Contest, contests};
 pub use day::{DaySummary, ScriptStep, day_commands, day_script, trade_a_day};
 pub use journal_sink::JournalSink;
+
+/// Loads the demo province into `sink` as of `start`, then trades the working days from then up
+/// to the day before `now` (none when `start` is today).
+pub fn load_with_history(
+    sink: &mut JournalSink,
+    start: Timestamp,
+    now: Timestamp,
+) -> anyhow::Result<DemoProvince> {
+    let (first, today) = (engine::types::shanghai_date(start), engine::types::shanghai_date(now));
+    let province = load(sink, first, DemoSizes::default())?;
+    if first < today {
+        let done = history::backfill(sink, &province, first, today)?;
+        tracing::info!(
+            days = done.days,
+            commands = done.commands,
+            taken = done.taken,
+            "demo history traded"
+        );
+    }
+    Ok(province)
+}
 
 use std::collections::BTreeMap;
 

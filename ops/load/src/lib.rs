@@ -76,6 +76,7 @@ pub async fn demo_node_with(
         limits,
         token_key_file: Some(dir.path().join("token.key")),
         cluster: None,
+        demo_history_days: 0,
     };
     eprintln!("starting a marketplace node with the demo province in {}", dir.path().display());
     let (node, _) = gateway::node::Node::open(&settings, true).await?;
