@@ -25,6 +25,15 @@ pub struct Court {
     _dir: tempfile::TempDir,
 }
 
+/// An auction awarded and provisional: its deal, purchaser, bidders (the first three bid 30, 20
+/// and 10 cents under the ceiling, so the first wins) and ceiling.
+pub struct Auctioned {
+    pub deal: u64,
+    pub purchaser: ParticipantId,
+    pub bidders: Vec<ParticipantId>,
+    pub ceiling: UnitPrice,
+}
+
 impl Court {
     pub async fn open() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -63,6 +72,35 @@ impl Court {
         let (status, reply) = self.call(who, method, path, body).await;
         assert!((200..300).contains(&status), "{method} {path}: {status} {reply}");
         reply
+    }
+
+    /// A contested product's auction, bid by three of four holders within their own ceilings
+    /// the auction's is the lowest of theirs), closed and provisionally awarded.
+    pub async fn auctioned(&self) -> Auctioned {
+        let (found, _) = self.node.replica.read(|e| {
+            contests(e, 4, Amount::from_minor(10_000_000)).next().map(|c| {
+                let ceiling = e
+                    .agreements()
+                    .filter(|a| a.product == c.product && c.bidders.contains(&a.supplier))
+                    .map(|a| a.ceiling)
+                    .min()
+                    .expect("a ceiling");
+                (c, ceiling)
+            })
+        });
+        let (Contest { purchaser, line, product, bidders }, ceiling) = found.expect("a contest");
+        let terms = json!({ "product": product.0, "quantity": "1", "budget_line": line.0,
+            "ceiling": ceiling.to_string(), "duration_seconds": 600, "min_step": "0.01", "min_bidders": 3 });
+        let opened = self.ok(purchaser, "POST", "/api/v1/auctions", Some(terms)).await;
+        let deal = opened["auction"]["auction"].as_u64().expect("id");
+        for (bidder, cents) in bidders.iter().take(3).zip([30, 20, 10]) {
+            let price = UnitPrice::from_minor(ceiling.minor() - cents * 100).to_string();
+            let bid = json!({ "price": price });
+            self.ok(*bidder, "POST", &format!("/api/v1/auctions/{deal}/bids"), Some(bid)).await;
+        }
+        self.clock.advance_ms(601_000);
+        self.award(purchaser, deal, "provisional").await;
+        Auctioned { deal, purchaser, bidders, ceiling }
     }
 
     /// Waits until `deal` has an award in `state`, read by `who`.
@@ -164,29 +202,8 @@ impl Court {
 async fn c4_an_auction_is_challenged_annulled_on_complaint_and_awarded_to_the_next_ranked_over_http()
  {
     let court = Court::open().await;
-    let (found, _) = court.node.replica.read(|e| {
-        contests(e, 4, Amount::from_minor(10_000_000)).next().map(|c| {
-            // A holder bids within its own ceiling: the auction's is the lowest of theirs.
-            let ceiling = e
-                .agreements()
-                .filter(|a| a.product == c.product && c.bidders.contains(&a.supplier))
-                .map(|a| a.ceiling)
-                .min()
-                .expect("a ceiling");
-            (c, ceiling)
-        })
-    });
-    let (Contest { purchaser, line, product, bidders }, ceiling) = found.expect("a contest");
-    let terms = json!({ "product": product.0, "quantity": "1", "budget_line": line.0,
-        "ceiling": ceiling.to_string(), "duration_seconds": 600, "min_step": "0.01", "min_bidders": 3 });
-    let opened = court.ok(purchaser, "POST", "/api/v1/auctions", Some(terms)).await;
-    let deal = opened["auction"]["auction"].as_u64().expect("id");
+    let Auctioned { deal, purchaser, bidders, ceiling } = court.auctioned().await;
     let below = |cents: i64| UnitPrice::from_minor(ceiling.minor() - cents * 100).to_string();
-    for (bidder, cents) in bidders.iter().take(3).zip([30, 20, 10]) {
-        let bid = json!({ "price": below(cents) });
-        court.ok(*bidder, "POST", &format!("/api/v1/auctions/{deal}/bids"), Some(bid)).await;
-    }
-    court.clock.advance_ms(601_000);
     let first = court.award(purchaser, deal, "provisional").await;
     assert_eq!(first["ranking"][0]["supplier"], bidders[0].0, "{first}");
     let next = court.challenge_to_next_ranked(deal, purchaser, bidders[1], bidders[3]).await;

@@ -21,7 +21,7 @@ use gateway::publish::publisher::Publisher;
 use gateway::runtime::Clock;
 use serde_json::{Value, json};
 
-use crate::after_award::Court;
+use crate::after_award::{Auctioned, Court};
 use crate::helpers::*;
 
 const DAY: i64 = 86_400_000;
@@ -574,29 +574,7 @@ async fn wait_for(court: &Court, inquiry: u64, done: impl Fn(&Value) -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c5_challenges_are_published_without_login_once_the_deal_has_ended() {
     let court = Court::open().await;
-    let (found, _) = court.node.replica.read(|e| {
-        contests(e, 4, Amount::from_minor(10_000_000)).next().map(|c| {
-            let ceiling = e
-                .agreements()
-                .filter(|a| a.product == c.product && c.bidders.contains(&a.supplier))
-                .map(|a| a.ceiling)
-                .min()
-                .expect("a ceiling");
-            (c, ceiling)
-        })
-    });
-    let (Contest { purchaser, line, product, bidders }, ceiling) = found.expect("a contest");
-    let terms = json!({ "product": product.0, "quantity": "1", "budget_line": line.0,
-        "ceiling": ceiling.to_string(), "duration_seconds": 600, "min_step": "0.01", "min_bidders": 3 });
-    let opened = court.ok(purchaser, "POST", "/api/v1/auctions", Some(terms)).await;
-    let deal = opened["auction"]["auction"].as_u64().expect("id");
-    let below = |cents: i64| UnitPrice::from_minor(ceiling.minor() - cents * 100).to_string();
-    for (bidder, cents) in bidders.iter().take(3).zip([30, 20, 10]) {
-        let bid = json!({ "price": below(cents) });
-        court.ok(*bidder, "POST", &format!("/api/v1/auctions/{deal}/bids"), Some(bid)).await;
-    }
-    court.clock.advance_ms(601_000);
-    court.award(purchaser, deal, "provisional").await;
+    let Auctioned { deal, purchaser, bidders, .. } = court.auctioned().await;
     let next = court.challenge_to_next_ranked(deal, purchaser, bidders[1], bidders[3]).await;
 
     // Annulled and awarded to the next-ranked: a correction says so, with why; the challenge

@@ -87,18 +87,12 @@ impl JournalSink {
 }
 
 impl CommandSink for JournalSink {
+    /// Loading the province, every command must be taken: a refusal is a fault of the load.
     fn submit(&mut self, command: Command) -> anyhow::Result<Seq> {
-        self.events.clear();
-        let seq = self.engine.apply(command.clone(), self.now, &mut self.events);
-        self.journal.push(seq, self.engine.clock(), &command, &self.events)?;
-        self.pending += 1;
-        if self.pending >= COMMIT_EVERY {
-            self.journal.commit()?;
-            self.pending = 0;
-        }
+        self.submit_at(command, self.now)?;
         if let Some(Event::Rejected { action, reason }) = self.events.first().map(|e| &e.event) {
             bail!("{action:?} refused: {reason} ({})", reason.code());
         }
-        Ok(seq)
+        Ok(self.engine.seq())
     }
 }

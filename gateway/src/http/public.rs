@@ -464,6 +464,25 @@ fn check_ocid(ocid: &str) -> Result<(), ApiError> {
     }
 }
 
+/// One contracting process's releases, the address it was asked at, and the start of its package
+/// (`kind` is `releases` or `records`): not found when nothing of it is published.
+async fn process(
+    state: &AppState,
+    headers: &HeaderMap,
+    ocid: &str,
+    kind: &str,
+) -> Result<(Vec<ReleaseRow>, String, serde_json::Map<String, Value>), ApiError> {
+    check_ocid(ocid)?;
+    let rows = read(db(state)?.releases_of(ocid)).await?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("contracting process"));
+    }
+    let base = base_url(headers);
+    let newest = rows.iter().map(|r| r.date_ms).max().unwrap_or(0);
+    let package = package(format!("{base}/api/v1/ocds/{kind}/{ocid}"), newest);
+    Ok((rows, base, package))
+}
+
 /// `GET /api/v1/ocds/releases/{ocid}`: a release package of one contracting process; no login.
 #[utoipa::path(get, path = "/api/v1/ocds/releases/{ocid}", tag = "publication",
     params(("ocid" = String, Path, description = "The contracting process, `ocds-gpzj-<deal>`")),
@@ -473,14 +492,7 @@ pub async fn releases_of(
     headers: HeaderMap,
     Path(ocid): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_ocid(&ocid)?;
-    let rows = read(db(&state)?.releases_of(&ocid)).await?;
-    if rows.is_empty() {
-        return Err(ApiError::not_found("contracting process"));
-    }
-    let base = base_url(&headers);
-    let newest = rows.iter().map(|r| r.date_ms).max().unwrap_or(0);
-    let mut package = package(format!("{base}/api/v1/ocds/releases/{ocid}"), newest);
+    let (rows, _, mut package) = process(&state, &headers, &ocid, "releases").await?;
     package.insert("releases".into(), Value::Array(releases_json(&rows)));
     Ok(package_response(package))
 }
@@ -516,14 +528,7 @@ pub async fn record(
     headers: HeaderMap,
     Path(ocid): Path<String>,
 ) -> Result<Response, ApiError> {
-    check_ocid(&ocid)?;
-    let rows = read(db(&state)?.releases_of(&ocid)).await?;
-    if rows.is_empty() {
-        return Err(ApiError::not_found("contracting process"));
-    }
-    let base = base_url(&headers);
-    let newest = rows.iter().map(|r| r.date_ms).max().unwrap_or(0);
-    let mut package = package(format!("{base}/api/v1/ocds/records/{ocid}"), newest);
+    let (rows, base, mut package) = process(&state, &headers, &ocid, "records").await?;
     package.insert("packages".into(), json!([format!("{base}/api/v1/ocds/releases/{ocid}")]));
     package.insert("records".into(), json!([record_of(&base, &ocid, &rows)]));
     Ok(package_response(package))
