@@ -212,7 +212,8 @@ impl Node {
         {
             None => {
                 let started =
-                    Self::start_on_files(settings, demo, &clock, &storage, &layout).await?;
+                    Self::start_on_files(settings, demo, &clock, &storage, &layout, &sealer)
+                        .await?;
                 let journal =
                     JournalAccess::Files { storage: storage.clone(), layout: layout.clone() };
                 (started, journal, None)
@@ -220,7 +221,7 @@ impl Node {
             Some(cluster) => {
                 let cluster = crate::cluster::Cluster::connect(cluster.clone()).await?;
                 let (started, lease) =
-                    Self::take_ownership(&cluster, settings, demo, &clock, owner).await?;
+                    Self::take_ownership(&cluster, settings, demo, &clock, owner, &sealer).await?;
                 (started, JournalAccess::Stream(Box::new(cluster.clone())), Some((cluster, lease)))
             }
         };
@@ -305,17 +306,18 @@ impl Node {
         clock: &Arc<dyn Clock>,
         storage: &Arc<dyn Storage>,
         layout: &Layout,
+        sealer: &Arc<crate::sealing::Sealer>,
     ) -> anyhow::Result<Started> {
         let fresh = storage.list(&layout.journal_dir())?.is_empty();
         let mut province = None;
         if demo && fresh {
             let (storage, layout, now) = (storage.clone(), layout.clone(), clock.now());
-            let days = settings.demo_history_days;
+            let (days, sealer) = (settings.demo_history_days, sealer.clone());
             province = Some(
                 tokio::task::spawn_blocking(move || -> anyhow::Result<DemoProvince> {
                     let start = demo::history::start(now, days);
                     let mut sink = JournalSink::create(storage, layout, start)?;
-                    let province = demo::load_with_history(&mut sink, start, now)?;
+                    let province = demo::load_with_history(&mut sink, start, now, Some(&sealer))?;
                     sink.finish()?;
                     Ok(province)
                 })
@@ -351,6 +353,7 @@ impl Node {
         demo: bool,
         clock: &Arc<dyn Clock>,
         owner: &tokio::sync::watch::Sender<Option<String>>,
+        sealer: &Arc<crate::sealing::Sealer>,
     ) -> anyhow::Result<(Started, crate::cluster::lease::Lease)> {
         use crate::cluster::lease::Lease;
         use crate::cluster::warm::Warm;
@@ -390,11 +393,11 @@ impl Node {
         let (engine, journal): (engine::Engine, Box<dyn crate::journal::Journal>) =
             if demo && engine.seq() == Seq(0) {
                 let now = clock.now();
-                let days = settings.demo_history_days;
+                let (days, sealer) = (settings.demo_history_days, sealer.clone());
                 let (engine, journal, loaded) = tokio::task::spawn_blocking(move || {
                     let start = demo::history::start(now, days);
                     let mut sink = JournalSink::over(engine, Box::new(journal), start);
-                    let loaded = demo::load_with_history(&mut sink, start, now)?;
+                    let loaded = demo::load_with_history(&mut sink, start, now, Some(&sealer))?;
                     let (engine, journal) = sink.finish_into()?;
                     anyhow::Ok((engine, journal, loaded))
                 })

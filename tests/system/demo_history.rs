@@ -30,6 +30,12 @@ async fn a_fresh_demo_market_has_weeks_of_history_behind_it_that_replays_alike()
         .filter(|a| a.state == engine::auction::AuctionState::Awarded && a.end < today)
         .count();
     assert!(awarded >= 8, "an auction a working day: {awarded}");
+    // Inquiries sealed with the market's key: one opened and awarded in the history, one still
+    // collecting quotes into today, for the deadline timer to open live.
+    use engine::inquiry::InquiryState;
+    let states: Vec<_> = engine.inquiries().map(|q| q.state).collect();
+    assert!(states.contains(&InquiryState::Awarded), "an inquiry awarded: {states:?}");
+    assert!(states.contains(&InquiryState::Collecting), "an inquiry open: {states:?}");
 
     // The price desk rebuilt from it: daily candles over the past days and an index.
     let ((candles, index), _) = node.prices.read(|a| {

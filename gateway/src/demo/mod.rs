@@ -19,16 +19,18 @@ pub use day::{DaySummary, ScriptStep, day_commands, day_script, trade_a_day};
 pub use journal_sink::JournalSink;
 
 /// Loads the demo province into `sink` as of `start`, then trades the working days from then up
-/// to the day before `now` (none when `start` is today).
+/// to the day before `now` (none when `start` is today), sealing its inquiries' quotes with
+/// `sealer`.
 pub fn load_with_history(
     sink: &mut JournalSink,
     start: Timestamp,
     now: Timestamp,
+    sealer: Option<&crate::sealing::Sealer>,
 ) -> anyhow::Result<DemoProvince> {
     let (first, today) = (engine::types::shanghai_date(start), engine::types::shanghai_date(now));
     let province = load(sink, first, DemoSizes::default())?;
     if first < today {
-        let done = history::backfill(sink, &province, first, today)?;
+        let done = history::backfill(sink, &province, first, today, sealer)?;
         tracing::info!(
             days = done.days,
             commands = done.commands,
