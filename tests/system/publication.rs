@@ -628,3 +628,42 @@ async fn c5_challenges_are_published_without_login_once_the_deal_has_ended() {
     );
     court.node.shutdown().await.expect("shutdown");
 }
+
+/// A market that ran, and pruned its journal, before it had a publisher: publication begins at the
+/// newest snapshot instead of retrying the pruned records for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publisher_added_to_a_market_whose_early_journal_is_pruned_begins_at_its_snapshot() {
+    use gateway::journal::Layout;
+    use gateway::journal::access::JournalAccess;
+    use gateway::journal::storage::{FileStorage, Storage};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = Layout::new(dir.path().join("data"));
+    let storage: Arc<dyn Storage> = Arc::new(FileStorage::new());
+    let now = gateway::runtime::Clock::now(&gateway::runtime::SystemClock);
+    let mut sink =
+        gateway::demo::JournalSink::create(storage.clone(), layout.clone(), now).expect("sink");
+    let today = engine::types::shanghai_date(now);
+    gateway::demo::load(&mut sink, today, gateway::demo::DemoSizes::default()).expect("load");
+    let end = sink.finish().expect("finish");
+    // Every segment gone: only the snapshot at the end remains, as pruning would have left it.
+    for segment in storage.list(&layout.journal_dir()).expect("segments") {
+        std::fs::remove_file(segment).expect("remove");
+    }
+    let db = Database::connect(&format!("sqlite://{}/publication.db", dir.path().display()))
+        .await
+        .expect("db");
+    let (_durable, watching) = tokio::sync::watch::channel(end);
+    let marks = Marks::new(Arc::new(AtomicU64::new(0)), &["publisher"]);
+    let journal = JournalAccess::Files { storage, layout };
+    let publisher = Publisher::start(db.clone(), journal, watching, marks);
+    within(
+        Duration::from_secs(60),
+        "the publisher beginning at the snapshot",
+        publisher.caught_up(end),
+    )
+    .await;
+    assert_eq!(db.offset(gateway::publish::PUBLISHER).await.expect("offset"), end);
+    assert_eq!(db.publication_counts().await.expect("counts"), (0, 0), "nothing before it");
+    publisher.stop().await;
+    db.close().await;
+}

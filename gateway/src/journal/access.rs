@@ -67,6 +67,27 @@ impl JournalAccess {
     }
 }
 
+impl JournalAccess {
+    /// The newest snapshot's engine, if one is kept: where a consumer that finds the records it
+    /// needs pruned (one added to a market that ran without it) can begin.
+    pub async fn latest_snapshot(&self) -> anyhow::Result<Option<Engine>> {
+        match self {
+            Self::Files { storage, layout } => {
+                let (storage, layout) = (storage.clone(), layout.clone());
+                tokio::task::spawn_blocking(move || {
+                    let (loaded, _) =
+                        super::snapshots::load_latest(storage.as_ref(), &layout, None)?;
+                    anyhow::Ok(loaded.map(|l| l.engine))
+                })
+                .await?
+            }
+            Self::Stream(cluster) => {
+                Ok(crate::cluster::snapshots::load(cluster).await?.map(|l| l.engine))
+            }
+        }
+    }
+}
+
 /// A consumer's place in the journal, wherever it is kept.
 #[derive(Debug)]
 pub enum Reader {

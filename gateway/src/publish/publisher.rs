@@ -93,6 +93,26 @@ impl Follower {
         Ok(Place { offset, engine, reader: self.journal.reader(offset) })
     }
 
+    /// When the journal no longer holds the record after `offset` (the market ran, and pruned its
+    /// journal, before it had a publisher), publication begins at the newest snapshot: the deals
+    /// before it are not published, which is said once in the log, rather than retried forever.
+    async fn resume_at_snapshot(&self, offset: Seq) -> anyhow::Result<Option<Place>> {
+        if self.journal.record_at(offset.next()).await?.is_some() {
+            return Ok(None);
+        }
+        let Some(engine) = self.journal.latest_snapshot().await? else { return Ok(None) };
+        let at = engine.seq();
+        if at <= offset || !self.db.write_publication(offset, at, &[]).await? {
+            return Ok(None);
+        }
+        tracing::warn!(
+            from = %offset,
+            to = %at,
+            "the journal before the newest snapshot was pruned before this market had a publisher: publication begins there"
+        );
+        Ok(Some(Place { offset: at, engine, reader: self.journal.reader(at) }))
+    }
+
     async fn follow(self, mut durable: watch::Receiver<Seq>, mut stop: watch::Receiver<bool>) {
         let mut backoff = Backoff::default();
         'restart: loop {
@@ -122,6 +142,17 @@ impl Follower {
                 let mut records = Vec::new();
                 if let Err(e) = place.reader.read(target, BATCH_RECORDS, |r| records.push(r)).await
                 {
+                    match self.resume_at_snapshot(place.offset).await {
+                        Ok(Some(resumed)) => {
+                            place = resumed;
+                            self.committed(place.offset);
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %format!("{e:#}"), "the publisher cannot look for a snapshot")
+                        }
+                    }
                     tracing::error!(error = %format!("{e:#}"), offset = %place.offset, "the publisher cannot read the journal; retrying");
                     if backoff.wait(&mut stop).await {
                         return;
