@@ -517,6 +517,8 @@ impl Node {
             tracing::warn!("stopping before the security log's last entries were written");
         }
         self.persister.stop().await;
+        // Publication resumes from its committed offset on the next start: nothing to wait for.
+        self.publisher.stop().await;
         self.db.close().await;
         Ok(())
     }

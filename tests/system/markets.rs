@@ -119,7 +119,8 @@ async fn a_forwarded_command_past_its_deadline_is_dropped_not_applied() {
     let engine = owner.runtime.handle().copy_engine().await.expect("engine");
     let province = DemoProvince::from_engine(&engine);
     let today = engine::types::shanghai_date(engine.clock());
-    let mut script = day_commands(&province, today, 2, engine.seq().0).into_iter().map(|(c, _)| c);
+    // Two commands of a scripted day (its settlement steps, which need trades, are left out).
+    let mut script = day_commands(&province, today, 20, engine.seq().0).into_iter().map(|(c, _)| c);
     let (stale, fresh) = (script.next().expect("a command"), script.next().expect("another"));
     let before = owner.durable();
     let cluster = Cluster::connect(market(NATS, &name, 1)).await.expect("cluster");

@@ -59,10 +59,14 @@ impl Publisher {
         let _ = published.wait_for(|p| *p >= seq).await;
     }
 
-    /// Stops after the batch in hand.
-    pub async fn stop(self) {
+    /// Stops after the batch in hand, or within five seconds whatever it is doing: a batch cut
+    /// short is a transaction never committed, published again from the offset on the next start.
+    pub async fn stop(mut self) {
         let _ = self.stop.send(true);
-        let _ = self.task.await;
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await.is_err() {
+            self.task.abort();
+            let _ = self.task.await;
+        }
     }
 }
 
