@@ -50,3 +50,10 @@ pub mod sealing;
 pub mod settings;
 pub mod statistics;
 pub mod views;
+
+/// The allocator the marketplace's binaries run on (mimalloc), for a binary to declare with
+/// `#[global_allocator]`: on the order path glibc's malloc, free and consolidation were together
+/// the largest part of the profile after the kernel, and mimalloc's per-thread free lists take
+/// most of that away (figures in BENCHMARKS.md). Declared by each binary, not here, so that the
+/// tests that count allocations keep their own.
+pub use mimalloc::MiMalloc as Allocator;

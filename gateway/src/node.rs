@@ -421,7 +421,7 @@ impl Node {
 
     /// The state the HTTP API serves from.
     pub fn app_state(&self) -> crate::http::AppState {
-        crate::http::AppState {
+        crate::http::Shared {
             handle: self.runtime.handle(),
             replica: self.replica.clone(),
             tokens: self.tokens.clone(),
@@ -437,6 +437,7 @@ impl Node {
             demo: self.demo,
             security: self.security.clone(),
         }
+        .into()
     }
 
     /// What readiness and metrics report of this node's parts.
@@ -606,7 +607,7 @@ impl EdgeNode {
 
     /// The state the HTTP API serves from; reconciliation is the owner's.
     pub fn app_state(&self) -> crate::http::AppState {
-        crate::http::AppState {
+        crate::http::Shared {
             handle: self.handle.clone(),
             replica: self.replica.clone(),
             tokens: self.tokens.clone(),
@@ -632,6 +633,7 @@ impl EdgeNode {
             demo: self.demo,
             security: self.security.clone(),
         }
+        .into()
     }
 }
 

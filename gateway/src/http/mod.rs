@@ -58,7 +58,7 @@ mod terms;
 pub use accounts::{hash as hash_password, one_time_password};
 pub use limits::{Limits, LimitsConfig, MAX_IN_FLIGHT};
 pub use public::record_of as public_record;
-pub use state::{AppState, Books};
+pub use state::{AppState, Books, Shared};
 
 use std::time::Duration;
 

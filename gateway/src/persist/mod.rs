@@ -115,6 +115,10 @@ impl Database {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
+                // 64 MiB of pages per connection instead of 2: the persister and the publisher
+                // insert into a dozen indexes, and with the default cache every insert read its
+                // index pages back from the operating system.
+                .pragma("cache_size", "-65536")
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)

@@ -24,6 +24,31 @@ impl PriceRows {
     pub fn is_empty(&self) -> bool {
         self.candles.is_empty() && self.index.is_empty() && self.alerts.is_empty()
     }
+
+    /// Takes `later`'s rows in after these, keeping only the newest state of each candle and index
+    /// day. A candle or an index day is written whole, as it stands, so an older state of the same
+    /// one in the same batch would only be overwritten: a busy product's candles change with every
+    /// trade, and writing each state is what made the history cost more than the trading.
+    pub fn absorb(&mut self, later: PriceRows) {
+        self.candles.extend(later.candles);
+        self.index.extend(later.index);
+        self.alerts.extend(later.alerts);
+        keep_newest(&mut self.candles, |c| (c.series, c.interval, c.start));
+        keep_newest(&mut self.index, |p| (p.category, p.day));
+    }
+}
+
+/// Keeps the last of the rows sharing a key, in the order of those kept.
+fn keep_newest<T, K: std::hash::Hash + Eq>(rows: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    let mut kept: Vec<T> = Vec::with_capacity(rows.len());
+    for row in rows.drain(..).rev() {
+        if seen.insert(key(&row)) {
+            kept.push(row);
+        }
+    }
+    kept.reverse();
+    *rows = kept;
 }
 
 fn series_key(series: Series) -> String {
@@ -146,5 +171,53 @@ impl Database {
             ),
         };
         Ok((c, i, a))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::analytics::{Candle, Interval, Series};
+    use engine::types::{Amount, ProductId, Quantity, Timestamp, UnitPrice};
+
+    use super::PriceRows;
+
+    fn candle(product: u64, start: i64, close: i64) -> Candle {
+        let price = UnitPrice::from_minor(close);
+        Candle {
+            series: Series::Product(ProductId(product)),
+            interval: Interval::Minute,
+            start: Timestamp(start),
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: Quantity::from_minor(1000),
+            amount: Amount::from_minor(close),
+            trades: 1,
+        }
+    }
+
+    /// A candle is written as it stands, so of the states of one candle queued together only the
+    /// newest is written; other candles are kept, in order.
+    #[test]
+    fn queued_rows_keep_each_candles_newest_state() {
+        let mut rows = PriceRows::default();
+        rows.absorb(PriceRows {
+            candles: vec![candle(1, 0, 500), candle(2, 0, 700)],
+            ..Default::default()
+        });
+        rows.absorb(PriceRows {
+            candles: vec![candle(1, 0, 480), candle(1, 60_000, 470)],
+            ..Default::default()
+        });
+        let kept: Vec<_> = rows.candles.iter().map(|c| (c.series, c.start.ms(), c.close)).collect();
+        assert_eq!(
+            kept,
+            [
+                (Series::Product(ProductId(2)), 0, UnitPrice::from_minor(700)),
+                (Series::Product(ProductId(1)), 0, UnitPrice::from_minor(480)),
+                (Series::Product(ProductId(1)), 60_000, UnitPrice::from_minor(470)),
+            ]
+        );
     }
 }

@@ -170,12 +170,12 @@ fn everything(analytics: &Analytics) -> PriceRows {
 }
 
 async fn write_history(db: Database, mut rows: mpsc::UnboundedReceiver<PriceRows>) {
-    while let Some(mut batch) = rows.recv().await {
-        // Whatever queued meanwhile goes in the same transaction.
+    while let Some(first) = rows.recv().await {
+        // Whatever queued meanwhile goes in the same transaction, each candle and index day once.
+        let mut batch = PriceRows::default();
+        batch.absorb(first);
         while let Ok(more) = rows.try_recv() {
-            batch.candles.extend(more.candles);
-            batch.index.extend(more.index);
-            batch.alerts.extend(more.alerts);
+            batch.absorb(more);
         }
         let mut wait = std::time::Duration::from_millis(100);
         while let Err(error) = db.save_prices(&batch).await {
@@ -246,6 +246,12 @@ impl Follower for Desk {
             }
             publish(&self.hub, engine, seq, changes);
         }
+        // Each candle and index day once per batch, so that a slow database's queue holds no more.
+        let rows = {
+            let mut newest = PriceRows::default();
+            newest.absorb(rows);
+            newest
+        };
         if let Some(history) = self.history.as_ref().filter(|_| !rows.is_empty()) {
             let _ = history.send(rows);
         }

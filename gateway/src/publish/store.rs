@@ -111,20 +111,35 @@ macro_rules! on_pool {
     };
 }
 
+/// Rows per multi-row statement: 15 columns at most, well within either store's bound values.
+const ROWS_PER_STATEMENT: usize = 1_000;
+
 const NOTICE_INSERT: &str = "INSERT INTO notices
-    (id, seq, deal, kind, mode, regions, categories, published_ms, title, body)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING";
-const RELEASE_INSERT: &str = "INSERT INTO ocds_releases (id, ocid, seq, idx, date_ms, release)
-    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING";
-const FACTS_UPSERT: &str = "INSERT INTO deal_facts
+    (id, seq, deal, kind, mode, regions, categories, published_ms, title, body) ";
+const RELEASE_INSERT: &str = "INSERT INTO ocds_releases (id, ocid, seq, idx, date_ms, release) ";
+const FACTS_INSERT: &str = "INSERT INTO deal_facts
     (deal, mode, outcome, concluded_ms, month, region, regions, category, categories, amount,
-     ceiling, held, participants, small, seq)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-    ON CONFLICT (deal) DO UPDATE SET mode = excluded.mode, outcome = excluded.outcome,
-    concluded_ms = excluded.concluded_ms, month = excluded.month, region = excluded.region,
-    regions = excluded.regions, category = excluded.category, categories = excluded.categories,
-    amount = excluded.amount, ceiling = excluded.ceiling, held = excluded.held,
-    participants = excluded.participants, small = excluded.small, seq = excluded.seq";
+     ceiling, held, participants, small, seq) ";
+const FACTS_ON_CONFLICT: &str = " ON CONFLICT (deal) DO UPDATE SET mode = excluded.mode,
+    outcome = excluded.outcome, concluded_ms = excluded.concluded_ms, month = excluded.month,
+    region = excluded.region, regions = excluded.regions, category = excluded.category,
+    categories = excluded.categories, amount = excluded.amount, ceiling = excluded.ceiling,
+    held = excluded.held, participants = excluded.participants, small = excluded.small,
+    seq = excluded.seq";
+
+/// Each deal's facts as the batch leaves them: a deal's facts are written whole, and one statement
+/// may not update the same row twice.
+fn newest_facts(batch: &[Published]) -> Vec<&super::facts::DealFacts> {
+    let mut seen = std::collections::HashSet::new();
+    let mut newest: Vec<_> = batch
+        .iter()
+        .rev()
+        .flat_map(|p| p.facts.iter().rev())
+        .filter(|f| seen.insert(f.deal))
+        .collect();
+    newest.reverse();
+    newest
+}
 const MOVE_OFFSET: &str = "UPDATE journal_offsets SET seq = $2 WHERE consumer = $1 AND seq = $3";
 
 fn int(value: u64) -> i64 {
@@ -155,54 +170,69 @@ impl Database {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            for published in batch {
-                for n in &published.notices {
-                    sqlx::query(NOTICE_INSERT)
-                        .bind(&n.id)
-                        .bind(int(n.seq.0))
-                        .bind(int(n.deal.0))
-                        .bind(n.kind.name())
-                        .bind(n.mode)
-                        .bind(chain(&n.regions))
-                        .bind(chain(&n.categories))
-                        .bind(n.published.ms())
-                        .bind(&n.title)
-                        .bind(n.body.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for f in &published.facts {
-                    let leaf = |codes: &[_]| codes.first().map(ToString::to_string).unwrap_or_default();
-                    sqlx::query(FACTS_UPSERT)
-                        .bind(int(f.deal.0))
-                        .bind(f.mode.name())
-                        .bind(f.outcome.name())
-                        .bind(f.concluded.ms())
-                        .bind(super::facts::month(f.concluded))
-                        .bind(f.regions.first().map_or(0, |r| i32::try_from(r.get()).unwrap_or(0)))
-                        .bind(chain(&f.regions))
-                        .bind(leaf(&f.categories))
-                        .bind(chain(&f.categories))
-                        .bind(f.amount.minor())
-                        .bind(f.ceiling.map(|c| c.minor()))
-                        .bind(f.held.map(|h| h.minor()))
-                        .bind(f.participants.map(|p| i32::try_from(p).unwrap_or(i32::MAX)))
-                        .bind(f.small.minor())
-                        .bind(int(last.0))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for r in &published.releases {
-                    sqlx::query(RELEASE_INSERT)
-                        .bind(&r.id)
-                        .bind(&r.ocid)
-                        .bind(int(r.seq.0))
-                        .bind(i64::from(r.index))
-                        .bind(r.date.ms())
-                        .bind(r.json.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+            // Many rows a statement: each statement is a round trip to the database (on SQLite,
+            // to its worker thread), and a busy day publishes several rows for every order.
+            let notices: Vec<_> = batch.iter().flat_map(|p| &p.notices).collect();
+            for chunk in notices.chunks(ROWS_PER_STATEMENT) {
+                sqlx::QueryBuilder::new(NOTICE_INSERT)
+                    .push_values(chunk, |mut row, n| {
+                        row.push_bind(n.id.as_str())
+                            .push_bind(int(n.seq.0))
+                            .push_bind(int(n.deal.0))
+                            .push_bind(n.kind.name())
+                            .push_bind(n.mode)
+                            .push_bind(chain(&n.regions))
+                            .push_bind(chain(&n.categories))
+                            .push_bind(n.published.ms())
+                            .push_bind(n.title.as_str())
+                            .push_bind(n.body.to_string());
+                    })
+                    .push(" ON CONFLICT (id) DO NOTHING")
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let facts = newest_facts(batch);
+            for chunk in facts.chunks(ROWS_PER_STATEMENT) {
+                let leaf = |codes: &[_]| codes.first().map(ToString::to_string).unwrap_or_default();
+                sqlx::QueryBuilder::new(FACTS_INSERT)
+                    .push_values(chunk, |mut row, f| {
+                        row.push_bind(int(f.deal.0))
+                            .push_bind(f.mode.name())
+                            .push_bind(f.outcome.name())
+                            .push_bind(f.concluded.ms())
+                            .push_bind(super::facts::month(f.concluded))
+                            .push_bind(f.regions.first().map_or(0, |r| i32::try_from(r.get()).unwrap_or(0)))
+                            .push_bind(chain(&f.regions))
+                            .push_bind(leaf(&f.categories))
+                            .push_bind(chain(&f.categories))
+                            .push_bind(f.amount.minor())
+                            .push_bind(f.ceiling.map(|c| c.minor()))
+                            .push_bind(f.held.map(|h| h.minor()))
+                            .push_bind(f.participants.map(|p| i32::try_from(p).unwrap_or(i32::MAX)))
+                            .push_bind(f.small.minor())
+                            .push_bind(int(last.0));
+                    })
+                    .push(FACTS_ON_CONFLICT)
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let releases: Vec<_> = batch.iter().flat_map(|p| &p.releases).collect();
+            for chunk in releases.chunks(ROWS_PER_STATEMENT) {
+                sqlx::QueryBuilder::new(RELEASE_INSERT)
+                    .push_values(chunk, |mut row, r| {
+                        row.push_bind(r.id.as_str())
+                            .push_bind(r.ocid.as_str())
+                            .push_bind(int(r.seq.0))
+                            .push_bind(i64::from(r.index))
+                            .push_bind(r.date.ms())
+                            .push_bind(r.json.to_string());
+                    })
+                    .push(" ON CONFLICT (id) DO NOTHING")
+                    .build()
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
             Ok(true)
@@ -383,5 +413,48 @@ impl Database {
             sqlx::query_scalar("SELECT COUNT(*) FROM notices").fetch_one(pool).await?,
             sqlx::query_scalar("SELECT COUNT(*) FROM ocds_releases").fetch_one(pool).await?,
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use engine::types::{Amount, DealId, Timestamp};
+
+    use super::super::deal::Mode;
+    use super::super::facts::{DealFacts, Outcome};
+    use super::*;
+
+    fn facts(deal: u64, amount: i64) -> DealFacts {
+        DealFacts {
+            deal: DealId(deal),
+            mode: Mode::Auction,
+            outcome: Outcome::Awarded,
+            concluded: Timestamp(1_780_000_000_000),
+            regions: Vec::new(),
+            categories: Vec::new(),
+            amount: Amount::from_minor(amount),
+            ceiling: None,
+            held: None,
+            participants: Some(3),
+            small: Amount::from_minor(0),
+        }
+    }
+
+    fn published(facts: Vec<DealFacts>) -> Published {
+        Published { facts, ..Published::default() }
+    }
+
+    /// One statement may not update a row twice (PostgreSQL refuses), and a deal's facts are
+    /// written whole: a batch writes each deal's newest facts once.
+    #[test]
+    fn a_batch_writes_each_deals_newest_facts_once() {
+        let batch = [
+            published(vec![facts(7, 100), facts(8, 50)]),
+            published(vec![]),
+            published(vec![facts(7, 90)]),
+        ];
+        let newest: Vec<_> =
+            newest_facts(&batch).into_iter().map(|f| (f.deal.0, f.amount)).collect();
+        assert_eq!(newest, [(8, Amount::from_minor(50)), (7, Amount::from_minor(90))]);
     }
 }

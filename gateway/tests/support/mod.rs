@@ -72,7 +72,7 @@ pub async fn market_with(sizes: DemoSizes, config: RuntimeConfig) -> Market {
 impl Market {
     /// The state the HTTP API serves from, with token keys made from `key` and no database.
     pub fn app_state(&self, key: u8) -> gateway::http::AppState {
-        gateway::http::AppState {
+        gateway::http::Shared {
             handle: self.runtime.handle(),
             replica: self.replica.clone(),
             tokens: Arc::new(gateway::auth::Tokens::new("test", [key; 32])),
@@ -97,5 +97,6 @@ impl Market {
                 ..Default::default()
             },
         }
+        .into()
     }
 }

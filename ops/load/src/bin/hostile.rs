@@ -15,6 +15,10 @@
 //!
 //! `cargo run --release -p load --bin hostile`
 
+/// The node in this process runs on the marketplace's own allocator.
+#[global_allocator]
+static ALLOCATOR: gateway::Allocator = gateway::Allocator;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};

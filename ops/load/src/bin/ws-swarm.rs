@@ -15,6 +15,10 @@
 //! `cargo run --release -p load --bin ws-swarm [watchers] [rate] [seconds]`
 //! (more than about a thousand watchers needs `ulimit -n` raised first).
 
+/// The node in this process runs on the marketplace's own allocator.
+#[global_allocator]
+static ALLOCATOR: gateway::Allocator = gateway::Allocator;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
