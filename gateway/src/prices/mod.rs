@@ -171,7 +171,9 @@ fn everything(analytics: &Analytics) -> PriceRows {
 
 async fn write_history(db: Database, mut rows: mpsc::UnboundedReceiver<PriceRows>) {
     while let Some(first) = rows.recv().await {
-        // Whatever queued meanwhile goes in the same transaction, each candle and index day once.
+        // Whatever comes within a moment goes in the same transaction, each candle and index day
+        // once (see GATHER).
+        tokio::time::sleep(crate::persist::persister::GATHER).await;
         let mut batch = PriceRows::default();
         batch.absorb(first);
         while let Ok(more) = rows.try_recv() {

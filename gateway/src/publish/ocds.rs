@@ -82,6 +82,17 @@ fn struck_in(events: &[EventEnvelope]) -> impl Iterator<Item = &engine::settleme
     })
 }
 
+/// A JSON object of the values given, each moved in. `json!` serialises every interpolated value
+/// into a fresh copy, so a release built of nested `Value`s (parties, the tender and its items,
+/// awards, contracts) was copied once per level: the largest part of publishing a direct order.
+macro_rules! object {
+    ({ $($key:literal: $value:expr),* $(,)? }) => {{
+        let mut map = serde_json::Map::new();
+        $( map.insert($key.to_string(), Value::from($value)); )*
+        Value::Object(map)
+    }};
+}
+
 /// The deal as it stands, as one release. `trades` are a direct order's own: it has no record
 /// of its own in the engine beyond them.
 pub fn release(
@@ -125,7 +136,7 @@ pub fn release(
         tender["numberOfTenderers"] = json!(tenderers.len());
         tender["tenderers"] = Value::Array(tenderers);
     }
-    let mut release = json!({
+    let mut release = object!({
         "ocid": super::ocid(deal_id),
         "id": format!("{}-{}", super::ocid(deal_id), at.id()),
         "date": iso(at.ts),
@@ -159,7 +170,7 @@ fn tender(engine: &Engine, deal: &Deal) -> Value {
             if let Some(ceiling) = line.ceiling {
                 unit["value"] = money(ceiling.to_decimal());
             }
-            let mut item = json!({
+            let mut item = object!({
                 "id": (n + 1).to_string(),
                 "description": description,
                 "quantity": line.quantity.to_decimal().to_string().parse::<f64>().unwrap_or(0.0),
@@ -182,11 +193,11 @@ fn tender(engine: &Engine, deal: &Deal) -> Value {
         CategoryKind::Services => "services",
     });
     let title = deal.lines.first().map(|l| product_text(engine, l.product).0).unwrap_or_default();
-    let mut tender = json!({
+    let mut tender = object!({
         "id": deal.id.0.to_string(),
         "title": format!("{}：{}", deal.mode.chinese(), title),
         "status": tender_status(engine, deal),
-        "procuringEntity": { "id": party_id(engine, deal.purchaser), "name": name_of(engine, deal.purchaser) },
+        "procuringEntity": json!({ "id": party_id(engine, deal.purchaser), "name": name_of(engine, deal.purchaser) }),
         "items": items,
         "procurementMethod": deal.mode.method(),
         "procurementMethodDetails": deal.mode.chinese(),
@@ -255,13 +266,13 @@ fn awarded(
     };
     parties.add(engine, winner.supplier, &["supplier", "payee"]);
     let trades: Vec<&TradeRecord> = award.trades.iter().filter_map(|t| engine.trade(*t)).collect();
-    let object = json!({
-        "id": award_id,
+    let object = object!({
+        "id": award_id.clone(),
         "title": format!("{} 成交", deal.mode.chinese()),
         "status": status,
         "date": iso(award.published),
         "value": money(winner.amount.to_decimal()),
-        "suppliers": [parties.reference(engine, winner.supplier)],
+        "suppliers": vec![parties.reference(engine, winner.supplier)],
         "items": award_items(engine, &trades),
     });
     let contracts =
@@ -284,8 +295,8 @@ fn contracted(
         suppliers.insert(r.trade.supplier, parties.reference(engine, r.trade.supplier));
     }
     let total: rust_decimal::Decimal = trades.iter().map(|r| r.trade.amount.to_decimal()).sum();
-    let object = json!({
-        "id": award_id,
+    let object = object!({
+        "id": award_id.clone(),
         "title": format!("{} 成交", deal.mode.chinese()),
         "status": "active",
         "date": iso(first.trade.ts),
@@ -302,11 +313,11 @@ fn award_items(engine: &Engine, trades: &[&TradeRecord]) -> Vec<Value> {
         .iter()
         .map(|r| {
             let (description, unit) = product_text(engine, r.trade.product);
-            json!({
+            object!({
                 "id": r.trade.id.to_string(),
                 "description": description,
                 "quantity": decimal_number(r.trade.quantity.to_decimal()),
-                "unit": { "name": unit, "value": money(r.trade.unit_price.to_decimal()) },
+                "unit": object!({ "name": unit, "value": money(r.trade.unit_price.to_decimal()) }),
             })
         })
         .collect()
@@ -327,7 +338,7 @@ fn contract(
         (_, Some(AwardState::Vacant | AwardState::Failed)) => "cancelled",
         _ => "active",
     };
-    let mut contract = json!({
+    let mut contract = object!({
         "id": t.id.to_string(),
         "awardID": award_id,
         "status": status,

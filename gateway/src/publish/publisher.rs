@@ -14,7 +14,7 @@ use crate::journal::access::JournalAccess;
 use crate::journal::marks::Marks;
 use crate::journal::record::JournalRecord;
 use crate::persist::Database;
-use crate::persist::persister::Backoff;
+use crate::persist::persister::{Backoff, GATHER};
 
 /// Records per transaction.
 const BATCH_RECORDS: usize = 1_000;
@@ -131,6 +131,7 @@ impl Follower {
                 }
             };
             self.committed(place.offset);
+            let mut gathered = false;
             loop {
                 if *stop.borrow() {
                     return;
@@ -143,6 +144,16 @@ impl Follower {
                     }
                     continue;
                 }
+                // Fewer records than a transaction holds wait a moment for more (see GATHER).
+                if !gathered && target.0 - place.offset.0 < BATCH_RECORDS as u64 {
+                    gathered = true;
+                    tokio::select! {
+                        () = tokio::time::sleep(GATHER) => {}
+                        _ = stop.changed() => return,
+                    }
+                    continue;
+                }
+                gathered = false;
                 let mut records = Vec::new();
                 if let Err(e) = place.reader.read(target, BATCH_RECORDS, |r| records.push(r)).await
                 {
