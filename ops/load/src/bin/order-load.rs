@@ -258,6 +258,33 @@ fn summary(title: &str, names: &[&str], results: &mut [(Vec<f64>, Vec<u64>, usiz
     medians
 }
 
+/// CPU time a process has used, all its threads, from `/proc/<pid>/stat` (in clock ticks of
+/// 10 ms, the kernel's `USER_HZ` on Linux).
+fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name may hold spaces; the fields counted here follow its closing parenthesis.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').context("a /proc stat line")?.1.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<u64> { Ok(fields.get(i).context("a stat field")?.parse()?) };
+    Ok(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
+}
+
+/// Waits until the process has used no CPU for a fifth of a second: the marketplace's followers
+/// (persister, publisher, price history) have caught up with what a round sent, so that their work
+/// is counted against the round that caused it and not against the next server's round.
+async fn settle(pid: u32) -> anyhow::Result<Duration> {
+    let mut last = cpu_time(pid)?;
+    for _ in 0..600 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = cpu_time(pid)?;
+        if now == last {
+            return Ok(now);
+        }
+        last = now;
+    }
+    anyhow::bail!("the server never went idle")
+}
+
 /// Records the server child's profile while `work` runs, and prints its top entries by own time.
 async fn profiled<F: std::future::Future<Output = anyhow::Result<()>>>(
     pid: u32,
@@ -343,11 +370,15 @@ async fn drive(requests: usize, clients: usize) -> anyhow::Result<()> {
     ];
     let empty = || vec![(Vec::new(), Vec::new(), 0), (Vec::new(), Vec::new(), 0)];
 
+    let pids = [marketplace.pid(), plain.pid()];
+    let mut cpu = [Duration::ZERO; 2];
     let mut peak = empty();
     for r in 0..rounds {
         for (i, uri) in targets.iter().enumerate() {
+            let before = settle(pids[i]).await?;
             let (elapsed, latencies, failures) =
                 round(&client, uri, &sessions, requests, Pace::Closed).await?;
+            cpu[i] += settle(pids[i]).await? - before;
             #[allow(clippy::cast_precision_loss)]
             let rate = latencies.len() as f64 / elapsed.as_secs_f64();
             eprintln!(
@@ -365,6 +396,16 @@ async fn drive(requests: usize, clients: usize) -> anyhow::Result<()> {
          server on core {SERVER_CORE}, load on core {LOAD_CORE} (median round):"
     );
     let peaks = summary(&title, &names, &mut peak);
+    // CPU per request, the followers' catching up included: the measure least moved by a noisy
+    // neighbour on a shared machine, since time stolen from the core is not counted.
+    #[allow(clippy::cast_precision_loss)]
+    let per_request = cpu.map(|c| c.as_secs_f64() * 1e6 / (requests * rounds) as f64);
+    println!(
+        "  server CPU per request: marketplace {:.0} us, plain axum {:.0} us, ratio {:.2}x",
+        per_request[0],
+        per_request[1],
+        per_request[1] / per_request[0]
+    );
 
     let mut half = empty();
     for r in 0..rounds {
