@@ -14,6 +14,14 @@
 //!    latency measured from the moment each request was due (so queueing counts);
 //! 3. a profile of the marketplace child at its peak (`perf record`), its top entries printed.
 //!
+//! Every round starts once its server has used no CPU for a fifth of a second, so that the work a
+//! round leaves behind (the marketplace's persister, publisher and price history catching up) is
+//! counted against it, in each server's CPU time per request, and never slows the next round.
+//!
+//! `ORDER_LOAD_ROUNDS` changes the number of rounds; `ORDER_LOAD_PROFILE=path` keeps the profile
+//! for `perf report -i path`; `ORDER_LOAD_SLOW=1` prints every paced request slower than 20 ms
+//! with the moment it was due, to see whether slow answers come together.
+//!
 //! `cargo build --release -p load && target/release/order-load [requests] [clients]`
 
 /// The node in this process runs on the marketplace's own allocator.
@@ -265,7 +273,8 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     // The command name may hold spaces; the fields counted here follow its closing parenthesis.
     let fields: Vec<&str> =
         stat.rsplit_once(')').context("a /proc stat line")?.1.split_whitespace().collect();
-    let ticks = |i: usize| -> anyhow::Result<u64> { Ok(fields.get(i).context("a stat field")?.parse()?) };
+    let ticks =
+        |i: usize| -> anyhow::Result<u64> { Ok(fields.get(i).context("a stat field")?.parse()?) };
     Ok(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
 }
 
@@ -412,6 +421,7 @@ async fn drive(requests: usize, clients: usize) -> anyhow::Result<()> {
         for (i, uri) in targets.iter().enumerate() {
             let rate = peaks[i] / 2.0;
             let count = requests / 2;
+            settle(pids[i]).await?;
             let (elapsed, latencies, failures) =
                 round(&client, uri, &sessions, count, Pace::Rate(rate)).await?;
             #[allow(clippy::cast_precision_loss)]
