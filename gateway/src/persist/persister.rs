@@ -30,6 +30,14 @@ pub const BATCH_RECORDS: usize = 2_000;
 /// journal changes nothing for anyone (answers and reads come from the engine and its replica).
 pub const GATHER: Duration = Duration::from_millis(100);
 
+/// Waits [`GATHER`] for more records to come; true when told to stop meanwhile.
+pub async fn gather(stop: &mut watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        () = tokio::time::sleep(GATHER) => false,
+        _ = stop.changed() => true,
+    }
+}
+
 /// How often an idle persister checks that the database answers.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 
@@ -210,9 +218,8 @@ impl Follower {
             }
             if !gathered && target.0 - offset.0 < BATCH_RECORDS as u64 {
                 gathered = true;
-                tokio::select! {
-                    () = tokio::time::sleep(GATHER) => {}
-                    _ = stop.changed() => return,
+                if gather(&mut stop).await {
+                    return;
                 }
                 continue;
             }

@@ -33,6 +33,11 @@ impl PriceRows {
         self.candles.extend(later.candles);
         self.index.extend(later.index);
         self.alerts.extend(later.alerts);
+        self.keep_newest();
+    }
+
+    /// Keeps only the newest state of each candle and index day, in the order of those kept.
+    pub fn keep_newest(&mut self) {
         keep_newest(&mut self.candles, |c| (c.series, c.interval, c.start));
         keep_newest(&mut self.index, |p| (p.category, p.day));
     }

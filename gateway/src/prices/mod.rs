@@ -249,11 +249,7 @@ impl Follower for Desk {
             publish(&self.hub, engine, seq, changes);
         }
         // Each candle and index day once per batch, so that a slow database's queue holds no more.
-        let rows = {
-            let mut newest = PriceRows::default();
-            newest.absorb(rows);
-            newest
-        };
+        rows.keep_newest();
         if let Some(history) = self.history.as_ref().filter(|_| !rows.is_empty()) {
             let _ = history.send(rows);
         }

@@ -14,7 +14,7 @@ use crate::journal::access::JournalAccess;
 use crate::journal::marks::Marks;
 use crate::journal::record::JournalRecord;
 use crate::persist::Database;
-use crate::persist::persister::{Backoff, GATHER};
+use crate::persist::persister::{Backoff, gather};
 
 /// Records per transaction.
 const BATCH_RECORDS: usize = 1_000;
@@ -147,9 +147,8 @@ impl Follower {
                 // Fewer records than a transaction holds wait a moment for more (see GATHER).
                 if !gathered && target.0 - place.offset.0 < BATCH_RECORDS as u64 {
                     gathered = true;
-                    tokio::select! {
-                        () = tokio::time::sleep(GATHER) => {}
-                        _ = stop.changed() => return,
+                    if gather(&mut stop).await {
+                        return;
                     }
                     continue;
                 }

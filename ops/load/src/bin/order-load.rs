@@ -237,6 +237,25 @@ fn buyers(node: &gateway::node::Node, base: &str, clients: usize) -> anyhow::Res
     Ok(json!({ "base": base, "product": product, "buyers": buyers }))
 }
 
+/// A target's rounds: the rate of each, every latency, the failures.
+type Rounds = (Vec<f64>, Vec<u64>, usize);
+
+/// Adds a round to its target's rounds and prints a line for it.
+fn tally(
+    label: &str,
+    rounds: &mut Rounds,
+    elapsed: Duration,
+    latencies: Vec<u64>,
+    failures: usize,
+) {
+    #[allow(clippy::cast_precision_loss)]
+    let rate = latencies.len() as f64 / elapsed.as_secs_f64();
+    eprintln!("{label} {rate:>9.0} requests/s, {failures} failed");
+    rounds.0.push(rate);
+    rounds.1.extend(latencies);
+    rounds.2 += failures;
+}
+
 /// The median of `values`, sorted in place.
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
@@ -244,7 +263,7 @@ fn median(values: &mut [f64]) -> f64 {
 }
 
 /// Prints a phase's summary: the median round's rate and the latency percentiles of all rounds.
-fn summary(title: &str, names: &[&str], results: &mut [(Vec<f64>, Vec<u64>, usize)]) -> Vec<f64> {
+fn summary(title: &str, names: &[&str], results: &mut [Rounds]) -> Vec<f64> {
     println!("\n{title}");
     println!(
         "  {:<12} {:>12} {:>9} {:>9} {:>9} {:>8}",
@@ -388,16 +407,8 @@ async fn drive(requests: usize, clients: usize) -> anyhow::Result<()> {
             let (elapsed, latencies, failures) =
                 round(&client, uri, &sessions, requests, Pace::Closed).await?;
             cpu[i] += settle(pids[i]).await? - before;
-            #[allow(clippy::cast_precision_loss)]
-            let rate = latencies.len() as f64 / elapsed.as_secs_f64();
-            eprintln!(
-                "peak {}/{rounds} {:<12} {rate:>9.0} requests/s, {failures} failed",
-                r + 1,
-                names[i]
-            );
-            peak[i].0.push(rate);
-            peak[i].1.extend(latencies);
-            peak[i].2 += failures;
+            let label = format!("peak {}/{rounds} {:<12}", r + 1, names[i]);
+            tally(&label, &mut peak[i], elapsed, latencies, failures);
         }
     }
     let title = format!(
@@ -424,16 +435,8 @@ async fn drive(requests: usize, clients: usize) -> anyhow::Result<()> {
             settle(pids[i]).await?;
             let (elapsed, latencies, failures) =
                 round(&client, uri, &sessions, count, Pace::Rate(rate)).await?;
-            #[allow(clippy::cast_precision_loss)]
-            let achieved = latencies.len() as f64 / elapsed.as_secs_f64();
-            eprintln!(
-                "half {}/{rounds} {:<12} {achieved:>9.0} requests/s, {failures} failed",
-                r + 1,
-                names[i]
-            );
-            half[i].0.push(achieved);
-            half[i].1.extend(latencies);
-            half[i].2 += failures;
+            let label = format!("half {}/{rounds} {:<12}", r + 1, names[i]);
+            tally(&label, &mut half[i], elapsed, latencies, failures);
         }
     }
     summary(
