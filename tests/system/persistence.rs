@@ -136,3 +136,59 @@ async fn a_batch_held_open_by_a_paused_node_keeps_no_other_node_from_opening_the
     first.close().await;
     db.drop_now().await;
 }
+
+/// Ledger entries and trades name budget lines that the batch checks as a whole: a batch naming a
+/// line the database lacks is refused whole and the offset stays, and a line once named cannot be
+/// deleted, renumbered or truncated away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_naming_a_missing_budget_line_is_refused_and_lines_are_never_deleted() {
+    use gateway::persist::rows::{LedgerRow, RowBatch};
+    let db = fresh_database().await;
+    let database = gateway::persist::Database::connect(&db.url).await.expect("connect");
+    let gateway::persist::Database::Postgres(pool) = &database else { panic!("PostgreSQL") };
+    let entry = |line| LedgerRow {
+        seq: 1,
+        idx: 0,
+        line,
+        kind: "allocate",
+        amount: engine::types::Amount::from_minor(100),
+        deal: None,
+        user: 0,
+        ts_ms: 0,
+    };
+    let batch =
+        RowBatch { last: Some(Seq(1)), records: 1, ledger: vec![entry(7)], ..RowBatch::default() };
+    let error = database.write(Seq(0), &batch).await.expect_err("refused");
+    assert!(format!("{error:#}").contains("does not hold: [7]"), "{error:#}");
+    assert_eq!(database.offset(gateway::persist::PERSISTER).await.expect("offset"), Seq(0));
+    let ledger: i64 = sqlx::query_scalar("SELECT count(*) FROM ledger_entries")
+        .fetch_one(pool)
+        .await
+        .expect("count");
+    assert_eq!(ledger, 0, "nothing of the refused batch stays");
+
+    sqlx::query(
+        "INSERT INTO participants (id, kind, name, seq) VALUES (1, 'purchaser', '某单位', 1)",
+    )
+    .execute(pool)
+    .await
+    .expect("participant");
+    sqlx::query(
+        "INSERT INTO budget_lines (id, purchaser, fiscal_year, project, line_code, seq)
+         VALUES (7, 1, 2026, '办公设备', '001', 1)",
+    )
+    .execute(pool)
+    .await
+    .expect("line");
+    assert!(database.write(Seq(0), &batch).await.expect("written"), "the offset matched");
+    for statement in [
+        "DELETE FROM budget_lines WHERE id = 7",
+        "UPDATE budget_lines SET id = 8 WHERE id = 7",
+        "TRUNCATE budget_lines CASCADE",
+    ] {
+        let error = sqlx::query(statement).execute(pool).await.expect_err(statement);
+        assert!(error.to_string().contains("never deleted or renumbered"), "{statement}: {error}");
+    }
+    database.close().await;
+    db.drop_now().await;
+}

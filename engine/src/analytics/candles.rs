@@ -117,9 +117,89 @@ impl Candle {
     }
 }
 
+/// The candles of one series at every interval, each run oldest first. Trades arrive in the order
+/// struck, so a trade almost always moves the newest candle of each run or opens the next one: both
+/// are a look at the run's end, where a tree keyed by (series, interval, start) walked from its root
+/// and grew a node for every new minute.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct SeriesCandles([Vec<Candle>; 3]);
+
+impl SeriesCandles {
+    fn run(&self, interval: Interval) -> &[Candle] {
+        &self.0[interval as usize]
+    }
+
+    /// Adds a trade to the candle of `interval` holding `ts`; the candle as it stands after it.
+    pub fn add(
+        &mut self,
+        series: Series,
+        interval: Interval,
+        ts: Timestamp,
+        price: UnitPrice,
+        quantity: Quantity,
+        amount: Amount,
+    ) -> Candle {
+        let start = interval.start(ts);
+        let run = &mut self.0[interval as usize];
+        // The newest candle, or (a trade stamped before it, which the engine's clock does not
+        // produce) the candle found by its start; a start not found opens a candle in its place.
+        let at = match run.last() {
+            Some(last) if last.start == start => Ok(run.len() - 1),
+            Some(last) if last.start < start => Err(run.len()),
+            None => Err(0),
+            Some(_) => run.binary_search_by_key(&start, |c| c.start),
+        };
+        match at {
+            Ok(i) => {
+                run[i] = run[i].with(price, quantity, amount);
+                run[i]
+            }
+            Err(i) => {
+                let candle = Candle::opened(series, interval, start, price, quantity, amount);
+                run.insert(i, candle);
+                candle
+            }
+        }
+    }
+
+    /// Candles of `interval` starting in `[from, to)`, oldest first.
+    pub fn range(&self, interval: Interval, from: Timestamp, to: Timestamp) -> &[Candle] {
+        let run = self.run(interval);
+        let (first, end) =
+            (run.partition_point(|c| c.start < from), run.partition_point(|c| c.start < to));
+        &run[first..end.max(first)]
+    }
+
+    /// Every candle, by interval and start.
+    pub fn all(&self) -> impl Iterator<Item = &Candle> {
+        self.0.iter().flatten()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trade_moves_its_candle_or_opens_one_in_order() {
+        let series = Series::Product(crate::types::ProductId(1));
+        let mut book = SeriesCandles::default();
+        let price = |p| UnitPrice::from_minor(p);
+        let (q, a) = (Quantity::from_minor(1_000), Amount::from_minor(100));
+        book.add(series, Interval::Minute, Timestamp(120_000), price(10), q, a);
+        book.add(series, Interval::Minute, Timestamp(130_000), price(12), q, a);
+        book.add(series, Interval::Minute, Timestamp(240_000), price(9), q, a);
+        // Stamped before the newest candle: it still lands in its own minute, in order.
+        let late = book.add(series, Interval::Minute, Timestamp(60_000), price(11), q, a);
+        assert_eq!((late.start, late.trades), (Timestamp(60_000), 1));
+        let starts: Vec<_> = book.all().map(|c| (c.start.0, c.trades, c.close.minor())).collect();
+        assert_eq!(starts, [(60_000, 1, 11), (120_000, 2, 12), (240_000, 1, 9)]);
+        let middle = book.range(Interval::Minute, Timestamp(100_000), Timestamp(240_000));
+        assert_eq!(middle.len(), 1);
+        assert_eq!((middle[0].high.minor(), middle[0].low.minor()), (12, 10));
+        assert!(book.range(Interval::Minute, Timestamp(300_000), Timestamp(0)).is_empty());
+        assert!(book.range(Interval::Hour, Timestamp(0), Timestamp(i64::MAX)).is_empty());
+    }
 
     #[test]
     fn a_day_starts_at_midnight_in_shanghai() {

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Interval;
@@ -39,7 +40,8 @@ impl IndexPoint {
 /// Every category's daily index and the base price of every product traded.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct CategoryIndex {
-    base: BTreeMap<ProductId, UnitPrice>,
+    /// Looked up only, never walked: see the module `analytics`.
+    base: FxHashMap<ProductId, UnitPrice>,
     days: BTreeMap<(CategoryCode, Timestamp), IndexPoint>,
 }
 

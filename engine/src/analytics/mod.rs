@@ -6,7 +6,10 @@
 //! [`Analytics::auction_closed`] take facts in the order of the engine's sequence and return what
 //! changed. The gateway feeds it from released events and, at start, from the engine's own trades
 //! and auctions in the same order, so a restart reaches the same candles and alerts. Every
-//! collection is a `BTreeMap` or a `VecDeque` in arrival order.
+//! collection that is walked (candles, the index, alerts) is a `BTreeMap` or a `Vec` in arrival
+//! order; the state that is only ever looked up by key (reference windows, spending per project,
+//! recent orders) is an `FxHashMap`, whose fixed hasher varies nothing between runs and whose
+//! order is never read.
 
 mod alerts;
 mod candles;
@@ -17,12 +20,14 @@ pub use alerts::{
     Alert, AlertKind, challenge_unanswered, contract_declined, late_payment, low_score,
     repeated_declines, ruling_overdue,
 };
+use candles::SeriesCandles;
 pub use candles::{Candle, Interval, Series};
 pub use index::IndexPoint;
 pub use reference::{Quartiles, Window};
 
 use std::collections::{BTreeMap, VecDeque};
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::auction::Standing;
@@ -164,11 +169,11 @@ type RecentOrder = (Timestamp, DealId, Amount);
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analytics {
     thresholds: Thresholds,
-    candles: BTreeMap<(Series, Interval, Timestamp), Candle>,
-    windows: BTreeMap<(ProductId, RegionCode), Window>,
-    projects: BTreeMap<String, u32>,
-    yearly: BTreeMap<(ParticipantId, u32, CategoryCode, i32), Yearly>,
-    recent: BTreeMap<(ParticipantId, CategoryCode), VecDeque<RecentOrder>>,
+    candles: BTreeMap<Series, SeriesCandles>,
+    windows: FxHashMap<(ProductId, RegionCode), Window>,
+    projects: FxHashMap<String, u32>,
+    yearly: FxHashMap<(ParticipantId, u32, CategoryCode, i32), Yearly>,
+    recent: FxHashMap<(ParticipantId, CategoryCode), VecDeque<RecentOrder>>,
     rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
     index: index::CategoryIndex,
     alerts: Vec<Alert>,
@@ -195,14 +200,12 @@ impl Analytics {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Iterator<Item = &Candle> {
-        // A range whose start is past its end holds nothing (a `BTreeMap` range would panic).
-        let to = to.max(from);
-        self.candles.range((series, interval, from)..(series, interval, to)).map(|(_, c)| c)
+        self.candles.get(&series).map(|s| s.range(interval, from, to)).unwrap_or_default().iter()
     }
 
     /// Every candle, by series, interval and start.
     pub fn all_candles(&self) -> impl Iterator<Item = &Candle> {
-        self.candles.values()
+        self.candles.values().flat_map(SeriesCandles::all)
     }
 
     /// Every day of every category's index.
@@ -226,18 +229,10 @@ impl Analytics {
         let t = &facts.trade;
         let mut changes = Changes { candles: Vec::with_capacity(6), ..Changes::default() };
         for series in [Series::Product(t.product), Series::Category(facts.category)] {
+            let book = self.candles.entry(series).or_default();
             for interval in Interval::ALL {
-                let start = interval.start(t.ts);
-                // One walk of the tree per candle: found and updated, or opened.
-                let (price, quantity, amount) = (t.unit_price, t.quantity, t.amount);
-                let candle = self
-                    .candles
-                    .entry((series, interval, start))
-                    .and_modify(|c| *c = c.with(price, quantity, amount))
-                    .or_insert_with(|| {
-                        Candle::opened(series, interval, start, price, quantity, amount)
-                    });
-                changes.candles.push(*candle);
+                let candle = book.add(series, interval, t.ts, t.unit_price, t.quantity, t.amount);
+                changes.candles.push(candle);
             }
         }
         changes.index = Some(self.index.add(facts.category, t));

@@ -30,6 +30,7 @@ pub(super) async fn write(
         return Ok(false);
     }
     insert_reference(&mut tx, batch).await?;
+    check_lines(&mut tx, batch).await?;
     let (trades, ledger) = copy_rows(batch);
     copy_in(&mut tx, "COPY ledger_entries FROM STDIN (FORMAT text)", &ledger)
         .await
@@ -93,6 +94,28 @@ async fn insert_reference(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> a
         .await
         .context("inserting budget lines")?;
     }
+    Ok(())
+}
+
+/// The budget lines the batch's ledger entries and trades name must all be in the database: checked
+/// for the whole batch in one statement (see migration 0006), after the batch's own new lines are in.
+async fn check_lines(tx: &mut Transaction<'_, Postgres>, b: &RowBatch) -> anyhow::Result<()> {
+    let named = b.named_lines();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<i64> = sqlx::query_scalar(
+        "SELECT n.id FROM UNNEST($1::bigint[]) AS n(id)
+         WHERE NOT EXISTS (SELECT 1 FROM budget_lines l WHERE l.id = n.id)",
+    )
+    .bind(named)
+    .fetch_all(&mut **tx)
+    .await
+    .context("checking the budget lines the batch names")?;
+    anyhow::ensure!(
+        missing.is_empty(),
+        "ledger entries or trades name budget lines the database does not hold: {missing:?}"
+    );
     Ok(())
 }
 

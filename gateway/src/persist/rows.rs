@@ -112,6 +112,15 @@ impl RowBatch {
         self.records == 0
     }
 
+    /// Every budget line the batch's ledger entries and trades name, each once, in order.
+    pub fn named_lines(&self) -> Vec<i64> {
+        let mut lines: Vec<i64> = self.ledger.iter().map(|e| e.line).collect();
+        lines.extend(self.trades.iter().map(|t| id(t.trade.budget_line.0)));
+        lines.sort_unstable();
+        lines.dedup();
+        lines
+    }
+
     /// Adds a record's rows.
     pub fn add(&mut self, record: &JournalRecord) {
         self.last = Some(record.seq);
