@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use engine::types::{Actor, Seq, Timestamp};
 use engine::{Action, Command};
-use gateway::journal::reader::{Corruption, verify};
+use gateway::journal::reader::{Corruption, scan, scan_ahead, verify};
 use gateway::journal::repair::{Finding, apply, examine};
 use gateway::journal::storage::{FaultyStorage, Storage};
 use gateway::journal::{Layout, recovery};
@@ -92,6 +92,42 @@ async fn a_flipped_length_long_before_the_end_is_refused_with_its_place_not_cut_
     // Nothing was cut: every acknowledged record is still there once the byte is put back.
     disk.flip(&segment(), starts[target] + 3, 0x01);
     assert_eq!(verify(&disk, &layout()).expect("whole again").last, Some(last));
+}
+
+/// Recovery reads ahead on a thread of its own: it sees the same records in the same order as a
+/// plain scan, those before a damaged record included, then the same corruption; and an error of
+/// its own stops the reading.
+#[tokio::test]
+async fn reading_ahead_gives_what_a_plain_scan_gives_up_to_the_damage_and_stops_on_an_error() {
+    let disk = FaultyStorage::new();
+    killed_folder(&disk, 1_300).await;
+    let starts = record_starts(&disk);
+    disk.flip(&segment(), starts[1_000] + 20, 0x40);
+    let (mut plain, mut ahead) = (Vec::new(), Vec::new());
+    let plain_error = scan(&disk, &layout(), |r, h| {
+        plain.push((r.seq, h));
+        Ok(())
+    })
+    .expect_err("damage");
+    let ahead_error = scan_ahead(&disk, &layout(), |r, h| {
+        ahead.push((r.seq, h));
+        Ok(())
+    })
+    .expect_err("damage");
+    assert_eq!(plain.len(), 1_000, "every record before the damaged one");
+    assert_eq!(ahead, plain);
+    assert_eq!(corruption(&ahead_error).offset, corruption(&plain_error).offset);
+    assert_eq!(corruption(&ahead_error).seq, Seq(1_001));
+
+    let mut seen = 0;
+    let error = scan_ahead(&disk, &layout(), |r, _| {
+        seen += 1;
+        anyhow::ensure!(r.seq < Seq(300), "stop at {}", r.seq);
+        Ok(())
+    })
+    .expect_err("stopped");
+    assert_eq!(format!("{error}"), "stop at 300");
+    assert_eq!(seen, 300, "nothing is visited after the error");
 }
 
 #[tokio::test]

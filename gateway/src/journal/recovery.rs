@@ -10,7 +10,7 @@ use engine::Engine;
 use engine::types::Seq;
 
 use super::Layout;
-use super::reader::{ScanReport, TornTail, scan};
+use super::reader::{ScanReport, TornTail, scan_ahead};
 use super::record::ChainHash;
 use super::snapshots;
 use super::storage::Storage;
@@ -56,7 +56,7 @@ pub fn recover(
     };
     let mut replayed = 0_u64;
     let mut out = Vec::with_capacity(64);
-    let scan = scan(storage.as_ref(), layout, |record, hash| {
+    let scan = scan_ahead(storage.as_ref(), layout, |record, hash| {
         if record.seq < from {
             return Ok(());
         }
