@@ -234,6 +234,7 @@ impl Node {
             Some(db.clone()),
         )
         .await?;
+        hub.limit_sockets(settings.limits.sockets_per_participant);
         crate::runtime::deadlines::start(
             runtime.handle(),
             replica.clone(),
@@ -580,6 +581,7 @@ impl EdgeNode {
         )
         .await?;
         hub.share_tickets(bus.clone());
+        hub.limit_sockets(limits.sockets_per_participant);
         let tokens = Arc::new(tokens.sharing_revocations(bus.clone()));
         let logins = Arc::new(crate::auth::LoginLimiter::shared(bus.clone()));
         let limits = crate::http::Limits::start(limits);

@@ -55,6 +55,8 @@ pub struct LimitSettings {
     pub command_burst: Option<u32>,
     /// Commands one participant may have waiting for the engine at once.
     pub in_flight: Option<usize>,
+    /// Live connections one participant may hold open at once.
+    pub sockets_per_participant: Option<usize>,
 }
 
 /// Thresholds of the early warnings in a file, in the units an officer uses; each defaults to
@@ -139,6 +141,9 @@ impl FileSettings {
             commands_per_second: l.commands_per_second.unwrap_or(defaults.commands_per_second),
             command_burst: l.command_burst.unwrap_or(defaults.command_burst),
             in_flight: l.in_flight.unwrap_or(defaults.in_flight),
+            sockets_per_participant: l
+                .sockets_per_participant
+                .unwrap_or(defaults.sockets_per_participant),
         }
     }
 
@@ -168,5 +173,8 @@ mod tests {
         assert_eq!(file.runtime().max_batch, 64);
         assert_eq!(file.runtime().queue, RuntimeConfig::default().queue);
         assert!(toml::from_str::<FileSettings>("listne = \"x\"").is_err());
+        let file: FileSettings = toml::from_str("[limits]\nsockets_per_participant = 4\n").unwrap();
+        assert_eq!(file.limits().sockets_per_participant, 4);
+        assert_eq!(file.limits().in_flight, crate::http::LimitsConfig::default().in_flight);
     }
 }

@@ -203,3 +203,28 @@ async fn a_ticket_issued_before_a_suspension_opens_nothing_and_messages_are_smal
     assert!(refused.is_err(), "a suspended supplier's ticket opens no socket");
     live.runtime.shutdown().await.expect("shutdown");
 }
+
+/// One participant holds at most its share of live connections (32 unless the limits say
+/// otherwise); a connection closed gives its place back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_holds_at_most_its_share_of_live_connections() {
+    let live = live().await;
+    let me = live.province.purchasers[0].id;
+    let hub = live.state.hub.clone().expect("hub");
+    let mut places: Vec<_> = (0..gateway::feed::MAX_SOCKETS_PER_PARTICIPANT)
+        .map(|_| hub.open_socket(me).expect("a place"))
+        .collect();
+    assert!(hub.open_socket(me).is_none(), "the 33rd is refused");
+    let ticket = live.ticket(me).await;
+    let url = format!("ws://{}/api/v1/ws?ticket={ticket}", live.address);
+    let refused = tokio_tungstenite::connect_async(&url).await.expect_err("refused");
+    assert!(refused.to_string().contains("429"), "{refused}");
+    assert!(hub.open_socket(live.province.purchasers[1].id).is_some(), "others are not held back");
+    places.pop();
+    assert!(hub.open_socket(me).is_some(), "a closed connection gives its place back");
+    hub.limit_sockets(2);
+    places.truncate(1);
+    let _second = hub.open_socket(me).expect("the second of two");
+    assert!(hub.open_socket(me).is_none(), "the limits set two");
+    live.runtime.shutdown().await.expect("shutdown");
+}

@@ -24,7 +24,8 @@ use crate::views::{self, auction as room, inquiry};
 const TOPIC_CAPACITY: usize = 512;
 /// How long a WebSocket ticket may wait to be used.
 const TICKET_TTL: Duration = Duration::from_secs(30);
-/// Live connections one participant may hold open at once (its users' tabs and devices).
+/// Live connections one participant may hold open at once (its users' tabs and devices), unless
+/// the limits say otherwise (`sockets_per_participant`).
 pub const MAX_SOCKETS_PER_PARTICIPANT: usize = 32;
 /// Topics held before those nobody follows any more are freed.
 const TOPICS_BEFORE_PRUNING: usize = 1_024;
@@ -39,6 +40,8 @@ pub struct Hub {
     counters: Mutex<HashMap<String, u64>>,
     /// Live connections per participant.
     sockets: Arc<Mutex<HashMap<ParticipantId, usize>>>,
+    /// Live connections one participant may hold.
+    socket_limit: std::sync::atomic::AtomicUsize,
     /// Topics at which the next pruning happens.
     prune_at: Mutex<usize>,
     /// Tickets kept on the bus instead, when nodes share them.
@@ -60,18 +63,25 @@ impl Hub {
             tickets: Mutex::default(),
             counters: Mutex::default(),
             sockets: Arc::default(),
+            socket_limit: MAX_SOCKETS_PER_PARTICIPANT.into(),
             prune_at: Mutex::new(TOPICS_BEFORE_PRUNING),
             shared: std::sync::OnceLock::new(),
             replica,
         })
     }
 
+    /// Sets the live connections one participant may hold open at once (the node's limits).
+    pub fn limit_sockets(&self, per_participant: usize) {
+        self.socket_limit.store(per_participant, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A place for one more live connection of `participant`, held until the returned guard is
     /// dropped; none when it holds the most it may.
     pub fn open_socket(&self, participant: ParticipantId) -> Option<SocketPlace> {
+        let limit = self.socket_limit.load(std::sync::atomic::Ordering::Relaxed);
         let mut sockets = lock(&self.sockets);
         let open = sockets.entry(participant).or_default();
-        if *open >= MAX_SOCKETS_PER_PARTICIPANT {
+        if *open >= limit {
             return None;
         }
         *open += 1;

@@ -38,6 +38,8 @@ pub struct LimitsConfig {
     pub command_burst: u32,
     /// Commands one participant may have waiting for the engine at once.
     pub in_flight: usize,
+    /// Live (WebSocket) connections one participant may hold open at once.
+    pub sockets_per_participant: usize,
 }
 
 impl Default for LimitsConfig {
@@ -48,6 +50,7 @@ impl Default for LimitsConfig {
             commands_per_second: 20,
             command_burst: 60,
             in_flight: MAX_IN_FLIGHT,
+            sockets_per_participant: crate::feed::MAX_SOCKETS_PER_PARTICIPANT,
         }
     }
 }

@@ -56,6 +56,7 @@ pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfil
         commands_per_second: u32::MAX / 4,
         command_burst: u32::MAX / 4,
         in_flight: usize::MAX / 4,
+        sockets_per_participant: usize::MAX / 4,
     })
     .await
 }
