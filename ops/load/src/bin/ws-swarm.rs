@@ -35,9 +35,17 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const ROUNDS: usize = 3;
-/// The ceiling, and the step each bid goes down by: room for millions of bids.
-const CEILING: &str = "50000.00";
+/// The budget the purchaser must have free for the auction.
+const BUDGET: &str = "50000.00";
+/// The step each bid goes down by: room for millions of bids below any agreement's ceiling.
 const STEP: &str = "0.01";
+/// The auction's ceiling: the lowest agreement ceiling of its bidders for the product, for a
+/// holder may not bid above its own agreement's. Set once, before the first bid.
+static CEILING: std::sync::OnceLock<UnitPrice> = std::sync::OnceLock::new();
+
+fn ceiling() -> UnitPrice {
+    CEILING.get().copied().unwrap_or(UnitPrice::ZERO)
+}
 /// How long after the last message a round waits for stragglers.
 const DRAIN: Duration = Duration::from_secs(1);
 /// No round may take longer than this to connect its watchers.
@@ -65,16 +73,13 @@ impl Sent {
 
 /// Which bid a best price reports: the number of steps below the ceiling.
 fn bid_number(price: &str) -> Option<usize> {
-    let (ceiling, step) = (UnitPrice::parse(CEILING).ok()?, UnitPrice::parse(STEP).ok()?);
+    let (ceiling, step) = (ceiling(), UnitPrice::parse(STEP).ok()?);
     let price = UnitPrice::parse(price).ok()?;
     usize::try_from((ceiling.minor() - price.minor()) / step.minor()).ok()
 }
 
 fn price_of(k: usize) -> UnitPrice {
-    let (ceiling, step) = (
-        UnitPrice::parse(CEILING).unwrap_or(UnitPrice::ZERO),
-        UnitPrice::parse(STEP).unwrap_or(UnitPrice::ZERO),
-    );
+    let (ceiling, step) = (ceiling(), UnitPrice::parse(STEP).unwrap_or(UnitPrice::ZERO));
     UnitPrice::from_minor(ceiling.minor() - step.minor() * i64::try_from(k).unwrap_or(0))
 }
 
@@ -96,8 +101,13 @@ async fn connect(url: &str, topic: &str) -> anyhow::Result<Socket> {
         .with_context(|| format!("connecting {url}"))?;
     let subscribe = json!({ "op": "subscribe", "topic": topic });
     socket.send(Message::Text(subscribe.to_string().into())).await?;
-    // The first answer (a snapshot or the acknowledgement) says the subscription stands.
-    socket.next().await.context("closed before subscribing")??;
+    // The first answer (a snapshot or the acknowledgement) says the subscription stands; an error
+    // ends the run, not a round of watchers that silently see nothing.
+    let answer = socket.next().await.context("closed before subscribing")??;
+    if let Message::Text(text) = &answer {
+        let value: Value = serde_json::from_str(text).unwrap_or_default();
+        anyhow::ensure!(value["type"] != "error", "subscribing to {topic}: {value}");
+    }
     Ok(socket)
 }
 
@@ -267,15 +277,23 @@ async fn main() -> anyhow::Result<()> {
     let client = load::client();
     let supervisor = load::login(&client, &base, "supervisor").await?;
     let (contest, _) = node.replica.read(|e| {
-        gateway::demo::contests(e, 3, Amount::parse(CEILING).unwrap_or(Amount::ZERO)).next()
+        gateway::demo::contests(e, 3, Amount::parse(BUDGET).unwrap_or(Amount::ZERO)).next()
     });
     let contest = contest.context("a contested product in the demo province")?;
+    let (lowest, _) = node.replica.read(|e| {
+        e.agreements()
+            .filter(|a| a.product == contest.product && contest.bidders.contains(&a.supplier))
+            .map(|a| a.ceiling)
+            .min()
+    });
+    let budget = UnitPrice::parse(BUDGET)?;
+    let _ = CEILING.set(lowest.map_or(budget, |l| l.min(budget)));
     let now = gateway::runtime::Clock::now(node.clock.as_ref());
     let spec = AuctionSpec {
         product: contest.product,
         quantity: Quantity::parse("1")?,
         budget_line: contest.line,
-        ceiling: UnitPrice::parse(CEILING)?,
+        ceiling: ceiling(),
         starts: now,
         ends: now.plus_ms(4 * 3_600_000),
         min_step: MinStep::Price(UnitPrice::parse(STEP)?),
@@ -300,6 +318,18 @@ async fn main() -> anyhow::Result<()> {
         opened.events.last()
     );
     let auction = DealId(opened.seq.0);
+    // Bid 0, at the ceiling, must stand: a refused bid would leave every round silently empty.
+    let first = handle
+        .submit(Command::new(
+            gateway::demo::demo_user(contest.bidders[0]),
+            Action::SubmitBid { auction, price: price_of(0) },
+        ))
+        .await?;
+    anyhow::ensure!(
+        !first.events.iter().any(|e| matches!(e.event, Event::Rejected { .. })),
+        "the first bid was refused: {:?}",
+        first.events.last()
+    );
     let topic = format!("auction:{}", auction.0);
     let ws_base = base.replacen("http://", "ws://", 1);
     // A public view as the marketplace sends it, for the reference to send alike.
