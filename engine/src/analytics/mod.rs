@@ -165,6 +165,15 @@ struct Yearly {
 /// A direct-order trade within the split window: when, of which order, how much.
 type RecentOrder = (Timestamp, DealId, Amount);
 
+/// A unit's direct orders of one category within the split window, oldest first, with their sum
+/// kept as orders come and go. The check runs on every direct-order trade and a busy unit's week
+/// holds thousands of orders: summing them afresh each time made the desk quadratic in them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct RecentOrders {
+    orders: VecDeque<RecentOrder>,
+    total: Amount,
+}
+
 /// The analytics state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analytics {
@@ -173,7 +182,7 @@ pub struct Analytics {
     windows: FxHashMap<(ProductId, RegionCode), Window>,
     projects: FxHashMap<String, u32>,
     yearly: FxHashMap<(ParticipantId, u32, CategoryCode, i32), Yearly>,
-    recent: FxHashMap<(ParticipantId, CategoryCode), VecDeque<RecentOrder>>,
+    recent: FxHashMap<(ParticipantId, CategoryCode), RecentOrders>,
     rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
     index: index::CategoryIndex,
     alerts: Vec<Alert>,
@@ -338,19 +347,23 @@ impl Analytics {
         if let Some(limit) = facts.direct_order_limit {
             let recent = self.recent.entry((t.purchaser, facts.category)).or_default();
             let since = t.ts.plus_ms(-self.thresholds.split_window_days * DAY_MS);
-            while recent.front().is_some_and(|(ts, _, _)| *ts < since) {
-                recent.pop_front();
+            while let Some((_, _, amount)) = recent.orders.front().copied().filter(|o| o.0 < since)
+            {
+                recent.orders.pop_front();
+                recent.total = recent.total.minus(amount);
             }
-            let before: Amount = recent.iter().fold(Amount::ZERO, |sum, (_, _, a)| sum.plus(*a));
+            let before = recent.total;
             // The legs of one order arrive together: they add up to one entry per order.
-            match recent.back_mut() {
+            match recent.orders.back_mut() {
                 Some((_, deal, amount)) if *deal == t.deal => *amount = amount.plus(t.amount),
-                _ => recent.push_back((t.ts, t.deal, t.amount)),
+                _ => recent.orders.push_back((t.ts, t.deal, t.amount)),
             }
-            let total = before.plus(t.amount);
-            let each_below = recent.iter().all(|(_, _, a)| *a <= limit);
-            if before <= limit && total > limit && each_below && recent.len() > 1 {
-                raised.push(alerts::split_window(facts, total, limit, recent.len()));
+            recent.total = before.plus(t.amount);
+            let total = recent.total;
+            // Each order's own size is looked at only when the week's total crosses the limit.
+            let crossing = before <= limit && total > limit && recent.orders.len() > 1;
+            if crossing && recent.orders.iter().all(|(_, _, a)| *a <= limit) {
+                raised.push(alerts::split_window(facts, total, limit, recent.orders.len()));
             }
         }
         raised

@@ -187,6 +187,10 @@ fn p4_orders_within_a_week_passing_the_direct_order_limit_while_each_stays_below
     assert!(a.trade(&with_limit(3, 4 * 24 * 60, "10000")).alerts.is_empty());
     assert!(a.trade(&with_limit(4, 13 * 24 * 60, "90000")).alerts.is_empty());
     assert_eq!(a.alerts().len(), 1);
+    // The week's sum forgets the orders that left it: 90,000 now, and the next 20,000 crosses.
+    let raised = a.trade(&with_limit(5, 14 * 24 * 60, "20000")).alerts;
+    assert_eq!(raised.len(), 1);
+    assert_eq!(raised[0].figures["total"], "110000.00");
 }
 
 fn closed(auction: u64, ring: &[(u64, &str)], winner: Option<u64>, bidders: u32) -> AuctionFacts {
