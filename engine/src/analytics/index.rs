@@ -8,12 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::Interval;
 use crate::settlement::Trade;
-use crate::types::{CategoryCode, ProductId, Timestamp, UnitPrice};
+use crate::types::{CategoryCode, Timestamp, UnitPrice};
 
 /// One day of a category's index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,18 +36,17 @@ impl IndexPoint {
     }
 }
 
-/// Every category's daily index and the base price of every product traded.
+/// Every category's daily index. A product's base price is kept with the rest of what the desk
+/// keeps of the product, and handed in with each trade.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct CategoryIndex {
-    /// Looked up only, never walked: see the module `analytics`.
-    base: FxHashMap<ProductId, UnitPrice>,
     days: BTreeMap<(CategoryCode, Timestamp), IndexPoint>,
 }
 
 impl CategoryIndex {
-    /// Adds a trade of `category`; the day's index as it stands after it.
-    pub fn add(&mut self, category: CategoryCode, t: &Trade) -> IndexPoint {
-        let base = *self.base.entry(t.product).or_insert(t.unit_price);
+    /// Adds a trade of `category` whose product's base price is `base`; the day's index as it
+    /// stands after it.
+    pub fn add(&mut self, category: CategoryCode, t: &Trade, base: UnitPrice) -> IndexPoint {
         let day = Interval::Day.start(t.ts);
         let point = self.days.entry((category, day)).or_insert(IndexPoint {
             category,
