@@ -46,9 +46,10 @@ pub async fn login(client: &HttpClient, base: &str, login: &str) -> anyhow::Resu
         .with_context(|| format!("logging in {login}: {reply}"))
 }
 
-/// A marketplace node with the demo province in a temporary folder (SQLite), serving the API on a
-/// loopback port: the node, its base URL, and the folder, removed when dropped. Its limits are
-/// raised out of the way: one load generator on one address plays hundreds of buyers.
+/// A marketplace node with the demo province in a temporary folder (SQLite, or the PostgreSQL
+/// database `LOAD_DATABASE_URL` names, which must be empty), serving the API on a loopback port:
+/// the node, its base URL, and the folder, removed when dropped. Its limits are raised out of the
+/// way: one load generator on one address plays hundreds of buyers.
 pub async fn demo_node() -> anyhow::Result<(gateway::node::Node, String, tempfile::TempDir)> {
     demo_node_with(gateway::http::LimitsConfig {
         requests_per_second: u32::MAX / 4,
@@ -68,7 +69,7 @@ pub async fn demo_node_with(
     let dir = tempfile::tempdir()?;
     let settings = gateway::node::Settings {
         data_dir: dir.path().join("data"),
-        database_url: None,
+        database_url: std::env::var("LOAD_DATABASE_URL").ok(),
         runtime: gateway::runtime::RuntimeConfig::default(),
         redis_url: None,
         redis_namespace: gateway::node::REDIS_NAMESPACE.into(),
