@@ -165,9 +165,9 @@ impl Hub {
         let mut counters = lock(&self.counters);
         let counter = counters.entry(topic.clone()).or_default();
         *counter += 1;
-        let text =
-            json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event })
-                .to_string();
+        let text = crate::json_text(
+            &json!({ "type": "event", "topic": topic, "seq": seq, "n": *counter, "event": event }),
+        );
         let _ = sender.send(Delivery::Text(Utf8Bytes::from(text)));
     }
 }

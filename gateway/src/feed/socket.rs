@@ -197,7 +197,7 @@ enum Control {
 }
 
 fn text(value: &Value) -> Message {
-    Message::Text(Utf8Bytes::from(value.to_string()))
+    Message::Text(Utf8Bytes::from(crate::json_text(value)))
 }
 
 async fn serve_client(socket: WebSocket, hub: Arc<Hub>, session: Session) {

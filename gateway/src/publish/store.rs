@@ -185,7 +185,7 @@ impl Database {
                             .push_bind(chain(&n.categories))
                             .push_bind(n.published.ms())
                             .push_bind(n.title.as_str())
-                            .push_bind(n.body.to_string());
+                            .push_bind(crate::json_text(&n.body));
                     })
                     .push(" ON CONFLICT (id) DO NOTHING")
                     .build()
@@ -227,7 +227,7 @@ impl Database {
                             .push_bind(int(r.seq.0))
                             .push_bind(i64::from(r.index))
                             .push_bind(r.date.ms())
-                            .push_bind(r.json.to_string());
+                            .push_bind(crate::json_text(&r.json));
                     })
                     .push(" ON CONFLICT (id) DO NOTHING")
                     .build()
