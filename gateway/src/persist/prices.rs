@@ -38,22 +38,9 @@ impl PriceRows {
 
     /// Keeps only the newest state of each candle and index day, in the order of those kept.
     pub fn keep_newest(&mut self) {
-        keep_newest(&mut self.candles, |c| (c.series, c.interval, c.start));
-        keep_newest(&mut self.index, |p| (p.category, p.day));
+        super::rows::keep_newest(&mut self.candles, |c| (c.series, c.interval, c.start));
+        super::rows::keep_newest(&mut self.index, |p| (p.category, p.day));
     }
-}
-
-/// Keeps the last of the rows sharing a key, in the order of those kept.
-fn keep_newest<T, K: std::hash::Hash + Eq>(rows: &mut Vec<T>, key: impl Fn(&T) -> K) {
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    let mut kept: Vec<T> = Vec::with_capacity(rows.len());
-    for row in rows.drain(..).rev() {
-        if seen.insert(key(&row)) {
-            kept.push(row);
-        }
-    }
-    kept.reverse();
-    *rows = kept;
 }
 
 fn series_key(series: Series) -> String {

@@ -191,3 +191,17 @@ impl RowBatch {
         }
     }
 }
+
+/// Keeps the last of the rows sharing a key, in the order of those kept: rows written whole, as
+/// they stand, need only their newest state in a batch (and one statement may not write a row twice).
+pub fn keep_newest<T, K: std::hash::Hash + Eq>(rows: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut seen = std::collections::HashSet::with_capacity(rows.len());
+    let mut kept: Vec<T> = Vec::with_capacity(rows.len());
+    for row in rows.drain(..).rev() {
+        if seen.insert(key(&row)) {
+            kept.push(row);
+        }
+    }
+    kept.reverse();
+    *rows = kept;
+}

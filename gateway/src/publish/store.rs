@@ -126,21 +126,15 @@ const FACTS_ON_CONFLICT: &str = " ON CONFLICT (deal) DO UPDATE SET mode = exclud
     categories = excluded.categories, amount = excluded.amount, ceiling = excluded.ceiling,
     held = excluded.held, participants = excluded.participants, small = excluded.small,
     seq = excluded.seq";
+const MOVE_OFFSET: &str = "UPDATE journal_offsets SET seq = $2 WHERE consumer = $1 AND seq = $3";
 
 /// Each deal's facts as the batch leaves them: a deal's facts are written whole, and one statement
 /// may not update the same row twice.
 fn newest_facts(batch: &[Published]) -> Vec<&super::facts::DealFacts> {
-    let mut seen = std::collections::HashSet::new();
-    let mut newest: Vec<_> = batch
-        .iter()
-        .rev()
-        .flat_map(|p| p.facts.iter().rev())
-        .filter(|f| seen.insert(f.deal))
-        .collect();
-    newest.reverse();
-    newest
+    let mut facts: Vec<_> = batch.iter().flat_map(|p| &p.facts).collect();
+    crate::persist::rows::keep_newest(&mut facts, |f| f.deal);
+    facts
 }
-const MOVE_OFFSET: &str = "UPDATE journal_offsets SET seq = $2 WHERE consumer = $1 AND seq = $3";
 
 fn int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
