@@ -1300,5 +1300,16 @@ async fn e1_a_purchaser_rates_an_accepted_trade_once_and_the_score_shows_beside_
         .expect("the supplier's offer")
         .clone();
     assert_eq!(offer["supplier_score"], "4.33", "{offer}");
+    // The purchaser's own list carries the marks given, so its page shows the trade as rated.
+    let (_, trades) =
+        app.call("GET", &format!("/api/v1/trades?min_seq={seq}"), Some(&token), None).await;
+    let listed = trades["items"]
+        .as_array()
+        .expect("trades")
+        .iter()
+        .find(|t| t["id"] == trade.as_str())
+        .expect("the rated trade")
+        .clone();
+    assert_eq!(listed["rating"], json!({ "delivery": 5, "quality": 4, "service": 4 }), "{listed}");
     app.runtime.shutdown().await.expect("shutdown");
 }

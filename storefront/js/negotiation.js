@@ -6,7 +6,7 @@
 import { get, post } from './api.js';
 import { follow } from './live.js';
 import { show } from './money.js';
-import { field, h, mount, pager, showError, time } from './ui.js';
+import { field, h, mount, newest, pager, showError, time } from './ui.js';
 
 const STATE_NAMES = { proposed: '待供应商答复', countered: '待采购单位答复', accepted: '已成交', rejected: '已拒绝', expired: '已过期' };
 
@@ -72,8 +72,10 @@ function answerTools(n, redraw) {
 export async function negotiations(me, arg) {
   let page = Number(new URLSearchParams(arg).get('page') ?? '1');
   const card = h('div', { class: 'card', id: 'negotiations' });
+  const read = newest(get);
   const draw = async () => {
-    const list = await get(`/negotiations?page=${page}&per_page=20`);
+    const list = await read(`/negotiations?page=${page}&per_page=20`);
+    if (!list) return;
     const rows = list.items.map((n) => h('tr', { 'data-negotiation': n.id },
       h('td', {}, `议价 ${n.id}`),
       h('td', {}, me.role === 'supplier' ? n.purchaser.name : n.supplier.name),

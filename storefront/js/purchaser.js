@@ -4,7 +4,7 @@
 import { get, post } from './api.js';
 import { follow } from './live.js';
 import { fen, lineAmount, show, yuan } from './money.js';
-import { field, formQuery, h, mount, pager, showError, time } from './ui.js';
+import { field, formQuery, h, mount, newest, pager, showError, time } from './ui.js';
 
 /** Moves to `hash`; when it is already there, renders again with `again`. */
 function go(hash, again) {
@@ -117,8 +117,10 @@ export async function orders(me, arg) {
   let page = Number(new URLSearchParams(arg).get('page') ?? '1');
   const card = h('div', { class: 'card' });
   mount(h('h1', {}, '我的订单'), card);
+  const read = newest(get);
   const draw = async (minSeq) => {
-    const list = await get(`/trades?page=${page}&per_page=20${minSeq ? `&min_seq=${minSeq}` : ''}`);
+    const list = await read(`/trades?page=${page}&per_page=20${minSeq ? `&min_seq=${minSeq}` : ''}`);
+    if (!list) return;
     const step = async (trade, name) => {
       const done = await post(`/trades/${trade}/${name}`);
       await draw(done.seq);
@@ -130,7 +132,8 @@ export async function orders(me, arg) {
       h('td', {},
         t.state === 'delivered' ? h('button', { onclick: () => step(t.id, 'accept') }, '验收') : null,
         t.state === 'accepted' ? h('button', { onclick: () => step(t.id, 'pay') }, '支付') : null,
-        t.state === 'accepted' || t.state === 'paid' ? ratingForm(t) : null)));
+        t.rating ? h('span', { class: 'ok' }, `已评价（履约 ${t.rating.delivery} · 质量 ${t.rating.quality} · 服务 ${t.rating.service}）`)
+          : t.state === 'accepted' || t.state === 'paid' ? ratingForm(t, draw) : null)));
     card.replaceChildren(
       h('table', {}, h('thead', {}, h('tr', {}, ['成交号', '时间', '方式', '数量', '单价', '金额', '状态', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
       pager(list, (p) => { page = p; draw(); }));
@@ -140,7 +143,7 @@ export async function orders(me, arg) {
 }
 
 /** E-1: rate an accepted trade once, within 30 days: delivery, quality, service, 1 to 5 each. */
-function ratingForm(t) {
+function ratingForm(t, redraw) {
   const mark = (name, label) => h('label', {}, label, h('select', { name }, [5, 4, 3, 2, 1].map((n) => h('option', { value: n }, n))));
   const form = h('form', {
     class: 'inline rating',
@@ -150,6 +153,9 @@ function ratingForm(t) {
       try {
         const rated = await post('/ratings', { trade: t.id, delivery: Number(data.delivery), quality: Number(data.quality), service: Number(data.service) });
         form.replaceChildren(h('span', { class: 'ok' }, `已评价（供应商均分 ${rated.supplier_score}）`));
+        // The list again, as of the rating: a live message may have redrawn it meanwhile, or have
+        // a draw on its way that was read before the rating.
+        await redraw(rated.seq);
       } catch (failure) {
         showError(form, failure);
       }
@@ -162,8 +168,10 @@ function ratingForm(t) {
 export async function budgets(me) {
   const card = h('div', { class: 'card' });
   mount(h('h1', {}, '预算指标'), card);
+  const read = newest(get);
   const draw = async (minSeq) => {
-    const list = await get(`/budgets${minSeq ? `?min_seq=${minSeq}` : ''}`);
+    const list = await read(`/budgets${minSeq ? `?min_seq=${minSeq}` : ''}`);
+    if (!list) return;
     const body = h('tbody', {}, list.lines.map((l) => h('tr', {},
       h('td', {}, `${l.project} ${l.line_code}`), h('td', {}, l.fiscal_year),
       ['allocated', 'held', 'committed', 'paid', 'available'].map((k) => h('td', { class: 'num', 'data-line': l.id, 'data-figure': k }, show(l[k]))))));

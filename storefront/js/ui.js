@@ -71,3 +71,17 @@ export function formQuery(form) {
   for (const [key, value] of new FormData(form)) if (value) query.set(key, value);
   return query;
 }
+
+/**
+ * Wraps an async read so that, of overlapping calls (a live message, a step just taken), only the
+ * newest one started is answered; an older one landing late answers null, or it would put a list
+ * back as it was before the step.
+ */
+export function newest(read) {
+  let started = 0;
+  return async (...args) => {
+    const mine = ++started;
+    const answer = await read(...args);
+    return mine === started ? answer : null;
+  };
+}

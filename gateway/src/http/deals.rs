@@ -211,7 +211,7 @@ pub async fn trades(
             .collect();
         let total = visible.len();
         let items = newest_first(&visible, page, per_page)
-            .map(|r| TradeView::of(&r.trade, Some(r)))
+            .map(|r| TradeView::of(&r.trade, Some(r)).rated(engine.rating(r.trade.id)))
             .collect();
         (total, items)
     });

@@ -203,7 +203,7 @@ pub fn view(
             .trades
             .iter()
             .filter_map(|t| engine.trade(*t))
-            .map(|r| TradeView::of(&r.trade, Some(r)))
+            .map(|r| TradeView::of(&r.trade, Some(r)).rated(engine.rating(r.trade.id)))
             .collect(),
         challenges: award
             .challenges

@@ -1,6 +1,7 @@
 //! A trade as its parties, and those who oversee its region, see it: the same on REST and on the
 //! `trades:` and `orders:` feeds.
 
+use engine::evaluation::Rating;
 use engine::settlement::{Trade, TradeRecord};
 use serde::Serialize;
 
@@ -40,6 +41,20 @@ pub struct TradeView {
     pub payment_due_ms: Option<i64>,
     /// Accepted, unpaid and past its due date (P-6).
     pub overdue: bool,
+    /// The purchaser's marks for it, once given (E-1); a trade is rated once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rating: Option<GivenMarks>,
+}
+
+/// The marks a purchaser gave a trade, 1 to 5 each (E-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct GivenMarks {
+    /// On time and as ordered.
+    pub delivery: u8,
+    /// The goods or the service itself.
+    pub quality: u8,
+    /// After-sales service.
+    pub service: u8,
 }
 
 impl TradeView {
@@ -62,6 +77,17 @@ impl TradeView {
             state: record.map_or("struck", |r| r.state.name()),
             payment_due_ms: record.and_then(|r| r.payment_due).map(|due| due.ms()),
             overdue: record.is_some_and(TradeRecord::unpaid_late),
+            rating: None,
         }
+    }
+
+    /// The view with the purchaser's rating of the trade, if it has one.
+    pub fn rated(mut self, rating: Option<&Rating>) -> Self {
+        self.rating = rating.map(|r| GivenMarks {
+            delivery: r.marks.delivery,
+            quality: r.marks.quality,
+            service: r.marks.service,
+        });
+        self
     }
 }
