@@ -15,6 +15,7 @@ use crate::journal::storage::{FileStorage, Storage};
 use crate::journal::{Layout, reader};
 use crate::persist::Database;
 use crate::persist::persister::Persister;
+use crate::runtime::followers::Followers;
 use crate::runtime::{Clock, Runtime, RuntimeConfig, SystemClock};
 
 /// Where a node keeps its data and which database it writes.
@@ -136,6 +137,11 @@ pub struct Node {
     pub journal: JournalAccess,
     /// On a cluster: the lease this node owns the market by, and the command server's stop.
     pub ownership: Option<Ownership>,
+    /// The followers' handle on the database: the same pool on PostgreSQL, a pool of its own on
+    /// SQLite, whose connection threads run at the followers' priority.
+    follower_db: Database,
+    /// The runtime of the persister, the publisher and the price history: dropped after them.
+    _followers: Followers,
     _lock: File,
 }
 
@@ -227,11 +233,24 @@ impl Node {
         };
         let db =
             Database::connect_in(&settings.database_url(), settings.schema().as_deref()).await?;
+        // The work each order causes after its answer runs at a lower priority than the answers.
+        let followers = Followers::start()?;
+        let follower_db = match &db {
+            // SQLite's connections are threads: the followers' are opened from their runtime, to
+            // run at its priority.
+            Database::Sqlite(_) => {
+                let (url, schema) = (settings.database_url(), settings.schema());
+                followers
+                    .run(async move { Database::connect_in(&url, schema.as_deref()).await })
+                    .await??
+            }
+            Database::Postgres(_) => db.clone(),
+        };
         let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
             runtime.handle(),
             runtime.subscribe(),
             settings.thresholds,
-            Some(db.clone()),
+            Some((follower_db.clone(), followers.handle().clone())),
         )
         .await?;
         hub.limit_sockets(settings.limits.sockets_per_participant);
@@ -245,14 +264,17 @@ impl Node {
             runtime.consumers_passed(),
             &[crate::persist::PERSISTER, crate::publish::PUBLISHER],
         );
-        let persister =
-            Persister::start(db.clone(), journal.clone(), runtime.durable(), marks.clone());
-        let publisher = crate::publish::publisher::Publisher::start(
-            db.clone(),
-            journal.clone(),
-            runtime.durable(),
-            marks,
-        );
+        let persister = followers.enter(|| {
+            Persister::start(follower_db.clone(), journal.clone(), runtime.durable(), marks.clone())
+        });
+        let publisher = followers.enter(|| {
+            crate::publish::publisher::Publisher::start(
+                follower_db.clone(),
+                journal.clone(),
+                runtime.durable(),
+                marks,
+            )
+        });
         let security = crate::audit::SecurityLog::start(crate::audit::Store::Database(db.clone()));
         let mut shared_bus = None;
         let (tokens, logins) = match &settings.redis_url {
@@ -294,6 +316,8 @@ impl Node {
             security,
             journal,
             ownership,
+            follower_db,
+            _followers: followers,
             _lock: lock,
         };
         Ok((node, province))
@@ -521,6 +545,7 @@ impl Node {
         self.persister.stop().await;
         // Publication resumes from its committed offset on the next start: nothing to wait for.
         self.publisher.stop().await;
+        self.follower_db.close().await;
         self.db.close().await;
         Ok(())
     }

@@ -40,16 +40,16 @@ impl PriceDesk {
         replica: &Replica,
         hub: Arc<Hub>,
         thresholds: Thresholds,
-        db: Option<Database>,
+        db: Option<(Database, tokio::runtime::Handle)>,
     ) -> (Self, Arc<dyn Follower>) {
         let (analytics, at) = replica.read(|engine| rebuild(engine, thresholds));
         let (seq_tx, seq) = watch::channel(at);
         // The history goes to the database from a task of its own: a slow or absent database
         // delays the history, never the live desk. The rebuild is written whole; upserts by key
         // make that idempotent.
-        let history = db.map(|db| {
+        let history = db.map(|(db, writer)| {
             let (tx, rx) = mpsc::unbounded_channel();
-            tokio::spawn(write_history(db, rx));
+            writer.spawn(write_history(db, rx));
             let _ = tx.send(everything(&analytics));
             tx
         });

@@ -32,12 +32,12 @@ pub struct ReadSide {
 impl ReadSide {
     /// Copies the engine and starts the replica with the hub and the price desk following it.
     /// `released` must be subscribed before this call. With a database, the price history is
-    /// written to it too.
+    /// written to it too, by a task on the runtime given with it.
     pub async fn start(
         handle: EngineHandle,
         released: broadcast::Receiver<ReleasedBatch>,
         thresholds: engine::analytics::Thresholds,
-        db: Option<crate::persist::Database>,
+        db: Option<(crate::persist::Database, tokio::runtime::Handle)>,
     ) -> anyhow::Result<Self> {
         let pending = Replica::copy(handle, released).await?;
         let hub = crate::feed::Hub::new(pending.replica().clone());

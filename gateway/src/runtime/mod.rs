@@ -14,6 +14,7 @@
 
 mod clock;
 pub mod deadlines;
+pub mod followers;
 pub(crate) mod handle;
 
 pub use clock::{Clock, ManualClock, SystemClock};
