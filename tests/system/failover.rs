@@ -146,10 +146,34 @@ impl Process {
         assert!(status.success(), "kill {signal}");
     }
 
+    /// Stops the node and waits until every thread of it has stopped. `kill -STOP` returns once
+    /// the signal is sent; the stop itself spreads to a process's threads as one of them takes the
+    /// signal, and on a busy machine the others may run on, and answer, for a few milliseconds.
+    async fn pause(&self) {
+        self.signal("-STOP");
+        let tasks = format!("/proc/{}/task", self.child.id());
+        within(Duration::from_secs(30), "every thread of the node stopped", async {
+            while !every_thread_stopped(&tasks) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
+    }
+
     fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// True when every thread listed under `tasks` (`/proc/<pid>/task`) is in the stopped state.
+fn every_thread_stopped(tasks: &str) -> bool {
+    let Ok(threads) = std::fs::read_dir(tasks) else { return false };
+    threads.flatten().all(|thread| {
+        // The state follows the command name, which is in parentheses and may hold spaces.
+        let stat = std::fs::read_to_string(thread.path().join("stat")).unwrap_or_default();
+        stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    })
 }
 
 impl Drop for Process {
@@ -393,7 +417,7 @@ async fn a_paused_owner_finds_its_appends_refused_and_steps_down_when_it_wakes()
     assert!(first.as_ref().is_some_and(Answer::acknowledged), "{first:?}");
     orders.insert("before".to_string(), (token.clone(), body.clone(), first));
 
-    owner.signal("-STOP");
+    owner.pause().await;
     // An order reaches the paused owner's socket and waits there.
     let paused = {
         let (client, base, token, body) =
