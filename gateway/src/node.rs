@@ -137,8 +137,7 @@ pub struct Node {
     pub journal: JournalAccess,
     /// On a cluster: the lease this node owns the market by, and the command server's stop.
     pub ownership: Option<Ownership>,
-    /// The followers' handle on the database: the same pool on PostgreSQL, a pool of its own on
-    /// SQLite, whose connection threads run at the followers' priority.
+    /// The followers' pool, opened from their runtime (see [`Followers`]).
     follower_db: Database,
     /// The runtime of the persister, the publisher and the price history: dropped after them.
     _followers: Followers,
@@ -235,16 +234,14 @@ impl Node {
             Database::connect_in(&settings.database_url(), settings.schema().as_deref()).await?;
         // The work each order causes after its answer runs at a lower priority than the answers.
         let followers = Followers::start()?;
-        let follower_db = match &db {
-            // SQLite's connections are threads: the followers' are opened from their runtime, to
-            // run at its priority.
-            Database::Sqlite(_) => {
-                let (url, schema) = (settings.database_url(), settings.schema());
-                followers
-                    .run(async move { Database::connect_in(&url, schema.as_deref()).await })
-                    .await??
-            }
-            Database::Postgres(_) => db.clone(),
+        // The followers' own pool, opened from their runtime: SQLite's connections are threads,
+        // which then run at its priority; PostgreSQL's are sockets, which then belong to its I/O
+        // driver and never keep an HTTP read waiting on a lowered thread.
+        let follower_db = {
+            let (url, schema) = (settings.database_url(), settings.schema());
+            followers
+                .run(async move { Database::connect_in(&url, schema.as_deref()).await })
+                .await??
         };
         let crate::read::ReadSide { replica, hub, prices } = crate::read::ReadSide::start(
             runtime.handle(),

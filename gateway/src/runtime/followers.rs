@@ -9,9 +9,11 @@
 //! overload it falls behind first, and its lag shows in `/ready` and in the metrics, while answers
 //! (already durable in the journal) keep their pace.
 //!
-//! SQLite's connections are threads of their own, created by whichever thread first opens them:
-//! the followers' database handle is therefore opened on this runtime, so its connection threads
-//! take the same priority.
+//! The followers have a database pool of their own, opened on this runtime. SQLite's connections
+//! are threads of their own, created by whichever thread opens them, so they take the same
+//! priority. PostgreSQL's are sockets, registered with the I/O driver of the runtime that opened
+//! them: in a pool shared with the HTTP handlers, a connection a follower had opened would have
+//! kept a handler's read waiting on this runtime's lowered thread.
 
 use std::future::Future;
 
