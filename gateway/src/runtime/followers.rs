@@ -3,8 +3,8 @@
 //!
 //! Every order causes more work after its answer than before it: rows for reconciliation, a notice
 //! and an OCDS release, candles. That work comes in batches, and on the same core as the order
-//! path a batch held the HTTP workers for milliseconds at a time, which was most of the orders'
-//! tail at half the peak rate. At a lower priority a follower still gets the core whenever the
+//! path a batch held the HTTP workers for milliseconds at a time: about half of the orders' tail
+//! at half the peak rate. At a lower priority a follower still gets the core whenever the
 //! order path leaves it idle, so at any rate the node can sustain it keeps up as before; under
 //! overload it falls behind first, and its lag shows in `/ready` and in the metrics, while answers
 //! (already durable in the journal) keep their pace.
