@@ -6,8 +6,6 @@
 //! `index = 100 x sum(price x quantity) / sum(base price x quantity)` over the day's trades,
 //! kept as two sums in 0.0000001 yuan and reported in hundredths (10234 is 102.34).
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::Interval;
@@ -36,26 +34,34 @@ impl IndexPoint {
     }
 }
 
-/// Every category's daily index. A product's base price is kept with the rest of what the desk
-/// keeps of the product, and handed in with each trade.
+/// One category's daily index, oldest day first. Trades arrive in the order struck, so a trade
+/// almost always moves the newest day or opens the next one: a look at the end of the run, where
+/// one ordered map of every category's days was walked from its root for every trade. A product's
+/// base price is kept with the rest of what the desk keeps of the product, and handed in with each
+/// trade.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct CategoryIndex {
-    days: BTreeMap<(CategoryCode, Timestamp), IndexPoint>,
-}
+pub(super) struct CategoryDays(Vec<IndexPoint>);
 
-impl CategoryIndex {
+impl CategoryDays {
     /// Adds a trade of `category` whose product's base price is `base`; the day's index as it
     /// stands after it.
     pub fn add(&mut self, category: CategoryCode, t: &Trade, base: UnitPrice) -> IndexPoint {
         let day = Interval::Day.start(t.ts);
-        let point = self.days.entry((category, day)).or_insert(IndexPoint {
-            category,
-            day,
-            hundredths: 10_000,
-            trades: 0,
-            current: 0,
-            base: 0,
-        });
+        let days = &mut self.0;
+        // The newest day, or (a trade stamped before it, which the engine's clock does not
+        // produce) the day found by its start; a day not found opens in its place.
+        let at = match days.last() {
+            Some(last) if last.day == day => days.len() - 1,
+            Some(last) if last.day < day => days.len(),
+            None => 0,
+            Some(_) => days.partition_point(|p| p.day < day),
+        };
+        if days.get(at).is_none_or(|p| p.day != day) {
+            let opened =
+                IndexPoint { category, day, hundredths: 10_000, trades: 0, current: 0, base: 0 };
+            days.insert(at, opened);
+        }
+        let point = &mut days[at];
         let quantity = i128::from(t.quantity.minor());
         point.current += i128::from(t.unit_price.minor()) * quantity;
         point.base += i128::from(base.minor()) * quantity;
@@ -68,20 +74,15 @@ impl CategoryIndex {
         *point
     }
 
-    /// Every day of every category.
-    pub fn all(&self) -> impl Iterator<Item = &IndexPoint> {
-        self.days.values()
+    /// Every day, oldest first.
+    pub fn all(&self) -> &[IndexPoint] {
+        &self.0
     }
 
-    /// Days of a category starting in `[from, to)`.
-    pub fn range(
-        &self,
-        category: CategoryCode,
-        from: Timestamp,
-        to: Timestamp,
-    ) -> impl Iterator<Item = &IndexPoint> {
-        // A range whose start is past its end holds nothing (a `BTreeMap` range would panic).
-        let to = to.max(from);
-        self.days.range((category, from)..(category, to)).map(|(_, p)| p)
+    /// Days starting in `[from, to)`, oldest first.
+    pub fn range(&self, from: Timestamp, to: Timestamp) -> &[IndexPoint] {
+        let (first, end) =
+            (self.0.partition_point(|p| p.day < from), self.0.partition_point(|p| p.day < to));
+        &self.0[first..end.max(first)]
     }
 }

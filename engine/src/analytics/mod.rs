@@ -6,9 +6,9 @@
 //! [`Analytics::auction_closed`] take facts in the order of the engine's sequence and return what
 //! changed. The gateway feeds it from released events and, at start, from the engine's own trades
 //! and auctions in the same order, so a restart reaches the same candles and alerts. Collections
-//! walked in order (categories' candles, the index, alerts) are `BTreeMap`s or `Vec`s in arrival
-//! order; state looked up by key (each product's desk, spending per project, recent orders) is
-//! in an `FxHashMap`, whose fixed hasher varies nothing between runs, and is walked only in sorted
+//! walked in order (candles and index days, alerts) are `Vec`s in arrival order; state looked up
+//! by key (each product's and category's desk, spending per project, recent orders) is in an
+//! `FxHashMap`, whose fixed hasher varies nothing between runs, and is walked only in sorted
 //! order.
 
 mod alerts;
@@ -202,17 +202,23 @@ impl ProductDesk {
     }
 }
 
+/// What the desk keeps of a category: its candles and its daily index (P-1), behind one lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct CategoryDesk {
+    candles: SeriesCandles,
+    index: index::CategoryDays,
+}
+
 /// The analytics state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Analytics {
     thresholds: Thresholds,
     products: FxHashMap<ProductId, ProductDesk>,
-    categories: BTreeMap<CategoryCode, SeriesCandles>,
+    categories: FxHashMap<CategoryCode, CategoryDesk>,
     projects: FxHashMap<String, u32>,
     yearly: FxHashMap<(ParticipantId, u32, CategoryCode, i32), Yearly>,
     recent: FxHashMap<(ParticipantId, CategoryCode), RecentOrders>,
     rings: BTreeMap<CategoryCode, VecDeque<(Vec<ParticipantId>, ParticipantId)>>,
-    index: index::CategoryIndex,
     alerts: Vec<Alert>,
 }
 
@@ -239,7 +245,7 @@ impl Analytics {
     ) -> impl Iterator<Item = &Candle> {
         let book = match series {
             Series::Product(p) => self.products.get(&p).map(|d| &d.candles),
-            Series::Category(c) => self.categories.get(&c),
+            Series::Category(c) => self.categories.get(&c).map(|d| &d.candles),
         };
         book.map(|s| s.range(interval, from, to)).unwrap_or_default().iter()
     }
@@ -249,12 +255,20 @@ impl Analytics {
         let mut products: Vec<_> = self.products.iter().collect();
         products.sort_unstable_by_key(|(id, _)| **id);
         let products = products.into_iter().map(|(_, d)| &d.candles);
-        products.chain(self.categories.values()).flat_map(SeriesCandles::all)
+        let categories = self.categories_in_order().into_iter().map(|d| &d.candles);
+        products.chain(categories).flat_map(SeriesCandles::all)
+    }
+
+    /// Every category's desk, by code.
+    fn categories_in_order(&self) -> Vec<&CategoryDesk> {
+        let mut categories: Vec<_> = self.categories.iter().collect();
+        categories.sort_unstable_by_key(|(code, _)| **code);
+        categories.into_iter().map(|(_, d)| d).collect()
     }
 
     /// Every day of every category's index.
     pub fn all_index(&self) -> impl Iterator<Item = &IndexPoint> {
-        self.index.all()
+        self.categories_in_order().into_iter().flat_map(|d| d.index.all())
     }
 
     /// The reference price of a product in a market now.
@@ -273,7 +287,8 @@ impl Analytics {
         let t = &facts.trade;
         let mut changes = Changes { candles: Vec::with_capacity(6), ..Changes::default() };
         let product = self.products.entry(t.product).or_default();
-        let category = self.categories.entry(facts.category).or_default();
+        let CategoryDesk { candles: category, index } =
+            self.categories.entry(facts.category).or_default();
         for (series, book) in [
             (Series::Product(t.product), &mut product.candles),
             (Series::Category(facts.category), category),
@@ -284,7 +299,7 @@ impl Analytics {
             }
         }
         let base = *product.base.get_or_insert(t.unit_price);
-        changes.index = Some(self.index.add(facts.category, t, base));
+        changes.index = Some(index.add(facts.category, t, base));
         let window = product.window_mut(facts.market);
         window.expire(t.ts.plus_ms(-self.thresholds.window_days * DAY_MS));
         let reference = window.quartiles();
@@ -345,7 +360,7 @@ impl Analytics {
         from: Timestamp,
         to: Timestamp,
     ) -> impl Iterator<Item = &IndexPoint> {
-        self.index.range(category, from, to)
+        self.categories.get(&category).map(|d| d.index.range(from, to)).unwrap_or_default().iter()
     }
 
     /// P-4: a unit's direct orders for one project and category passing the tender threshold in

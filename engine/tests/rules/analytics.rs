@@ -289,4 +289,11 @@ fn p1_the_category_index_compares_each_day_with_every_products_base_price() {
     assert_eq!(second.value(), "103.33");
     let days: Vec<_> = a.index(desktops(), at(-600), at(3 * 24 * 60)).map(|p| p.value()).collect();
     assert_eq!(days, vec!["100.00", "103.33"]);
+    // A trade stamped back on day one (the engine's clock never does so, but the days must hold
+    // whatever the order) joins day one, and the days stay in order.
+    let late = a.trade(&trade(5, 30, "100", "1")).index.expect("an index point");
+    assert_eq!((late.day, late.trades, late.value()), (first.day, 3, "100.00".to_string()));
+    let all: Vec<_> = a.all_index().map(|p| (p.day, p.trades)).collect();
+    assert_eq!(all, vec![(first.day, 3), (second.day, 2)]);
+    assert_eq!(a.index(desktops(), at(3 * 24 * 60), at(-600)).count(), 0, "a reversed range");
 }
