@@ -8,10 +8,6 @@
 //! intervals for two series, index, reference window, split-purchase checks). The ratio is engine
 //! time over analytics time for the same day: above 1, the desk keeps up with the engine's peak.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

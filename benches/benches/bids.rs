@@ -9,10 +9,6 @@
 //! After criterion's group, an alternating run (engine, naive, ... `ROUNDS` times each) prints ns
 //! per bid for both, their ratio, and the engine's per-bid p50/p99/p99.9.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -10,10 +10,6 @@
 //! After criterion's groups, an alternating run (engine, naive, engine, ... `ROUNDS` times each)
 //! prints ns per command for both, their ratio, and the engine's per-command p50/p99/p99.9.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -16,10 +16,6 @@
 //!
 //! Each measure runs `ROUNDS` times, alternating, and the medians are compared.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;

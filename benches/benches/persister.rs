@@ -11,10 +11,6 @@
 //! Needs PostgreSQL: `BENCH_DATABASE_URL` (a server URL without database), or the machine's
 //! `postgres://postgres@127.0.0.1:5432`. Each round uses a fresh database, dropped afterwards.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::time::Instant;
 
 use benches::workload::{DAY, PROVINCE};

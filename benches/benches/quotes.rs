@@ -12,10 +12,6 @@
 //! and ns per quote opened (two AEAD openings, the commitment, the judging) against the clear
 //! decision.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

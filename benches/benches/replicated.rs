@@ -10,10 +10,6 @@
 //! The cluster is three `nats-server` processes of the benchmark's own on loopback, so the
 //! figures include the replication between them but no network: a floor, not a forecast.
 
-/// Measured on the marketplace's own allocator, as the gateway runs.
-#[global_allocator]
-static ALLOCATOR: gateway::Allocator = gateway::Allocator;
-
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};

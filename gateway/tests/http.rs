@@ -104,6 +104,17 @@ impl App {
 /// A hostile request: method, path, body, extra headers, and the status and code it must get.
 type Hostile<'a> = (&'a str, &'a str, Option<String>, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
 
+/// The member of the JSON list `list` whose `key` is `value`; the test fails, naming `what`, if
+/// there is none.
+fn member<V>(list: &Value, key: &str, value: V, what: &str) -> Value
+where
+    Value: PartialEq<V>,
+{
+    let members = list.as_array().unwrap_or_else(|| panic!("{what}: not a list: {list}"));
+    let found = members.iter().find(|m| m[key] == value);
+    found.unwrap_or_else(|| panic!("{what} is not in {list}")).clone()
+}
+
 fn code(body: &Value) -> &str {
     body["error"]["code"].as_str().unwrap_or("")
 }
@@ -571,13 +582,7 @@ async fn a_retried_order_is_not_placed_twice_and_the_buyer_reads_its_own_write()
     let line = first["trades"][0]["budget_line"].clone();
     let (_, budgets) =
         app.call("GET", &format!("/api/v1/budgets?min_seq={seq}"), Some(&token), None).await;
-    let line = budgets["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .find(|l| l["id"] == line)
-        .expect("line")
-        .clone();
+    let line = member(&budgets["lines"], "id", line, "the order's budget line");
     assert_eq!(line["committed"], first["order"]["amount"]);
     app.runtime.shutdown().await.expect("shutdown");
 }
@@ -1188,13 +1193,7 @@ async fn a_negotiation_with_one_counter_ends_in_a_trade_and_stays_private_to_its
     assert_eq!(accepted["negotiation"]["state"], "accepted");
     let trade = accepted["negotiation"]["trade"].as_str().expect("a trade").to_string();
     let (_, trades) = app.call("GET", "/api/v1/trades?per_page=100", Some(&token), None).await;
-    let struck = trades["items"]
-        .as_array()
-        .expect("trades")
-        .iter()
-        .find(|t| t["id"] == trade.as_str())
-        .cloned();
-    let struck = struck.expect("the trade is listed");
+    let struck = member(&trades["items"], "id", trade.as_str(), "the negotiated trade");
     assert_eq!(
         (struck["mode"].as_str(), struck["unit_price"].as_str()),
         (Some("negotiation"), Some(between.to_string().as_str()))
@@ -1292,24 +1291,12 @@ async fn e1_a_purchaser_rates_an_accepted_trade_once_and_the_score_shows_beside_
         )
         .await;
     let supplier = placed["trades"][0]["supplier"].clone();
-    let offer = offers["offers"]
-        .as_array()
-        .expect("offers")
-        .iter()
-        .find(|o| o["supplier"] == supplier)
-        .expect("the supplier's offer")
-        .clone();
+    let offer = member(&offers["offers"], "supplier", supplier, "the supplier's offer");
     assert_eq!(offer["supplier_score"], "4.33", "{offer}");
     // The purchaser's own list carries the marks given, so its page shows the trade as rated.
     let (_, trades) =
         app.call("GET", &format!("/api/v1/trades?min_seq={seq}"), Some(&token), None).await;
-    let listed = trades["items"]
-        .as_array()
-        .expect("trades")
-        .iter()
-        .find(|t| t["id"] == trade.as_str())
-        .expect("the rated trade")
-        .clone();
+    let listed = member(&trades["items"], "id", trade.as_str(), "the rated trade");
     assert_eq!(listed["rating"], json!({ "delivery": 5, "quality": 4, "service": 4 }), "{listed}");
     app.runtime.shutdown().await.expect("shutdown");
 }
